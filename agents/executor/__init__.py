@@ -1,0 +1,1 @@
+"""The executor: realise each (subtask, dataset, plan, quota) cell into verified samples."""

@@ -1,0 +1,76 @@
+"""Realise one cell: draw source records without replacement (seeded), transform each through the
+approved plan, verify, and hand every sample to the sink until the quota is met or the dataset is
+exhausted. Resumable: item keys the sink already holds are never made again."""
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from agents.executor.verify import verify
+from agents.operators import ItemContext, OperatorError, plan_apply
+from agents.ports import Ledger, Pool, Sink, Tools
+from agents.types import Cell, CellReport, SampleDraft
+
+BATCH = 100
+
+
+def item_key(cell: Cell, source_id: str) -> str:
+    return f"{cell.subtask_key}/{cell.dataset_slug}/{source_id}"
+
+
+def draw_order(cell: Cell, record_ids: list[int]) -> list[int]:
+    """A reproducible permutation of the dataset's records for this cell."""
+    order = list(record_ids)
+    random.Random(f"{cell.seed}:{cell.dataset_slug}:{cell.subtask_key}").shuffle(order)
+    return order
+
+
+def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, ledger: Ledger, sink: Sink,
+             engine: str = "offline") -> CellReport:
+    existing = sink.existing(cell.grounding_id)
+    accepted = sum(1 for status in existing.values() if status in ("ok", "repaired"))
+    rejected = skipped = seen = 0
+    transform_failures: Counter[str] = Counter()
+    sink.progress(min(accepted, cell.quota), cell.quota)
+    order = draw_order(cell, pool.record_ids(cell.dataset_id))
+    for start in range(0, len(order), BATCH):
+        if accepted >= cell.quota:
+            break
+        for record in pool.records(cell.dataset_id, order[start:start + BATCH]):
+            if accepted >= cell.quota:
+                break
+            key = item_key(cell, record.source_id)
+            if key in existing:
+                skipped += 1
+                continue
+            seen += 1
+            try:
+                fields = plan_apply(cell.plan, record, ItemContext(seed=cell.seed, item_key=key, ordinal=accepted))
+            except OperatorError as exc:
+                transform_failures[str(exc)] += 1
+                continue
+            draft = SampleDraft(
+                item_key=key, subtask_key=cell.subtask_key, grounding_id=cell.grounding_id,
+                record_id=record.record_id, source_id=record.source_id,
+                question=fields["question"], context=fields["context"], options=fields["options"],
+                answer_index=fields["answer_index"], answer=fields["options"][fields["answer_index"]],
+                accepted_answers=fields["accepted_answers"], answer_type=cell.plan.answer_type,
+                media=fields["media"], operators=[op.op for op in cell.plan.operators], engine=engine,
+            )
+            draft = verify(draft, modalities=modalities, tools=tools, ledger=ledger)
+            if sink.put(draft):
+                if draft.status == "rejected":
+                    rejected += 1
+                else:
+                    accepted += 1
+                    sink.progress(accepted, cell.quota)
+    if transform_failures:
+        sink.event("records_unusable", f"{sum(transform_failures.values())} drawn records could not be transformed",
+                   level="warning", data={"reasons": dict(transform_failures.most_common(5))})
+    exhausted = accepted < cell.quota
+    if exhausted:
+        sink.event("source_exhausted",
+                   f"{cell.dataset_slug} ran out of usable records: {accepted} of {cell.quota} made",
+                   level="warning", data={"accepted": accepted, "quota": cell.quota})
+    return CellReport(quota=cell.quota, accepted=accepted, rejected=rejected, skipped_existing=skipped,
+                      exhausted=exhausted, records_seen=seen)

@@ -1,0 +1,77 @@
+"""Rule-based verification of a sample draft (the checks that need no LLM)."""
+from __future__ import annotations
+
+import time
+
+from agents.operators import MAX_OPTIONS, normalise
+from agents.ports import Ledger, Tools
+from agents.tools.media import PILLOW_VERSION
+from agents.types import Check, SampleDraft
+
+
+def _schema(draft: SampleDraft) -> Check:
+    if not draft.question.strip():
+        return Check(name="schema", ok=False, detail="question is empty")
+    if not 2 <= len(draft.options) <= MAX_OPTIONS:
+        return Check(name="schema", ok=False, detail=f"{len(draft.options)} options (need 2 to {MAX_OPTIONS})")
+    if any(not option.strip() for option in draft.options):
+        return Check(name="schema", ok=False, detail="an option is empty")
+    if draft.answer_index is None or not 0 <= draft.answer_index < len(draft.options):
+        return Check(name="schema", ok=False, detail="answer index names no option")
+    if draft.answer != draft.options[draft.answer_index]:
+        return Check(name="schema", ok=False, detail="answer is not the option the index names")
+    return Check(name="schema", ok=True)
+
+
+def _one_correct(draft: SampleDraft) -> Check:
+    folded = [normalise(option) for option in draft.options]
+    if len(set(folded)) != len(folded):
+        return Check(name="one_correct_option", ok=False, detail="two options are the same")
+    accepted = {normalise(a) for a in draft.accepted_answers} or {folded[draft.answer_index or 0]}
+    correct = [i for i, option in enumerate(folded) if option in accepted]
+    if correct != [draft.answer_index]:
+        return Check(name="one_correct_option", ok=False,
+                     detail=f"options {correct} match an accepted answer; exactly the keyed one should")
+    return Check(name="one_correct_option", ok=True)
+
+
+def _leakage(draft: SampleDraft) -> Check:
+    """The correct option written in the question or context while no distractor is gives it away."""
+    text = normalise(f"{draft.question} {draft.context}")
+    padded = f" {text} "
+
+    def shown(option: str, min_length: int) -> bool:
+        folded = normalise(option)
+        return len(folded) >= min_length and f" {folded} " in padded
+
+    answer = draft.options[draft.answer_index or 0]
+    distractors = [o for i, o in enumerate(draft.options) if i != draft.answer_index]
+    # A short answer ("no", "B") appears in text by chance; a listed distractor of any length
+    # shows the question enumerates its options, which is no leak.
+    if shown(answer, 3) and not any(shown(d, 1) for d in distractors):
+        return Check(name="answer_leakage", ok=False, detail="the answer is written in the question or context")
+    return Check(name="answer_leakage", ok=True)
+
+
+def _media(draft: SampleDraft, modalities: list[str], tools: Tools, ledger: Ledger) -> Check:
+    for needed in ("image", "audio"):
+        if needed in modalities and not any(m.kind == needed for m in draft.media):
+            return Check(name="media_present", ok=False, detail=f"the subtask needs {needed} and the sample has none")
+    for ref in draft.media:
+        started = time.perf_counter()
+        result = tools.media_check(ref.abs_path, ref.kind)
+        ledger.tool_call(tool=f"{ref.kind}_decode", version=f"pillow {PILLOW_VERSION}" if ref.kind == "image" else "wave",
+                         ok=result.ok, latency_ms=int((time.perf_counter() - started) * 1000),
+                         item_key=draft.item_key, detail={"file": ref.file, "detail": result.detail})
+        if not result.ok:
+            return Check(name="media_present", ok=False, detail=f"{ref.file}: {result.detail}")
+    return Check(name="media_present", ok=True)
+
+
+def verify(draft: SampleDraft, *, modalities: list[str], tools: Tools, ledger: Ledger) -> SampleDraft:
+    """Run every check; the draft comes back with its checks and status set."""
+    checks = [_schema(draft)]
+    if checks[0].ok:
+        checks += [_one_correct(draft), _leakage(draft)]
+    checks.append(_media(draft, modalities, tools, ledger))
+    return draft.model_copy(update={"checks": checks, "status": "ok" if all(c.ok for c in checks) else "rejected"})

@@ -1,0 +1,41 @@
+"""Scope: read the request text into a topic, modalities and keywords (offline, rule-based)."""
+from __future__ import annotations
+
+import re
+
+from agents.offline.lexical import keywords
+from agents.types import BuildRequest, Scope
+
+# Words that, in a request, say the benchmark needs this modality in its inputs.
+_MODALITY_CUES = {
+    "image": ("image", "images", "picture", "pictures", "photo", "photos", "visual", "artwork", "painting",
+              "paintings", "diagram", "diagrams", "chart", "charts", "figure", "scan", "screenshot", "multimodal"),
+    "audio": ("audio", "speech", "spoken", "voice", "sound", "sounds", "listening", "utterance", "acoustic"),
+}
+
+
+def scope_parse(request: BuildRequest) -> Scope:
+    text = " ".join(request.text.split())
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    if request.modalities:
+        modalities = sorted(set(request.modalities) | {"text"})
+        inferred = False
+    else:
+        modalities = ["text"]
+        for modality, cues in _MODALITY_CUES.items():
+            if words.intersection(cues) and not (modality == "image" and words == {"multimodal"}):
+                modalities.append(modality)
+        # "multimodal" alone says nothing about which modality; it counts only next to an image cue.
+        if "image" in modalities and not words.intersection(set(_MODALITY_CUES["image"]) - {"multimodal"}):
+            modalities.remove("image")
+        modalities = sorted(set(modalities))
+        inferred = True
+    first_sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    topic = first_sentence if len(first_sentence) <= 120 else first_sentence[:117].rsplit(" ", 1)[0] + "..."
+    return Scope(
+        topic=topic,
+        modalities=modalities,  # type: ignore[arg-type]
+        keywords=keywords(text, limit=8),
+        target_size=request.target_size,
+        modalities_inferred=inferred,
+    )

@@ -1,0 +1,303 @@
+"""The operator library: small deterministic steps a transformation plan is made of.
+
+Each operator declares what it reads (record JSON paths, or draft fields written by earlier
+steps) and what it writes (draft fields). `plan_validate` checks a plan against a card before
+it runs; `plan_apply` runs it on one record.
+"""
+from __future__ import annotations
+
+import ast
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+from agents.types import CardView, MediaRef, RecordView, TransformPlan
+
+DRAFT_FIELDS = frozenset({"question", "context", "options", "answer_index", "accepted_answers", "media"})
+REQUIRED_OUTPUTS = ("question", "options", "answer_index")
+MAX_OPTIONS = 5
+
+
+class OperatorError(ValueError):
+    """A record cannot go through an operator; the message says why."""
+
+
+class ItemContext:
+    """What an operator may use besides the record: a seeded RNG and the item's ordinal."""
+
+    def __init__(self, *, seed: int, item_key: str, ordinal: int) -> None:
+        self.rng = random.Random(f"{seed}:{item_key}")
+        self.ordinal = ordinal
+
+
+Draft = dict[str, Any]
+OperatorFn = Callable[[Draft, RecordView, dict[str, Any], ItemContext], None]
+OPERATORS: dict[str, OperatorFn] = {}
+
+
+def operator(name: str) -> Callable[[OperatorFn], OperatorFn]:
+    def register(fn: OperatorFn) -> OperatorFn:
+        OPERATORS[name] = fn
+        return fn
+
+    return register
+
+
+def get_path(payload: Any, path: str) -> Any:
+    """Follow a dotted JSON path ("input.question", "output.text.bird"); None when absent."""
+    node = payload
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def normalise(text: str) -> str:
+    """Case, space and punctuation folding, for comparing answers and options."""
+    folded = re.sub(r"[^\w\s]", " ", str(text).lower())
+    return " ".join(folded.split())
+
+
+def as_text(value: Any, *, join: str = "\n") -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return join.join(v.strip() for v in value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def answer_values(value: Any) -> list[str]:
+    """The accepted answers a record's answer field holds: a string, or a list of equivalent strings."""
+    if isinstance(value, str) and value.strip():
+        return [value.strip()]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [str(value)]
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        return [v.strip() for v in value]
+    return []
+
+
+# --- reading text -----------------------------------------------------------------------------
+
+@operator("read_text")
+def _read_text(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    text = as_text(get_path(record.payload, params["path"]), join=params.get("join", "\n"))
+    if not text:
+        raise OperatorError(f"{params['path']} is empty or not text")
+    draft[params["into"]] = text
+
+
+@operator("set_text")
+def _set_text(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    draft[params["into"]] = params["text"]
+
+
+_PLACEHOLDER = re.compile(r"<<<\s*\w+\s*>>>\s*[.:]?\s*")
+
+
+@operator("strip_placeholder")
+def _strip_placeholder(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """Prompts such as '<<<raw_text>>>. What is ...' embed the context; it is shown separately."""
+    field = params.get("field", "question")
+    text = _PLACEHOLDER.sub("", draft.get(field, "")).strip()
+    if not text:
+        raise OperatorError(f"{field} is empty once its placeholder is removed")
+    draft[field] = text
+
+
+# --- options and answers ------------------------------------------------------------------------
+
+@operator("options_from_list")
+def _options_from_list(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    value = get_path(record.payload, params["path"])
+    if not isinstance(value, list) or len(value) < 2 or not all(isinstance(v, str) and v.strip() for v in value):
+        raise OperatorError(f"{params['path']} is not a list of at least two texts")
+    draft["options"] = [v.strip() for v in value]
+
+
+_LETTERED = re.compile(r"^\s*([A-H])[.)]\s+(.+?)\s*$")
+_CHOOSE_LINE = re.compile(r"^\s*(choose|answer with|select)\b.*$", re.IGNORECASE)
+
+
+@operator("options_from_lettered_lines")
+def _options_from_lettered_lines(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """Options written into the question as lines 'A. ...', 'B. ...'; they move out of the question."""
+    kept, options = [], []
+    for line in draft.get("question", "").splitlines():
+        match = _LETTERED.match(line)
+        if match and chr(ord("A") + len(options)) == match.group(1):
+            options.append(match.group(2))
+        elif not _CHOOSE_LINE.match(line):
+            kept.append(line)
+    if len(options) < 2:
+        raise OperatorError("the question holds fewer than two lettered options")
+    draft["options"] = options
+    draft["question"] = "\n".join(kept).strip()
+
+
+_EMBEDDED = re.compile(r"\s*The candidate choices are\s*(\[.*\])\s*\.?\s*$", re.IGNORECASE | re.DOTALL)
+
+
+@operator("options_from_embedded_list")
+def _options_from_embedded_list(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """Options written into the question as "The candidate choices are ['a', 'b']"."""
+    question = draft.get("question", "")
+    match = _EMBEDDED.search(question)
+    if not match:
+        raise OperatorError("the question holds no 'candidate choices' list")
+    try:
+        options = ast.literal_eval(match.group(1))
+    except (ValueError, SyntaxError) as exc:
+        raise OperatorError(f"the candidate choices do not parse: {exc}") from exc
+    if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
+        raise OperatorError("the candidate choices are not a list of at least two texts")
+    draft["options"] = [o.strip() for o in options]
+    draft["question"] = question[: match.start()].strip()
+
+
+@operator("answer_text")
+def _answer_text(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    values = answer_values(get_path(record.payload, params["path"]))
+    if not values:
+        raise OperatorError(f"{params['path']} holds no text answer")
+    banned = {normalise(v) for v in params.get("reject_answers", [])}
+    if normalise(values[0]) in banned:
+        raise OperatorError(f"the answer {values[0]!r} only makes sense with the source's own options")
+    draft["accepted_answers"] = values
+
+
+@operator("answer_from_letter")
+def _answer_from_letter(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """The answer is a letter (A = first option) or the text of one option."""
+    values = answer_values(get_path(record.payload, params["path"]))
+    options = draft.get("options", [])
+    if not values:
+        raise OperatorError(f"{params['path']} holds no answer")
+    answer = values[0]
+    if len(answer) == 1 and answer.upper().isalpha():
+        index = ord(answer.upper()) - ord("A")
+        if not 0 <= index < len(options):
+            raise OperatorError(f"answer letter {answer!r} names no option (there are {len(options)})")
+    else:
+        matches = [i for i, option in enumerate(options) if normalise(option) == normalise(answer)]
+        if len(matches) != 1:
+            raise OperatorError(f"answer {answer!r} matches {len(matches)} options, not exactly one")
+        index = matches[0]
+    draft["answer_index"] = index
+    draft["accepted_answers"] = [options[index]]
+
+
+@operator("answer_match_option")
+def _answer_match_option(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    options = draft.get("options", [])
+    accepted = {normalise(a) for a in draft.get("accepted_answers", [])}
+    matches = [i for i, option in enumerate(options) if normalise(option) in accepted]
+    if len(matches) != 1:
+        raise OperatorError(f"the answer matches {len(matches)} of the options, not exactly one")
+    draft["answer_index"] = matches[0]
+
+
+def _shape(text: str) -> tuple[int, bool]:
+    return len(text.split()), any(ch.isdigit() for ch in text)
+
+
+@operator("distractors_from_bank")
+def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """Options: the answer and k distractors taken from the dataset's other answers.
+
+    A distractor is never in the answer's synonym cluster (answers that some record accepts
+    together are one cluster), and no two distractors share a cluster. Distractors of similar
+    shape (word count, digits) are preferred, so a time gets times and a name gets names.
+    """
+    accepted = draft.get("accepted_answers") or []
+    if not accepted:
+        raise OperatorError("no answer to build options around")
+    clusters: dict[str, int] = params["clusters"]
+    answer = accepted[0]
+    taken = {clusters.get(normalise(a), -1 - i) for i, a in enumerate(accepted)}
+    taken_norm = {normalise(a) for a in accepted}
+    words, digits = _shape(answer)
+    candidates = [v for v in params["bank"] if normalise(v) not in taken_norm]
+    ctx.rng.shuffle(candidates)
+    candidates.sort(key=lambda v: (abs(_shape(v)[0] - words) + (2 if _shape(v)[1] != digits else 0)))
+    chosen: list[str] = []
+    for value in candidates:
+        cluster = clusters.get(normalise(value))
+        if cluster in taken:
+            continue
+        chosen.append(value)
+        taken.add(cluster)
+        if len(chosen) == params.get("k", 3):
+            break
+    if len(chosen) < params.get("min_distractors", 1):
+        raise OperatorError("the dataset has too few other answers to make distractors")
+    draft["options"] = [answer, *chosen]
+    draft["answer_index"] = 0
+
+
+@operator("balance_positions")
+def _balance_positions(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """Shuffle distractors, keep at most MAX_OPTIONS, and put the answer at position ordinal % n,
+    so answer positions are balanced across a cell."""
+    options = list(draft["options"])
+    correct = options.pop(draft["answer_index"])
+    ctx.rng.shuffle(options)
+    options = options[: MAX_OPTIONS - 1]
+    position = ctx.ordinal % (len(options) + 1)
+    options.insert(position, correct)
+    draft["options"] = options
+    draft["answer_index"] = position
+
+
+@operator("attach_media")
+def _attach_media(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    refs: list[MediaRef] = [m for m in record.media if m.path == params["path"]]
+    if not refs:
+        raise OperatorError(f"the record has no media file for {params['path']}")
+    draft.setdefault("media", []).extend(refs)
+
+
+# --- plans --------------------------------------------------------------------------------------
+
+def plan_validate(plan: TransformPlan, card: CardView) -> list[str]:
+    """Problems with a plan, before it runs: unknown operators, reads of fields the card does not
+    map or that no earlier step wrote, required outputs never written. Empty when the plan is sound."""
+    problems: list[str] = []
+    card_paths = {path for spec in card.fields.values() for path in spec.paths}
+    written: set[str] = set()
+    for step, op in enumerate(plan.operators, start=1):
+        if op.op not in OPERATORS:
+            problems.append(f"step {step}: unknown operator {op.op!r}")
+        for read in op.reads:
+            if read in DRAFT_FIELDS:
+                if read not in written:
+                    problems.append(f"step {step} ({op.op}) reads {read!r} before any step writes it")
+            elif read not in card_paths:
+                problems.append(f"step {step} ({op.op}) reads {read!r}, which the card does not map")
+        for write in op.writes:
+            if write not in DRAFT_FIELDS:
+                problems.append(f"step {step} ({op.op}) writes unknown field {write!r}")
+        written.update(op.writes)
+    for field in REQUIRED_OUTPUTS:
+        if field not in written:
+            problems.append(f"no step writes {field!r}")
+    return problems
+
+
+def plan_apply(plan: TransformPlan, record: RecordView, ctx: ItemContext) -> Draft:
+    """Run the plan's operators in order on one record. Raises OperatorError naming the step."""
+    draft: Draft = {"question": "", "context": "", "options": [], "answer_index": None,
+                    "accepted_answers": [], "media": []}
+    for step, op in enumerate(plan.operators, start=1):
+        try:
+            OPERATORS[op.op](draft, record, op.params, ctx)
+        except OperatorError as exc:
+            raise OperatorError(f"step {step} ({op.op}): {exc}") from exc
+    return draft

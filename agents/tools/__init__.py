@@ -1,0 +1,1 @@
+"""Real tools the agent uses, each one module behind the Tools port."""

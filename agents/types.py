@@ -1,0 +1,169 @@
+"""Typed data that crosses the agent core's boundary."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Modality = Literal["text", "image", "audio"]
+AnswerType = Literal["binary", "choice", "label", "span", "free_text"]
+EndState = Literal["ok", "design-not-stable", "ungroundable", "allocation-gap"]
+
+
+class BuildRequest(BaseModel):
+    text: str
+    target_size: int = Field(ge=1)
+    modalities: list[Modality] = Field(default_factory=list)
+    seed: int = 0
+
+
+class Scope(BaseModel):
+    topic: str
+    modalities: list[Modality]
+    keywords: list[str]
+    target_size: int
+    modalities_inferred: bool = True
+
+
+class FieldSpec(BaseModel):
+    """One role of a card's `meta.fields`: where the role lives in a record and what it holds."""
+
+    paths: list[str] = Field(default_factory=list)
+    modality: str = "text"
+    content_extent: str = ""
+    style: str = ""
+    semantics: str = ""
+
+
+class CardView(BaseModel):
+    dataset_id: int
+    slug: str
+    name: str
+    description: str = ""
+    card_text: str = ""
+    tasks: list[str] = Field(default_factory=list)
+    domain: str = ""
+    modalities: list[str] = Field(default_factory=list)
+    fields: dict[str, FieldSpec] = Field(default_factory=dict)
+    record_count: int = 0
+
+
+class MediaRef(BaseModel):
+    path: str  # the JSON path in the record that names the file, e.g. "input.image_file"
+    file: str  # the file's path in the media store
+    abs_path: str  # where the file is on disk, for tools
+    kind: Literal["image", "audio"]
+    sha256: str = ""
+
+
+class RecordView(BaseModel):
+    record_id: int
+    dataset_id: int
+    source_id: str
+    payload: dict[str, Any]
+    media: list[MediaRef] = Field(default_factory=list)
+
+
+class Operator(BaseModel):
+    """One step of a transformation plan; it declares what it reads and writes."""
+
+    op: str
+    reads: list[str] = Field(default_factory=list)
+    writes: list[str] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TransformPlan(BaseModel):
+    template: str
+    answer_type: AnswerType
+    operators: list[Operator]
+
+
+class GroundingPlan(BaseModel):
+    dataset_id: int
+    dataset_slug: str
+    plan: TransformPlan
+    scores: dict[str, float] = Field(default_factory=dict)
+    capacity: int = 0
+    quota: int = 0
+
+
+class SubtaskPlan(BaseModel):
+    key: str
+    name: str
+    description: str
+    answer_type: AnswerType
+    modalities: list[str]
+    keywords: list[str]
+    sample_schema: dict[str, Any]
+    importance: float
+    quota: int = 0
+    groundings: list[GroundingPlan] = Field(default_factory=list)
+
+
+class PlanResult(BaseModel):
+    engine: str
+    scope: Scope
+    subtasks: list[SubtaskPlan]
+    end_state: EndState
+    reason: str = ""
+    trace: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Cell(BaseModel):
+    """What an execution cell needs: one grounding of one subtask, with its quota."""
+
+    subtask_key: str
+    grounding_id: int
+    dataset_id: int
+    dataset_slug: str
+    plan: TransformPlan
+    quota: int
+    seed: int = 0
+
+
+class Check(BaseModel):
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+class SampleDraft(BaseModel):
+    item_key: str
+    subtask_key: str
+    grounding_id: int
+    record_id: int
+    source_id: str
+    question: str = ""
+    context: str = ""
+    options: list[str] = Field(default_factory=list)
+    answer: str = ""
+    answer_index: int | None = None
+    accepted_answers: list[str] = Field(default_factory=list)
+    answer_type: AnswerType = "choice"
+    media: list[MediaRef] = Field(default_factory=list)
+    operators: list[str] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+    status: Literal["ok", "repaired", "rejected"] = "ok"
+    engine: str = "offline"
+
+    @property
+    def rejected_reasons(self) -> list[str]:
+        return [f"{c.name}: {c.detail}" for c in self.checks if not c.ok]
+
+
+class CellReport(BaseModel):
+    quota: int
+    accepted: int
+    rejected: int
+    skipped_existing: int
+    exhausted: bool
+    records_seen: int
+
+
+class MediaCheck(BaseModel):
+    ok: bool
+    detail: str = ""
+    mime: str = ""
+    width: int = 0
+    height: int = 0

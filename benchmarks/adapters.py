@@ -1,0 +1,161 @@
+"""The agent core's ports, implemented over the Django models of the pool and of benchmarks."""
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from agents.types import CardView, FieldSpec, MediaCheck, MediaRef, RecordView, SampleDraft
+from agents.tools.media import LocalTools
+from benchmarks.models import AgentRun, AgentRunEvent, BenchmarkVersion, MediaAsset, Sample, ToolCall
+from datapool import selectors as pool_selectors
+from datapool.models import DatasetRecord
+
+
+def _field_spec(raw: Any) -> FieldSpec:
+    if not isinstance(raw, dict):
+        return FieldSpec()
+    return FieldSpec(paths=[str(p) for p in raw.get("paths", []) if isinstance(p, str)],
+                     modality=str(raw.get("modality", "text")), content_extent=str(raw.get("content_extent", "")),
+                     style=str(raw.get("style", "")), semantics=str(raw.get("semantics", "")))
+
+
+def record_view(record: DatasetRecord) -> RecordView:
+    media_root = Path(settings.MEDIA_ROOT)
+    return RecordView(
+        record_id=record.id, dataset_id=record.dataset_id, source_id=record.source_id, payload=record.payload,
+        media=[MediaRef(path=m["path"], file=m["file"], abs_path=str(media_root / m["file"]), kind=m["kind"],
+                        sha256=m.get("sha256", "")) for m in record.media],
+    )
+
+
+class DjangoPool:
+    """The team's datasets, as the agent core sees them."""
+
+    def __init__(self, *, team_id: int) -> None:
+        self.team_id = team_id
+
+    def cards(self) -> list[CardView]:
+        views = []
+        for dataset in pool_selectors.dataset_list(team_ids=[self.team_id]).order_by("slug"):
+            card = getattr(dataset, "card", None)
+            views.append(CardView(
+                dataset_id=dataset.id, slug=dataset.slug, name=dataset.name,
+                description=card.description if card else "", card_text=card.card_text if card else "",
+                tasks=list(card.tasks) if card else [], domain=card.domain if card else "",
+                modalities=list(dataset.modalities),
+                fields={role: _field_spec(raw) for role, raw in (card.fields if card else {}).items()},
+                record_count=dataset.record_count,
+            ))
+        return views
+
+    def _check(self, dataset_id: int) -> None:
+        if not pool_selectors.dataset_list(team_ids=[self.team_id]).filter(id=dataset_id).exists():
+            raise LookupError(f"dataset {dataset_id} is not in this team's pool")
+
+    def record_ids(self, dataset_id: int) -> list[int]:
+        self._check(dataset_id)
+        return pool_selectors.record_ids_for_dataset(dataset_id=dataset_id)
+
+    def records(self, dataset_id: int, record_ids: list[int] | None = None) -> list[RecordView]:
+        self._check(dataset_id)
+        records = {r.id: r for r in pool_selectors.record_list(dataset_id=dataset_id, record_ids=record_ids)}
+        order = record_ids if record_ids is not None else list(records)
+        return [record_view(records[i]) for i in order if i in records]
+
+
+class DjangoTools(LocalTools):
+    """Local tools; media paths must stay inside the media store."""
+
+    def media_check(self, abs_path: str, kind: str) -> MediaCheck:
+        if not Path(abs_path).resolve().is_relative_to(Path(settings.MEDIA_ROOT).resolve()):
+            return MediaCheck(ok=False, detail="file is outside the media store")
+        return super().media_check(abs_path, kind)
+
+
+class DjangoLedger:
+    def __init__(self, *, run: AgentRun) -> None:
+        self.run = run
+
+    def tool_call(self, *, tool: str, version: str, ok: bool, latency_ms: int, item_key: str = "",
+                  detail: dict[str, Any] | None = None) -> None:
+        ToolCall.objects.create(team_id=self.run.team_id, run=self.run, item_key=item_key, tool=tool,
+                                tool_version=version[:64], ok=ok, latency_ms=latency_ms, detail=detail or {})
+
+    def llm_call(self, *, role: str, model: str, prompt_tokens: int, completion_tokens: int, latency_ms: int,
+                 cached: bool, item_key: str = "") -> None:
+        from benchmarks.models import LLMCall
+
+        LLMCall.objects.create(team_id=self.run.team_id, run=self.run, role=role, model=model,
+                               prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                               latency_ms=latency_ms, cached=cached)
+
+
+class DjangoSink:
+    """Persists samples of one cell run; a second sample with the same item key is refused by the
+    database's unique constraint, so a re-run or a concurrent duplicate cannot make two."""
+
+    def __init__(self, *, run: AgentRun, on_progress=None) -> None:
+        self.run = run
+        self.version: BenchmarkVersion = run.version
+        self.subtask_id = run.grounding.subtask_id
+        self.on_progress = on_progress
+
+    def existing(self, grounding_id: int) -> dict[str, str]:
+        return dict(Sample.objects.filter(version=self.version, grounding_id=grounding_id)
+                    .values_list("item_key", "status"))
+
+    def put(self, draft: SampleDraft) -> bool:
+        try:
+            with transaction.atomic():
+                sample = Sample.objects.create(
+                    version=self.version, subtask_id=self.subtask_id, grounding_id=draft.grounding_id,
+                    source_record_id=draft.record_id, item_key=draft.item_key, question=draft.question,
+                    context=draft.context, options=draft.options, answer=draft.answer,
+                    answer_index=draft.answer_index, accepted_answers=draft.accepted_answers,
+                    answer_type=draft.answer_type, engine=draft.engine, status=draft.status,
+                    provenance={"dataset_id": self.run.grounding.dataset_id, "record_id": draft.record_id,
+                                "source_id": draft.source_id, "operators": draft.operators,
+                                "engine": draft.engine, "run_id": self.run.id},
+                    verification={"checks": [c.model_dump() for c in draft.checks],
+                                  "reasons": draft.rejected_reasons},
+                )
+                assets = [self._asset(ref) for ref in draft.media]
+                if assets:
+                    sample.media.add(*assets)
+                ToolCall.objects.filter(run=self.run, item_key=draft.item_key, sample__isnull=True).update(sample=sample)
+        except IntegrityError:
+            if Sample.objects.filter(version=self.version, item_key=draft.item_key).exists():
+                return False
+            raise
+        return True
+
+    def _asset(self, ref: MediaRef) -> MediaAsset:
+        path = Path(ref.abs_path)
+        digest = ref.sha256 or hashlib.sha256(path.read_bytes()).hexdigest()
+        asset, _ = MediaAsset.objects.get_or_create(
+            team_id=self.run.team_id, sha256=digest,
+            defaults={"file": ref.file, "kind": ref.kind, "size_bytes": path.stat().st_size,
+                      "mime": mimetypes.guess_type(path.name)[0] or ""},
+        )
+        return asset
+
+    def progress(self, done: int, total: int) -> None:
+        AgentRun.objects.filter(pk=self.run.pk).update(progress_done=done, progress_total=total)
+        if self.run.parent_id:
+            accepted = Sample.objects.filter(version=self.version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED]).count()
+            AgentRun.objects.filter(pk=self.run.parent_id).update(progress_done=accepted)
+        if self.on_progress:
+            self.on_progress(done, total)
+
+    def event(self, kind: str, message: str, *, level: str = "info", data: dict[str, Any] | None = None) -> None:
+        AgentRunEvent.objects.create(run=self.run, kind=kind, message=message, level=level, data=data or {})
+
+
+def run_event(run: AgentRun, kind: str, message: str, *, level: str = "info", data: dict[str, Any] | None = None) -> None:
+    AgentRunEvent.objects.create(run=run, kind=kind, message=message, level=level, data=data or {})
+

@@ -1,0 +1,53 @@
+"""Build a benchmark from a request in the foreground, with a progress bar (the same path as the queue)."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from benchmarks import services
+from benchmarks.models import AgentRun, Sample
+from teams.models import Team
+
+
+class Command(BaseCommand):
+    help = 'Build a benchmark: manage.py build "<request text>" --size N [--team T]'
+
+    def add_arguments(self, parser):
+        parser.add_argument("text", help="What the benchmark should evaluate.")
+        parser.add_argument("--size", type=int, required=True, help="How many samples.")
+        parser.add_argument("--team", default="", help="Team slug (default: the only team, if there is one).")
+        parser.add_argument("--name", default="", help="Benchmark name.")
+        parser.add_argument("--seed", type=int, default=0, help="Seed of the record draw.")
+
+    def handle(self, *args, **options):
+        team = self._team(options["team"])
+        try:
+            started = services.build_start(team=team, text=options["text"], target_size=options["size"],
+                                           name=options["name"], seed=options["seed"], run_in_background=False)
+        except ValidationError as exc:
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
+        self.stdout.write(f"building {started.version} for team {team.slug} (run {started.run.id}, offline engine)")
+        with tqdm(total=options["size"], unit="sample", disable=None) as bar:
+            def on_progress(done: int, _total: int) -> None:
+                bar.update(max(0, done - bar.n))
+
+            run = services.build_run_foreground(run_id=started.run.id, on_progress=on_progress)
+        accepted = Sample.objects.filter(version=started.version, status__in=["ok", "repaired"]).count()
+        rejected = Sample.objects.filter(version=started.version, status="rejected").count()
+        if run.status != AgentRun.Status.SUCCEEDED:
+            raise CommandError(f"build failed: {run.error}")
+        self.stdout.write(self.style.SUCCESS(
+            f"{started.version}: {accepted} samples ({rejected} rejected by verification), benchmark id "
+            f"{started.version.benchmark_id}"))
+
+    def _team(self, slug: str) -> Team:
+        if slug:
+            team = Team.objects.filter(slug=slug).first()
+            if team is None:
+                raise CommandError(f"unknown team {slug!r}")
+            return team
+        teams = list(Team.objects.all()[:2])
+        if len(teams) != 1:
+            raise CommandError("name the team with --team (there is not exactly one)")
+        return teams[0]

@@ -1,0 +1,266 @@
+"""Writes of the benchmarks app: start a build, plan it, execute its cells, finish it.
+
+The planning and execution steps are idempotent and safe to run twice: a task retried after a
+crash picks up where the state in our tables says the work stands.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from agents.executor.cell import run_cell
+from agents.offline import ENGINE as OFFLINE_ENGINE
+from agents.offline.planner import plan_offline
+from agents.types import BuildRequest, Cell, PlanResult, TransformPlan
+from benchmarks.adapters import DjangoLedger, DjangoPool, DjangoSink, DjangoTools, run_event
+from benchmarks.models import (
+    AgentRun, Benchmark, BenchmarkRequest, BenchmarkVersion, Engine, Grounding, Sample, Spec, Subtask,
+)
+from common.queue import enqueue
+from teams.models import Team
+
+logger = logging.getLogger(__name__)
+
+MODALITIES = ("text", "image", "audio")
+MAX_TEXT_LENGTH = 20_000
+
+
+@dataclass(frozen=True)
+class BuildStarted:
+    request: BenchmarkRequest
+    version: BenchmarkVersion
+    run: AgentRun
+
+
+def check_build_request(*, text: str, target_size: int, modalities: list[str] | None) -> None:
+    """Raise ValidationError, keyed by field, with a message a person can act on."""
+    errors: dict[str, str] = {}
+    if not isinstance(text, str) or not text.strip():
+        errors["text"] = "Describe what the benchmark should evaluate; the text is empty."
+    elif len(text) > MAX_TEXT_LENGTH:
+        errors["text"] = f"The request is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}."
+    limit = settings.BENCH_MAX_TARGET_SIZE
+    if isinstance(target_size, bool) or not isinstance(target_size, int):
+        errors["target_size"] = "target_size must be a whole number."
+    elif not 1 <= target_size <= limit:
+        errors["target_size"] = f"target_size must be between 1 and {limit}; got {target_size}."
+    unknown = [m for m in (modalities or []) if m not in MODALITIES]
+    if unknown:
+        errors["modalities"] = f"Unknown modalities {unknown}; use any of {list(MODALITIES)}."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _unique_benchmark_slug(team: Team, name: str) -> str:
+    base = slugify(name)[:100] or "benchmark"
+    slug, n = base, 2
+    while Benchmark.objects.filter(team=team, slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _benchmark_name(text: str) -> str:
+    words = " ".join(text.split())
+    return words if len(words) <= 80 else words[:77].rsplit(" ", 1)[0] + "..."
+
+
+@transaction.atomic
+def build_start(*, team: Team, text: str, target_size: int, user=None, modalities: list[str] | None = None,
+                name: str = "", seed: int = 0, source_ref: str = "", benchmark: Benchmark | None = None,
+                run_in_background: bool = True) -> BuildStarted:
+    """Record a request, open a new benchmark version for it and queue its build (after commit)."""
+    check_build_request(text=text, target_size=target_size, modalities=modalities)
+    if benchmark is None:
+        name = (name or "").strip() or _benchmark_name(text)
+        benchmark = Benchmark.objects.create(team=team, name=name[:200], slug=_unique_benchmark_slug(team, name),
+                                             description=text.strip(), created_by=user)
+    elif benchmark.team_id != team.id:
+        raise ValidationError({"benchmark": "The benchmark belongs to another team."})
+    request = BenchmarkRequest.objects.create(
+        team=team, benchmark=benchmark, text=text.strip(), target_size=target_size,
+        modalities=sorted(set(modalities or [])), seed=seed, source_ref=source_ref[:200], created_by=user)
+    number = (benchmark.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    version = BenchmarkVersion.objects.create(benchmark=benchmark, number=number, request=request)
+    run = AgentRun.objects.create(team=team, kind=AgentRun.Kind.BUILD, version=version, engine=Engine.OFFLINE,
+                                  status=AgentRun.Status.QUEUED, stage="queued", progress_total=target_size)
+    run_event(run, "queued", f"build of {benchmark.name} v{number} queued ({target_size} samples)")
+    if run_in_background:
+        enqueue("benchmarks.tasks.build_plan_task", run.id, name=f"plan run {run.id}")
+    return BuildStarted(request=request, version=version, run=run)
+
+
+def _mark_running(run_id: int, stage: str) -> bool:
+    """Move a queued (or retried running) run to running; False when it has already finished."""
+    updated = AgentRun.objects.filter(pk=run_id, status__in=[AgentRun.Status.QUEUED, AgentRun.Status.RUNNING]).update(
+        status=AgentRun.Status.RUNNING, stage=stage, started_at=timezone.now())
+    return bool(updated)
+
+
+def _mark_failed(run: AgentRun, error: str) -> None:
+    AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.FAILED, error=error[:5000], stage="failed",
+                                              finished_at=timezone.now())
+    run_event(run, "failed", error[:2000], level="error")
+
+
+@transaction.atomic
+def _spec_persist(*, version: BenchmarkVersion, result: PlanResult) -> Spec:
+    trace = [*result.trace, {"step": "end", "end_state": result.end_state, "reason": result.reason}]
+    spec = Spec.objects.create(version=version, engine=result.engine, end_state=result.end_state,
+                               scope=result.scope.model_dump(), trace=trace)
+    BenchmarkRequest.objects.filter(pk=version.request_id).update(scope=result.scope.model_dump())
+    for position, planned in enumerate(result.subtasks):
+        subtask = Subtask.objects.create(
+            spec=spec, key=planned.key, name=planned.name, description=planned.description,
+            answer_type=planned.answer_type, modalities=planned.modalities, keywords=planned.keywords,
+            sample_schema=planned.sample_schema, importance=planned.importance, quota=planned.quota,
+            position=position)
+        for grounding in planned.groundings:
+            Grounding.objects.create(subtask=subtask, dataset_id=grounding.dataset_id,
+                                     plan=grounding.plan.model_dump(), scores=grounding.scores,
+                                     quota=grounding.quota, capacity=grounding.capacity)
+    if result.subtasks:
+        # The offline engine approves its own spec; review-before-build arrives with the LLM planner.
+        spec.status, spec.approved_at = Spec.Status.APPROVED, timezone.now()
+        spec.save(update_fields=["status", "approved_at"])
+    return spec
+
+
+def build_plan(*, run_id: int, queue_cells: bool = True) -> list[int]:
+    """Plan the version of a build run (once) and create one cell run per grounding.
+
+    Returns the ids of cell runs still to execute; with queue_cells they are queued as tasks.
+    """
+    run = AgentRun.objects.select_related("version__request").get(pk=run_id, kind=AgentRun.Kind.BUILD)
+    if not _mark_running(run_id, "planning"):
+        return []
+    version = run.version
+    try:
+        spec = Spec.objects.filter(version=version).first()
+        if spec is None:
+            request = version.request
+            result = plan_offline(
+                BuildRequest(text=request.text, target_size=request.target_size,
+                             modalities=request.modalities, seed=request.seed),  # type: ignore[arg-type]
+                DjangoPool(team_id=run.team_id))
+            spec = _spec_persist(version=version, result=result)
+            run_event(run, "planned", f"spec {result.end_state}: {len(result.subtasks)} subtask(s)"
+                      + (f"; {result.reason}" if result.reason else ""),
+                      level="info" if result.end_state == "ok" else "warning",
+                      data={"end_state": result.end_state,
+                            "quotas": {s.key: s.quota for s in result.subtasks}})
+        if not spec.subtasks.exists():
+            _mark_failed(run, f"Planning ended {spec.end_state}: {_plan_reason(spec)}")
+            return []
+        with transaction.atomic():
+            for grounding in Grounding.objects.filter(subtask__spec=spec).select_related("subtask"):
+                AgentRun.objects.get_or_create(
+                    parent=run, grounding=grounding, kind=AgentRun.Kind.CELL,
+                    defaults={"team_id": run.team_id, "version": version, "engine": run.engine,
+                              "progress_total": grounding.quota})
+            AgentRun.objects.filter(pk=run.pk).update(stage="executing")
+            pending = list(run.children.exclude(status__in=AgentRun.FINISHED).values_list("id", flat=True))
+            if queue_cells:
+                for cell_id in pending:
+                    enqueue("benchmarks.tasks.build_cell_task", cell_id, name=f"cell run {cell_id}")
+        if not pending:
+            build_finish(run_id=run.id)
+        return pending
+    except Exception as exc:  # the run records any failure; the task itself must not hide it
+        logger.exception("planning failed for run %s", run_id)
+        _mark_failed(run, f"Planning failed: {exc}\n{traceback.format_exc(limit=5)}")
+        return []
+
+
+def _plan_reason(spec: Spec) -> str:
+    end = next((step for step in reversed(spec.trace) if step.get("step") == "end"), {})
+    reason = end.get("reason") or "no dataset could be grounded"
+    grounding = next((step for step in spec.trace if step.get("step") == "grounding"), {})
+    rejected = "; ".join(f"{r['dataset']}: {r['reason']}" for r in grounding.get("rejected", [])[:3])
+    return f"{reason} ({rejected})" if rejected else reason
+
+
+def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = None) -> None:
+    """Execute one cell run: realise its grounding's quota into samples, then try to finish the build."""
+    run = AgentRun.objects.select_related("grounding__subtask", "grounding__dataset", "version__request").get(
+        pk=run_id, kind=AgentRun.Kind.CELL)
+    if not _mark_running(run_id, "executing"):
+        return
+    grounding = run.grounding
+    try:
+        cell = Cell(subtask_key=grounding.subtask.key, grounding_id=grounding.id, dataset_id=grounding.dataset_id,
+                    dataset_slug=grounding.dataset.slug, plan=TransformPlan.model_validate(grounding.plan),
+                    quota=grounding.quota, seed=run.version.request.seed)
+        report = run_cell(cell, modalities=grounding.subtask.modalities, pool=DjangoPool(team_id=run.team_id),
+                          tools=DjangoTools(), ledger=DjangoLedger(run=run),
+                          sink=DjangoSink(run=run, on_progress=on_progress), engine=OFFLINE_ENGINE)
+        AgentRun.objects.filter(pk=run.pk).update(
+            status=AgentRun.Status.SUCCEEDED, stage="done", finished_at=timezone.now(),
+            progress_done=report.accepted, progress_total=report.quota)
+        run_event(run, "cell_done", f"{report.accepted} of {report.quota} samples made "
+                  f"({report.rejected} rejected by verification, {report.skipped_existing} already there)",
+                  level="warning" if report.exhausted else "info", data=report.model_dump())
+    except Exception as exc:
+        logger.exception("cell run %s failed", run_id)
+        _mark_failed(run, f"Cell failed: {exc}\n{traceback.format_exc(limit=5)}")
+    if run.parent_id:
+        build_finish(run_id=run.parent_id)
+
+
+def version_checksum(version: BenchmarkVersion) -> str:
+    digest = hashlib.sha256()
+    for key, question, options, answer in (Sample.objects.filter(version=version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED])
+                                           .order_by("item_key").values_list("item_key", "question", "options", "answer")):
+        digest.update(f"{key}\x1f{question}\x1f{options}\x1f{answer}\x1e".encode())
+    return digest.hexdigest()
+
+
+def build_finish(*, run_id: int) -> None:
+    """Close a build run once every cell has finished (whichever cell finishes last does it)."""
+    with transaction.atomic():
+        run = AgentRun.objects.select_for_update().select_related("version").get(pk=run_id)
+        if run.is_finished:
+            return
+        children = list(run.children.values_list("status", flat=True))
+        if any(status not in AgentRun.FINISHED for status in children):
+            return
+        version = run.version
+        accepted = Sample.objects.filter(version=version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED]).count()
+        failed = children.count(AgentRun.Status.FAILED)
+        target = version.request.target_size
+        BenchmarkVersion.objects.filter(pk=version.pk).update(checksum=version_checksum(version))
+        if failed:
+            status, error = AgentRun.Status.FAILED, f"{failed} of {len(children)} cells failed; see their events"
+        else:
+            status, error = AgentRun.Status.SUCCEEDED, ""
+        AgentRun.objects.filter(pk=run.pk).update(status=status, error=error, stage="done",
+                                                  finished_at=timezone.now(), progress_done=accepted)
+    short = target - accepted
+    run_event(run, "finished", f"{accepted} of {target} samples made" + (f"; {short} short" if short > 0 else ""),
+              level="info" if status == AgentRun.Status.SUCCEEDED and short <= 0 else "warning",
+              data={"accepted": accepted, "target": target})
+
+
+def build_run_foreground(*, run_id: int, on_progress: Callable[[int, int], None] | None = None) -> AgentRun:
+    """The same path as the queue, in this process: plan, then each cell in turn."""
+    pending = build_plan(run_id=run_id, queue_cells=False)
+    cells = AgentRun.objects.filter(pk__in=pending)
+    done_before = 0
+    for cell in cells.order_by("id"):
+        base = done_before
+
+        def report(done: int, total: int, base: int = base) -> None:
+            if on_progress:
+                on_progress(base + done, 0)
+
+        build_cell(run_id=cell.id, on_progress=report)
+        done_before += AgentRun.objects.get(pk=cell.id).progress_done
+    return AgentRun.objects.get(pk=run_id)

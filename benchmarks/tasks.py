@@ -1,0 +1,12 @@
+"""django-q2 entry points: ids in, a service call, nothing else."""
+from __future__ import annotations
+
+from benchmarks import services
+
+
+def build_plan_task(run_id: int) -> None:
+    services.build_plan(run_id=run_id)
+
+
+def build_cell_task(run_id: int) -> None:
+    services.build_cell(run_id=run_id)

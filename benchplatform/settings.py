@@ -1,0 +1,159 @@
+"""Settings of the benchmark platform. Values come from benchplatform.env only."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from benchplatform.env import BASE_DIR, env_bool, env_int, env_list, env_str
+
+VAR_DIR = Path(env_str("BENCH_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+# The default key is only for a local development machine; set DJANGO_SECRET_KEY anywhere else.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-set-DJANGO_SECRET_KEY-in-production")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    # Our apps, bottom layer first (imports only point down this list).
+    "teams",
+    "datapool",
+    "benchmarks",
+    "annotation",
+    "evaluation",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "benchplatform.urls"
+WSGI_APPLICATION = "benchplatform.wsgi.application"
+ASGI_APPLICATION = "benchplatform.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file-backed test database, so a separate `qcluster` process can see what a test wrote;
+    # a generous lock timeout, because workers and the web process write to one file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# Media (dataset files and sample media) are never served by a public URL: every file goes
+# through a view that checks the requesting user's team (benchmarks.views.media_asset).
+MEDIA_ROOT = Path(env_str("BENCH_MEDIA_ROOT", str(VAR_DIR / "media")))
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "portfolio"
+LOGOUT_REDIRECT_URL = "login"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Benchmark platform API",
+    "DESCRIPTION": "Build benchmarks from a request, follow their runs, read their samples.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Background jobs: django-q2 on the ORM broker by default, on Redis when REDIS_URL is set.
+REDIS_URL = env_str("REDIS_URL", "")
+Q_CLUSTER = {
+    "name": "benchplatform",
+    "workers": env_int("Q_WORKERS", 2),
+    "timeout": env_int("Q_TIMEOUT", 3600),
+    "retry": env_int("Q_TIMEOUT", 3600) + 600,  # django-q2 requires timeout < retry
+    "max_attempts": 2,
+    "catch_up": False,
+    "poll": 0.5,
+    "ack_failures": True,
+    "save_limit": 500,
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# When true, enqueued jobs run in the same process right after commit (tests, one-off scripts).
+BENCH_TASKS_INLINE = env_bool("BENCH_TASKS_INLINE", False)
+
+# Platform limits and locations.
+BENCH_MAX_TARGET_SIZE = env_int("BENCH_MAX_TARGET_SIZE", 10000)
+SEED_POOL_DIR = Path(env_str("SEED_POOL_DIR", str(BASE_DIR.parent / "shared" / "seed-pool")))
+
+# The demo that `make run` sets up.
+DEMO_TEAM = env_str("DEMO_TEAM", "demo")
+DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")
+DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-password")
+DEMO_REQUEST = env_str("DEMO_REQUEST", "artwork_triggered_historical_knowledge_reasoning_v1")
+DEMO_SIZE = env_int("DEMO_SIZE", 60)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,1 @@
+"""Small helpers every app may use (bottom layer, below teams)."""

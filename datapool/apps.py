@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DatapoolConfig(AppConfig):
+    name = "datapool"
+    verbose_name = "Dataset pool"

@@ -26,7 +26,15 @@ _load_dotenv(BASE_DIR / ".env")
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    """The variable's value; the default when it is unset or empty."""
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def env_path(name: str, default: Path) -> Path:
+    """A path; a relative one is taken from the project root."""
+    path = Path(env_str(name, str(default))).expanduser()
+    return path if path.is_absolute() else BASE_DIR / path
 
 
 def env_bool(name: str, default: bool = False) -> bool:

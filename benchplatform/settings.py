@@ -1,13 +1,14 @@
 """Settings of the benchmark platform. Values come from benchplatform.env only."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
 
-from benchplatform.env import BASE_DIR, env_bool, env_int, env_list, env_str
+from benchplatform.env import BASE_DIR, env_bool, env_int, env_list, env_path, env_str
 
-VAR_DIR = Path(env_str("BENCH_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = env_path("BENCH_VAR_DIR", BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -68,9 +69,10 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file-backed test database, so a separate `qcluster` process can see what a test wrote;
-    # a generous lock timeout, because workers and the web process write to one file.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # A file-backed test database (one per test process), so a separate `qcluster` process can
+    # see what a test wrote; a generous lock timeout, because workers and the web process write
+    # to one file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
@@ -90,7 +92,7 @@ STATIC_ROOT = VAR_DIR / "static"
 
 # Media (dataset files and sample media) are never served by a public URL: every file goes
 # through a view that checks the requesting user's team (benchmarks.views.media_asset).
-MEDIA_ROOT = Path(env_str("BENCH_MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_ROOT = env_path("BENCH_MEDIA_ROOT", VAR_DIR / "media")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portfolio"
@@ -141,7 +143,7 @@ BENCH_TASKS_INLINE = env_bool("BENCH_TASKS_INLINE", False)
 
 # Platform limits and locations.
 BENCH_MAX_TARGET_SIZE = env_int("BENCH_MAX_TARGET_SIZE", 10000)
-SEED_POOL_DIR = Path(env_str("SEED_POOL_DIR", str(BASE_DIR.parent / "shared" / "seed-pool")))
+SEED_POOL_DIR = env_path("SEED_POOL_DIR", BASE_DIR.parent / "shared" / "seed-pool")
 
 # The demo that `make run` sets up.
 DEMO_TEAM = env_str("DEMO_TEAM", "demo")

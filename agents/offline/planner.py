@@ -97,7 +97,8 @@ def design_plan(card: CardView, records: list[RecordView]) -> tuple[TransformPla
     if sum(1 for v in raw_answers if answer_values(v)) < len(records) * MIN_COVERAGE:
         return None, f"{answer_path} is mostly not text (structured output such as boxes); no offline transform yet"
 
-    image_path = _first_path(card, "image", "image") or _first_path(card, "context", "image")
+    image_spec = card.fields.get("image")
+    image_path = (image_spec.paths[0] if image_spec and image_spec.paths else None) or _first_path(card, "context", "image")
     question_path = _first_path(card, "question")
     options_path = _first_path(card, "options")
     context_spec = card.fields.get("context")

@@ -1,0 +1,36 @@
+# Quick start: `make run` (build the demo benchmark and serve the UI), `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+ADDR ?= 127.0.0.1:8000
+
+.PHONY: install run serve setup test bench clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+# Migrate, create the demo team and user, import the pool, build the demo benchmark (all idempotent).
+setup: install
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py demo_setup
+
+run: setup
+	$(PY) manage.py serve $(ADDR)
+
+serve: install
+	$(PY) manage.py serve $(ADDR)
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) bench/build_offline_text.py
+	bash bench/make_run_clean_clone.sh
+
+clean:
+	rm -rf var/test-db-*.sqlite3 .pytest_cache

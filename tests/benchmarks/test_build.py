@@ -1,0 +1,154 @@
+"""Builds on the real seed pool through the Django shell: exact counts, provenance, idempotency."""
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from agents.operators import get_path
+from benchmarks import services
+from benchmarks.adapters import DjangoSink
+from benchmarks.models import AgentRun, Grounding, MediaAsset, Sample, Spec, ToolCall
+from datapool.models import Dataset
+
+TEXT_REQUEST = "Can a model pick the most plausible cause or effect of an everyday event?"
+
+
+def build(team, text=TEXT_REQUEST, size=10, **kwargs):
+    started = services.build_start(team=team, text=text, target_size=size, run_in_background=False, **kwargs)
+    services.build_run_foreground(run_id=started.run.id)
+    return started
+
+
+def test_build_yields_exactly_the_requested_samples_each_from_its_record(team_a, pool_a):
+    started = build(team_a, size=25)
+    run = AgentRun.objects.get(pk=started.run.pk)
+    assert (run.status, run.progress_done, run.progress_total, run.error) == ("succeeded", 25, 25, "")
+    samples = Sample.objects.filter(version=started.version, status="ok").select_related("source_record__dataset", "grounding")
+    assert samples.count() == 25
+    spec = Spec.objects.get(version=started.version)
+    assert (spec.engine, spec.status, spec.end_state) == ("offline", "approved", "ok")
+    assert sum(spec.subtasks.values_list("quota", flat=True)) == 25
+    for sample in samples:
+        record = sample.source_record
+        assert sample.item_key == f"{sample.subtask.key}/{record.dataset.slug}/{record.source_id}"
+        assert record.dataset_id == sample.grounding.dataset_id
+        assert sample.provenance["source_id"] == record.source_id
+        assert sample.engine == "offline"
+        assert sample.answer == sample.options[sample.answer_index]
+        question_path = next(op["params"]["path"] for op in sample.grounding.plan["operators"]
+                             if op["op"] == "read_text" and op["params"]["into"] == "question")
+        assert sample.question in get_path(record.payload, question_path)
+
+
+def test_causal_samples_keep_the_datasets_own_key(team_a, pool_a):
+    started = build(team_a, size=10)
+    causal = Sample.objects.filter(version=started.version, source_record__dataset__slug="causal-reasoning")
+    assert causal.count() > 0
+    for sample in causal:
+        payload = sample.source_record.payload
+        keyed = payload["input"]["options"]["AB".index(payload["output"]["answer"])]
+        assert sample.answer == keyed
+        assert sorted(sample.options) == sorted(payload["input"]["options"])
+
+
+def test_rerunning_cells_creates_no_duplicates(team_a, pool_a):
+    started = build(team_a, size=12)
+    keys = sorted(Sample.objects.filter(version=started.version).values_list("item_key", flat=True))
+    cells = AgentRun.objects.filter(parent=started.run, kind="cell")
+    # As if a worker died and the queue delivered every task again.
+    cells.update(status="running")
+    AgentRun.objects.filter(pk=started.run.pk).update(status="running")
+    for cell in cells:
+        services.build_cell(run_id=cell.id)
+    services.build_plan(run_id=started.run.id)
+    assert sorted(Sample.objects.filter(version=started.version).values_list("item_key", flat=True)) == keys
+    assert Sample.objects.filter(version=started.version, status="ok").count() == 12
+    assert AgentRun.objects.filter(parent=started.run).count() == cells.count()
+    assert AgentRun.objects.get(pk=started.run.pk).status == "succeeded"
+
+
+def test_the_sink_refuses_a_second_sample_with_the_same_item_key(team_a, pool_a):
+    started = build(team_a, size=3)
+    sample = Sample.objects.filter(version=started.version).first()
+    cell = AgentRun.objects.get(parent=started.run, grounding=sample.grounding)
+    from agents.types import SampleDraft
+
+    draft = SampleDraft(item_key=sample.item_key, subtask_key=sample.subtask.key, grounding_id=sample.grounding_id,
+                        record_id=sample.source_record_id, source_id="x", question="q", options=["a", "b"],
+                        answer="a", answer_index=0)
+    assert DjangoSink(run=cell).put(draft) is False
+    assert Sample.objects.filter(version=started.version, item_key=sample.item_key).count() == 1
+
+
+def test_a_finished_run_is_not_run_again(team_a, pool_a):
+    started = build(team_a, size=4)
+    assert services.build_plan(run_id=started.run.id) == []
+    assert Spec.objects.filter(version=started.version).count() == 1
+
+
+def test_same_seed_same_draw_other_seed_other_draw(team_a, pool_a):
+    first = build(team_a, size=8, seed=7)
+    second = build(team_a, size=8, seed=7)
+    third = build(team_a, size=8, seed=8)
+
+    def keys(started):
+        return sorted(Sample.objects.filter(version=started.version, status="ok").values_list("item_key", flat=True))
+
+    assert keys(first) == keys(second)
+    assert keys(first) != keys(third)
+
+
+def test_image_build_links_media_and_records_tool_calls(team_a, pool_a):
+    started = build(team_a, text="Visual question answering about what is shown in artwork images and paintings.", size=6)
+    samples = Sample.objects.filter(version=started.version, status="ok")
+    assert samples.count() == 6
+    assert MediaAsset.objects.filter(samples__in=samples).distinct().count() == len(
+        {s.source_record.media[0]["sha256"] for s in samples})
+    for sample in samples:
+        asset = sample.media.get()
+        assert asset.file == sample.source_record.media[0]["file"]
+        assert asset.team_id == team_a.id
+    decoded = ToolCall.objects.filter(run__parent=started.run, tool="image_decode", ok=True)
+    assert decoded.filter(sample__in=samples).count() == 6
+
+
+def test_request_for_a_modality_the_pool_lacks_fails_with_the_reason(team_a, pool_a):
+    started = build(team_a, text="Understand spoken conversations that mix languages.", size=5)
+    run = AgentRun.objects.get(pk=started.run.pk)
+    assert run.status == "failed"
+    assert run.error == ("Planning ended ungroundable: no dataset in the pool has the modalities "
+                         "['audio', 'text'] (the pool holds 4 datasets)")
+    assert Sample.objects.filter(version=started.version).count() == 0
+
+
+def test_a_gap_is_reported_not_hidden(team_a, pool_a):
+    started = build(team_a, size=700)
+    run = AgentRun.objects.get(pk=started.run.pk)
+    spec = Spec.objects.get(version=started.version)
+    made = Sample.objects.filter(version=started.version, status="ok").count()
+    capacity = sum(Grounding.objects.filter(subtask__spec=spec).values_list("capacity", flat=True))
+    assert spec.end_state == "allocation-gap"
+    assert made == capacity
+    assert run.events.get(kind="finished").message == f"{made} of 700 samples made; {700 - made} short"
+
+
+@pytest.mark.parametrize("text,size,field,message", [
+    ("", 5, "text", "Describe what the benchmark should evaluate; the text is empty."),
+    ("   ", 5, "text", "Describe what the benchmark should evaluate; the text is empty."),
+    ("ok", 0, "target_size", "target_size must be between 1 and 10000; got 0."),
+    ("ok", 100000, "target_size", "target_size must be between 1 and 10000; got 100000."),
+])
+def test_invalid_requests_are_refused_before_anything_is_written(team_a, text, size, field, message):
+    with pytest.raises(ValidationError) as caught:
+        services.build_start(team=team_a, text=text, target_size=size, run_in_background=False)
+    assert caught.value.message_dict == {field: [message]}
+    assert AgentRun.objects.count() == 0
+
+
+def test_pool_of_another_team_is_invisible_to_a_build(team_a, team_b, pool_a):
+    started = build(team_b, size=5)
+    run = AgentRun.objects.get(pk=started.run.pk)
+    assert run.status == "failed"
+    assert run.error.startswith("Planning ended ungroundable: no dataset in the pool has the modalities ['text'] "
+                                "(the pool holds 0 datasets)")
+    assert Dataset.objects.filter(team=team_b).count() == 0

@@ -9,8 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from agents.types import CardView, FieldSpec, MediaCheck, MediaRef, RecordView, SampleDraft
 from agents.tools.media import LocalTools
+from agents.types import CardView, FieldSpec, MediaCheck, MediaRef, RecordView, SampleDraft
 from benchmarks.models import AgentRun, AgentRunEvent, BenchmarkVersion, MediaAsset, Sample, ToolCall
 from datapool import selectors as pool_selectors
 from datapool.models import DatasetRecord

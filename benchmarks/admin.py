@@ -1,8 +1,18 @@
 from django.contrib import admin
 
 from benchmarks.models import (
-    AgentRun, AgentRunEvent, Benchmark, BenchmarkRequest, BenchmarkVersion, Grounding, LLMCall, MediaAsset, Sample,
-    Spec, Subtask, ToolCall,
+    AgentRun,
+    AgentRunEvent,
+    Benchmark,
+    BenchmarkRequest,
+    BenchmarkVersion,
+    Grounding,
+    LLMCall,
+    MediaAsset,
+    Sample,
+    Spec,
+    Subtask,
+    ToolCall,
 )
 
 

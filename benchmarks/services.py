@@ -23,7 +23,15 @@ from agents.offline.planner import plan_offline
 from agents.types import BuildRequest, Cell, PlanResult, TransformPlan
 from benchmarks.adapters import DjangoLedger, DjangoPool, DjangoSink, DjangoTools, run_event
 from benchmarks.models import (
-    AgentRun, Benchmark, BenchmarkRequest, BenchmarkVersion, Engine, Grounding, Sample, Spec, Subtask,
+    AgentRun,
+    Benchmark,
+    BenchmarkRequest,
+    BenchmarkVersion,
+    Engine,
+    Grounding,
+    Sample,
+    Spec,
+    Subtask,
 )
 from common.queue import enqueue
 from teams.models import Team

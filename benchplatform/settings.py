@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import dj_database_url
 
@@ -125,8 +124,8 @@ REDIS_URL = env_str("REDIS_URL", "")
 Q_CLUSTER = {
     "name": "benchplatform",
     "workers": env_int("Q_WORKERS", 2),
-    "timeout": env_int("Q_TIMEOUT", 3600),
-    "retry": env_int("Q_TIMEOUT", 3600) + 600,  # django-q2 requires timeout < retry
+    "timeout": env_int("Q_TIMEOUT", 900),
+    "retry": env_int("Q_TIMEOUT", 900) + 300,  # django-q2 requires timeout < retry; a lost task comes back after it
     "max_attempts": 2,
     "catch_up": False,
     "poll": 0.5,

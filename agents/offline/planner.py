@@ -8,13 +8,20 @@ from collections import Counter
 from typing import Any
 
 from agents.offline import ENGINE
-from agents.offline.lexical import BM25, tokens
+from agents.offline.lexical import BM25, STOPWORDS, tokens
 from agents.offline.scope import scope_parse
 from agents.operators import ItemContext, OperatorError, answer_values, get_path, normalise, plan_apply, plan_validate
 from agents.planner.allocation import Claim, allocate
 from agents.ports import Pool
 from agents.types import (
-    BuildRequest, CardView, GroundingPlan, Operator, PlanResult, RecordView, SubtaskPlan, TransformPlan,
+    BuildRequest,
+    CardView,
+    GroundingPlan,
+    Operator,
+    PlanResult,
+    RecordView,
+    SubtaskPlan,
+    TransformPlan,
 )
 
 MAX_SUBTASKS = 3
@@ -73,7 +80,7 @@ def answer_clusters(records: list[RecordView], path: str) -> tuple[list[str], di
     for record in records:
         values = answer_values(get_path(record.payload, path))
         folded = [normalise(v) for v in values]
-        for value, norm in zip(values, folded):
+        for value, norm in zip(values, folded, strict=True):
             if norm:
                 bank.setdefault(norm, value)
                 find(norm)
@@ -159,6 +166,8 @@ def design_plan(card: CardView, records: list[RecordView]) -> tuple[TransformPla
     else:
         bank, clusters = answer_clusters(records, answer_path)
         classes = len(set(clusters.values()))
+        # A function word ("are", "other") among a dataset's answers is noise, not a distractor.
+        bank = [value for value in bank if normalise(value) not in STOPWORDS]
         if classes < 2:
             return None, "every record has the same answer; no distractors to draw"
         is_label = classes <= LABEL_MAX_CLASSES and classes <= len(records) / 2

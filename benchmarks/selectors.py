@@ -1,9 +1,12 @@
 """Reads of the benchmarks app. Every function takes the caller's team ids: nothing leaves its team."""
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from benchmarks.models import AgentRun, Benchmark, BenchmarkVersion, MediaAsset, Sample
+from benchmarks.models import (
+    AgentRun, AgentRunEvent, Benchmark, BenchmarkVersion, Grounding, MediaAsset, Sample, Subtask,
+)
 
 ACCEPTED = (Sample.Status.OK, Sample.Status.REPAIRED)
 
@@ -54,3 +57,102 @@ def sample_get(*, team_ids: list[int], pk: int) -> Sample | None:
 
 def media_asset_get(*, team_ids: list[int], uid) -> MediaAsset | None:
     return MediaAsset.objects.filter(team_id__in=team_ids, uid=uid).first()
+
+
+# --- Reads for the pages -------------------------------------------------------------------------
+
+def benchmark_portfolio(*, team_ids: list[int]) -> QuerySet[Benchmark]:
+    """The teams' benchmarks, each annotated with its latest version, that version's accepted-sample
+    count and its latest build run (id, status, progress, engine), in one query."""
+    latest_version = BenchmarkVersion.objects.filter(benchmark=OuterRef("pk")).order_by("-number")
+    latest_run = (AgentRun.objects.filter(version_id=OuterRef("latest_version_id"), kind=AgentRun.Kind.BUILD)
+                  .order_by("-created_at", "-id"))
+    accepted = (Sample.objects.filter(version_id=OuterRef("latest_version_id"), status__in=ACCEPTED)
+                .order_by().values("version_id").annotate(n=Count("id")).values("n"))
+    return (Benchmark.objects.filter(team_id__in=team_ids).select_related("team").order_by("-created_at", "-id")
+            .annotate(latest_version_id=Subquery(latest_version.values("id")[:1]),
+                      latest_version_number=Subquery(latest_version.values("number")[:1]))
+            .annotate(accepted_count=Coalesce(Subquery(accepted[:1]), 0),
+                      run_id=Subquery(latest_run.values("id")[:1]),
+                      run_status=Subquery(latest_run.values("status")[:1]),
+                      run_stage=Subquery(latest_run.values("stage")[:1]),
+                      run_done=Subquery(latest_run.values("progress_done")[:1]),
+                      run_total=Subquery(latest_run.values("progress_total")[:1]),
+                      run_engine=Subquery(latest_run.values("engine")[:1])))
+
+
+def version_get(*, benchmark: Benchmark, number: int | None = None) -> BenchmarkVersion | None:
+    """The benchmark's version with this number, or its latest when number is None."""
+    if number is None:
+        return version_latest(benchmark=benchmark)
+    return benchmark.versions.select_related("request", "spec").filter(number=number).first()
+
+
+def spec_subtasks(*, version: BenchmarkVersion) -> list[Subtask]:
+    """The version's subtasks in plan order, with their groundings and datasets (empty before planning)."""
+    return list(Subtask.objects.filter(spec__version=version)
+                .prefetch_related(Prefetch("groundings", queryset=Grounding.objects.select_related("dataset")))
+                .order_by("position", "id"))
+
+
+def run_events_recent(*, run: AgentRun, limit: int = 8) -> list[AgentRunEvent]:
+    """The newest events of a run and of its cell runs, oldest first."""
+    events = (AgentRunEvent.objects.filter(Q(run=run) | Q(run__parent=run)).select_related("run")
+              .order_by("-id")[:limit])
+    return list(reversed(events))
+
+
+def version_sample_list(*, team_ids: list[int], version: BenchmarkVersion, subtask_key: str = "",
+                        status: str = "") -> QuerySet[Sample]:
+    """A version's samples, optionally of one subtask (by key) and one status."""
+    samples = sample_list(team_ids=team_ids).filter(version=version)
+    if subtask_key:
+        samples = samples.filter(subtask__key=subtask_key)
+    if status:
+        samples = samples.filter(status=status)
+    return samples.order_by("id")
+
+
+def version_sample_status_counts(*, version: BenchmarkVersion) -> dict[str, int]:
+    """Number of the version's samples per status, every status present (zero when none)."""
+    counts = dict(version.samples.order_by().values_list("status").annotate(n=Count("id")))
+    return {status: counts.get(status, 0) for status in Sample.Status.values}
+
+
+def run_cells(*, run: AgentRun) -> list[AgentRun]:
+    """A build run's cell runs, each with its subtask and dataset."""
+    return list(run.children.select_related("grounding__dataset", "grounding__subtask").order_by("id"))
+
+
+def version_numbers(*, benchmark: Benchmark) -> list[int]:
+    """The benchmark's version numbers, newest first."""
+    return list(benchmark.versions.order_by("-number").values_list("number", flat=True))
+
+
+# --- Reads for the REST API ----------------------------------------------------------------------
+# The same team-scoped querysets, with what the API's serializers need prefetched.
+
+def benchmark_list_detailed(*, team_ids: list[int]) -> QuerySet[Benchmark]:
+    """Benchmarks with their versions (newest first), specs, subtasks, groundings and build runs."""
+    versions = (BenchmarkVersion.objects.select_related("spec")
+                .annotate(accepted_count=Count("samples", filter=Q(samples__status__in=ACCEPTED)))
+                .order_by("-number"))
+    build_runs = AgentRun.objects.filter(kind=AgentRun.Kind.BUILD).order_by("-created_at", "-id")
+    return benchmark_list(team_ids=team_ids).prefetch_related(
+        Prefetch("versions", queryset=versions),
+        "versions__spec__subtasks__groundings__dataset",
+        Prefetch("versions__runs", queryset=build_runs, to_attr="build_runs"),
+    )
+
+
+RUN_RECENT_EVENTS = 20
+
+
+def run_list_detailed(*, team_ids: list[int]) -> QuerySet[AgentRun]:
+    """Runs with their cell runs and their last RUN_RECENT_EVENTS events (as `recent_events`, newest first)."""
+    children = AgentRun.objects.select_related("grounding__dataset", "grounding__subtask").order_by("id")
+    recent_events = AgentRunEvent.objects.order_by("-id")[:RUN_RECENT_EVENTS]
+    return (run_list(team_ids=team_ids).order_by("-created_at", "-id").prefetch_related(
+        Prefetch("children", queryset=children),
+        Prefetch("events", queryset=recent_events, to_attr="recent_events"),
+    ))

@@ -1,3 +1,12 @@
+"""Pages (server-rendered, login required) and the team-checked media files."""
 from django.urls import path
 
-urlpatterns: list = []
+from benchmarks import views
+
+urlpatterns = [
+    path("", views.portfolio, name="portfolio"),
+    path("benchmarks/<int:pk>/", views.benchmark_detail, name="benchmark-detail"),
+    path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),
+    path("samples/<int:pk>/", views.sample_detail, name="sample-detail"),
+    path("media/<uuid:uid>/", views.media_asset, name="media-asset"),
+]

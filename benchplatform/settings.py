@@ -117,6 +117,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; name each choice set once in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "benchmarks.models.AgentRun.Status",
+        "SampleStatusEnum": "benchmarks.models.Sample.Status",
+    },
 }
 
 # Background jobs: django-q2 on the ORM broker by default, on Redis when REDIS_URL is set.

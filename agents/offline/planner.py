@@ -166,7 +166,9 @@ def design_plan(card: CardView, records: list[RecordView]) -> tuple[TransformPla
     else:
         bank, clusters = answer_clusters(records, answer_path)
         classes = len(set(clusters.values()))
-        # A function word ("are", "other") among a dataset's answers is noise, not a distractor.
+        # A function word ("are", "other") among a dataset's answers is noise: neither an answer
+        # worth asking for nor a distractor.
+        noise = [value for value in bank if normalise(value) in STOPWORDS]
         bank = [value for value in bank if normalise(value) not in STOPWORDS]
         if classes < 2:
             return None, "every record has the same answer; no distractors to draw"
@@ -175,7 +177,7 @@ def design_plan(card: CardView, records: list[RecordView]) -> tuple[TransformPla
         if classes == 2:
             answer_type = "binary"
         ops += [Operator(op="answer_text", reads=[answer_path], writes=["accepted_answers"],
-                         params={"path": answer_path, "reject_answers": REJECT_ANSWERS}),
+                         params={"path": answer_path, "reject_answers": REJECT_ANSWERS + noise}),
                 Operator(op="distractors_from_bank", reads=["accepted_answers"], writes=["options", "answer_index"],
                          params={"bank": bank, "clusters": clusters, "k": min(3, classes - 1)})]
     ops.append(Operator(op="balance_positions", reads=["options", "answer_index"], writes=["options", "answer_index"]))

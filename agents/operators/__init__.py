@@ -169,7 +169,7 @@ def _answer_text(draft: Draft, record: RecordView, params: dict[str, Any], ctx: 
         raise OperatorError(f"{params['path']} holds no text answer")
     banned = {normalise(v) for v in params.get("reject_answers", [])}
     if normalise(values[0]) in banned:
-        raise OperatorError(f"the answer {values[0]!r} only makes sense with the source's own options")
+        raise OperatorError(f"the answer {values[0]!r} cannot key a multiple-choice item on its own")
     draft["accepted_answers"] = values
 
 

@@ -1,0 +1,124 @@
+"""The REST API of benchmarks: start a build from a request; read benchmarks, runs and samples.
+
+Views are thin: reads go through selectors scoped to the caller's teams (another team's object is
+a 404, never a 403), the one write goes through services.build_start.
+"""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from benchmarks import selectors, services
+from benchmarks.models import AgentRun, Sample
+from benchmarks.serializers import (
+    BenchmarkSerializer, BuildRequestInputSerializer, BuildStartedOutputSerializer, RunSerializer, SampleSerializer,
+)
+from teams.selectors import access_team_for_write, team_ids_for_user
+
+ERRORS_400 = OpenApiResponse(
+    response=OpenApiTypes.OBJECT, description="Invalid input: each field maps to a list of messages.",
+    examples=[OpenApiExample("Empty text", value={"text": ["Describe what the benchmark should evaluate; "
+                                                           "the text is empty."]})])
+
+
+def validation_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
+    """A service's ValidationError as DRF's error body, {field: [message, ...]}."""
+    if hasattr(exc, "error_dict"):
+        return exc.message_dict
+    return {"non_field_errors": exc.messages}
+
+
+class BuildRequestCreateApi(APIView):
+    @extend_schema(
+        operation_id="requests_create", tags=["requests"], request=BuildRequestInputSerializer,
+        responses={201: BuildStartedOutputSerializer, 400: ERRORS_400},
+        summary="Start a build from a request",
+        description="Records the request, opens a new benchmark with version 1 and queues its build. "
+                    "Follow the build at run_url.",
+    )
+    def post(self, request: Request) -> Response:
+        data = BuildRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        team = access_team_for_write(user=request.user, slug=fields["team"])
+        if team is None:
+            # The same words for "no such team" and "not yours", so nobody can probe for teams.
+            raise serializers.ValidationError(
+                {"team": [f"Unknown team '{fields['team']}', or you may not build in it."]})
+        try:
+            started = services.build_start(
+                team=team, user=request.user, text=fields["text"], target_size=fields["target_size"],
+                modalities=fields["modalities"], name=fields["name"], seed=fields["seed"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(validation_error_detail(exc)) from exc
+        run_url = request.build_absolute_uri(reverse("api-run-detail", args=[started.run.id]))
+        benchmark_url = request.build_absolute_uri(reverse("api-benchmark-detail", args=[started.version.benchmark_id]))
+        body = BuildStartedOutputSerializer({
+            "request": started.request.id, "benchmark": started.version.benchmark_id,
+            "version": started.version.number, "run": started.run.id,
+            "run_url": run_url, "benchmark_url": benchmark_url,
+        }).data
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": run_url})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your teams' benchmarks, newest first", tags=["benchmarks"]),
+    retrieve=extend_schema(summary="A benchmark with its versions, specs and latest build run", tags=["benchmarks"]),
+)
+class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = BenchmarkSerializer
+
+    def get_queryset(self):
+        return selectors.benchmark_list_detailed(team_ids=team_ids_for_user(user=self.request.user))
+
+
+class RunFilter(filters.FilterSet):
+    benchmark = filters.NumberFilter(field_name="version__benchmark", help_text="Benchmark id.")
+    status = filters.ChoiceFilter(choices=AgentRun.Status.choices)
+    kind = filters.ChoiceFilter(choices=AgentRun.Kind.choices)
+
+    class Meta:
+        model = AgentRun
+        fields = ["benchmark", "status", "kind"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your teams' runs (builds and their cells), newest first", tags=["runs"]),
+    retrieve=extend_schema(summary="A run with its progress, cell runs and last events", tags=["runs"]),
+)
+class RunViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = RunSerializer
+    filterset_class = RunFilter
+
+    def get_queryset(self):
+        return selectors.run_list_detailed(team_ids=team_ids_for_user(user=self.request.user))
+
+
+class SampleFilter(filters.FilterSet):
+    benchmark = filters.NumberFilter(field_name="version__benchmark", help_text="Benchmark id.")
+    version = filters.NumberFilter(field_name="version__number", help_text="Version number (use with benchmark).")
+    subtask = filters.CharFilter(field_name="subtask__key", help_text="Subtask key.")
+    status = filters.ChoiceFilter(choices=Sample.Status.choices)
+
+    class Meta:
+        model = Sample
+        fields = ["benchmark", "version", "subtask", "status"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your teams' samples, by version then id", tags=["samples"]),
+    retrieve=extend_schema(summary="A sample with its media, source record, provenance and checks", tags=["samples"]),
+)
+class SampleViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = SampleSerializer
+    filterset_class = SampleFilter
+
+    def get_queryset(self):
+        return selectors.sample_list(team_ids=team_ids_for_user(user=self.request.user)).order_by("version_id", "id")

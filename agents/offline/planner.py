@@ -166,13 +166,13 @@ def design_plan(card: CardView, records: list[RecordView]) -> tuple[TransformPla
     else:
         bank, clusters = answer_clusters(records, answer_path)
         classes = len(set(clusters.values()))
-        # A function word ("are", "other") among a dataset's answers is noise: neither an answer
-        # worth asking for nor a distractor.
-        noise = [value for value in bank if normalise(value) in STOPWORDS]
-        bank = [value for value in bank if normalise(value) not in STOPWORDS]
         if classes < 2:
             return None, "every record has the same answer; no distractors to draw"
         is_label = classes <= LABEL_MAX_CLASSES and classes <= len(records) / 2
+        # In free-text answers a function word ("are", "other") is noise: neither an answer worth
+        # asking for nor a distractor. In a closed label set ("BEFORE", "AFTER") it is a label.
+        noise = [] if is_label else [value for value in bank if normalise(value) in STOPWORDS]
+        bank = [value for value in bank if value not in noise]
         template = "label_choices" if is_label else "answer_bank_choices"
         if classes == 2:
             answer_type = "binary"

@@ -5,7 +5,7 @@ import pytest
 
 from agents.executor.cell import draw_order, run_cell
 from agents.offline.lexical import BM25, keywords, tokens
-from agents.offline.planner import answer_clusters, design_plan, plan_offline
+from agents.offline.planner import answer_clusters, design_plan, dry_run, plan_offline
 from agents.offline.scope import scope_parse
 from agents.operators import ItemContext, OperatorError, plan_apply, plan_validate
 from agents.planner.allocation import Claim, allocate
@@ -262,3 +262,24 @@ def test_media_failures_reject_the_sample_and_are_recorded():
     assert sink.samples[0].rejected_reasons == [f"media_present: {sink.samples[0].media[0].file}: no media in these tests"]
     assert len(ledger.tool_calls) == 6
     assert all(call["ok"] is False and call["tool"] == "image_decode" for call in ledger.tool_calls)
+
+
+def test_function_words_are_noise_in_free_answers_but_labels_in_a_closed_set():
+    free = card("vqa", {"question": ["input.prompt"], "answer": ["output.text"]})
+    recs = [record(i, {"input": {"prompt": f"what is {i}"}, "output": {"text": word}})
+            for i, word in enumerate(["bird", "other", "fish", "wheel", "are", "tree"])]
+    plan, _ = design_plan(free, recs)
+    bank_op = next(op for op in plan.operators if op.op == "distractors_from_bank")
+    answer_op = next(op for op in plan.operators if op.op == "answer_text")
+    assert bank_op.params["bank"] == ["bird", "fish", "tree", "wheel"]
+    assert answer_op.params["reject_answers"] == ["none of the above", "all of the above", "are", "other"]
+
+    labels = card("temporal", {"question": ["input.prompt"], "answer": ["output.text"]})
+    recs = [record(i, {"input": {"prompt": f"relation {i}?"}, "output": {"text": ["BEFORE", "AFTER", "DURING"][i % 3]}})
+            for i in range(12)]
+    plan, _ = design_plan(labels, recs)
+    assert plan.template == "label_choices"
+    assert next(op for op in plan.operators if op.op == "distractors_from_bank").params["bank"] == [
+        "AFTER", "BEFORE", "DURING"]
+    usable, failures = dry_run(plan, recs)
+    assert (usable, dict(failures)) == (12, {})

@@ -1,6 +1,7 @@
 """Serve the UI and API with a django-q2 worker cluster beside it; stopping one stops both."""
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -17,6 +18,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"])
         self.stdout.write(f"qcluster started (pid {cluster.pid})")
+
+        def stop(signum, frame):  # SIGTERM stops the server the way Ctrl-C does, worker included
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
         try:
             call_command("runserver", options["addrport"], use_reloader=False)
         finally:

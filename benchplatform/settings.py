@@ -127,7 +127,7 @@ SPECTACULAR_SETTINGS = {
 # Background jobs: django-q2 on the ORM broker by default, on Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL", "")
 Q_CLUSTER = {
-    "name": "benchplatform",
+    "name": env_str("BENCH_Q_NAME", "benchplatform"),
     "workers": env_int("Q_WORKERS", 2),
     "timeout": env_int("Q_TIMEOUT", 900),
     "retry": env_int("Q_TIMEOUT", 900) + 300,  # django-q2 requires timeout < retry; a lost task comes back after it

@@ -9,7 +9,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import redis
 from django.db import connection
+from django_q.brokers import get_broker
+from django_q.conf import Conf
+from django_q.models import OrmQ
 
 from benchmarks import services
 from benchmarks.models import AgentRun, Sample
@@ -28,18 +32,36 @@ def _database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
 @pytest.mark.qcluster
 @pytest.mark.django_db(transaction=True)
-def test_qcluster_worker_finishes_a_queued_build(settings):
+@pytest.mark.parametrize("broker", ["orm", "redis"])
+def test_qcluster_worker_finishes_a_queued_build(settings, monkeypatch, broker):
     settings.BENCH_TASKS_INLINE = False
+    # This process queues with the same broker and queue name the worker is started with.
+    queue_name = f"test-{broker}-{os.getpid()}"
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", queue_name)
+    monkeypatch.setattr(Conf, "PREFIX", queue_name)
+    broker_env = {"REDIS_URL": ""}
+    if broker == "redis":
+        redis.from_url(REDIS_URL).ping()  # the machine runs Redis; .ci/run starts it if it has stopped
+        monkeypatch.setattr(Conf, "ORM", None)
+        monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
+        broker_env = {"REDIS_URL": REDIS_URL}
     team = TeamFactory(slug="cluster-team")
     import_seed_datasets(team, ["Causal-Reasoning", "Social-Science-Question-Answering"])
     started = services.build_start(team=team, target_size=15,
                                    text="Can a model pick the most plausible cause or effect of an everyday event?")
     assert AgentRun.objects.get(pk=started.run.pk).status == "queued"
+    # The plan task waits in the broker under test, and nowhere else.
+    assert get_broker().queue_size() == 1
+    assert OrmQ.objects.count() == (1 if broker == "orm" else 0)
 
     env = {**os.environ, "DATABASE_URL": _database_url(), "BENCH_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-           "BENCH_TASKS_INLINE": "false", "Q_WORKERS": "1", "LOG_LEVEL": "WARNING"}
+           "BENCH_TASKS_INLINE": "false", "Q_WORKERS": "1", "LOG_LEVEL": "WARNING", "BENCH_Q_NAME": queue_name,
+           **broker_env}
     worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

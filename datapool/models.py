@@ -1,6 +1,7 @@
 """The dataset pool: datasets, their cards (General-Bench card shape) and their records."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from teams.models import Team
@@ -9,6 +10,11 @@ from teams.models import Team
 class Dataset(models.Model):
     class SourceFormat(models.TextChoices):
         GENERAL_BENCH = "general-bench", "General-Bench JSON"
+        JSONL = "jsonl", "JSON Lines"
+        CSV = "csv", "CSV"
+        PARQUET = "parquet", "Parquet"
+        IMAGE_FOLDER = "image-folder", "Image folder"
+        AUDIO_FOLDER = "audio-folder", "Audio folder"
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="datasets")
     slug = models.SlugField(max_length=120)
@@ -19,6 +25,8 @@ class Dataset(models.Model):
     source_path = models.CharField(max_length=500, blank=True, help_text="Where it was imported from.")
     modalities = models.JSONField(default=list, help_text='Input modalities, e.g. ["image", "text"].')
     license = models.CharField(max_length=200, blank=True)
+    # A shared dataset is readable by every team (set by a platform admin); it still has an owner.
+    is_shared = models.BooleanField(default=False)
     size_declared = models.PositiveIntegerField(default=0, help_text="Size the card claims.")
     record_count = models.PositiveIntegerField(default=0, help_text="Records actually imported.")
     import_report = models.JSONField(default=dict, blank=True)
@@ -44,6 +52,12 @@ class DatasetCard(models.Model):
     io_schemas = models.JSONField(default=list, blank=True)
     fields = models.JSONField(default=dict, blank=True)
     raw = models.JSONField(default=dict, blank=True, help_text="The card as imported.")
+    profile = models.JSONField(default=dict, blank=True, help_text="What profiling the records measured.")
+    written_by = models.CharField(max_length=32, blank=True, help_text="source / profile / llm / team")
+    # The card's sentence embedding for semantic search, computed once per card text.
+    embedding = models.JSONField(null=True, blank=True)
+    embedding_model = models.CharField(max_length=100, blank=True)
+    embedding_text_sha = models.CharField(max_length=64, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -66,3 +80,33 @@ class DatasetRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset.slug}:{self.source_id}"
+
+
+class ImportJob(models.Model):
+    """A dataset import running in the background (an uploaded archive, say), with its report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    source_format = models.CharField(max_length=32, choices=Dataset.SourceFormat.choices)
+    upload = models.CharField(max_length=500, blank=True, help_text="Path of the uploaded file under MEDIA_ROOT.")
+    options = models.JSONField(default=dict, blank=True, help_text="Name, column mapping, licence.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs")
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.status})"

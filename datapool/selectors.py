@@ -1,13 +1,14 @@
 """Reads of the dataset pool, scoped to teams."""
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from datapool.models import Dataset, DatasetRecord
 
 
 def dataset_list(*, team_ids: list[int]) -> QuerySet[Dataset]:
-    return Dataset.objects.filter(team_id__in=team_ids).select_related("card", "team")
+    """Datasets the teams may use: their own, and those an admin shared platform-wide."""
+    return Dataset.objects.filter(Q(team_id__in=team_ids) | Q(is_shared=True)).select_related("card", "team")
 
 
 def record_ids_for_dataset(*, dataset_id: int) -> list[int]:

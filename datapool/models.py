@@ -71,6 +71,8 @@ class DatasetRecord(models.Model):
     payload = models.JSONField(help_text="The record as the source gives it.")
     # [{"path": "input.image_file", "file": "pool/<team>/<dataset>/x.jpg", "kind": "image", "sha256": ...}]
     media = models.JSONField(default=list, blank=True)
+    # Which import last wrote the record: a repeated id within one import is told from an update.
+    import_token = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["dataset_id", "position"]

@@ -21,15 +21,30 @@ def image_check(abs_path: str) -> MediaCheck:
             width, height = image.size
             mime = Image.MIME.get(image.format or "", "")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        return MediaCheck(ok=False, detail=f"does not decode as an image: {exc}")
+        # Pillow names the file by its full path; a report shows only its name.
+        reason = str(exc).replace(abs_path, os.path.basename(abs_path))
+        return MediaCheck(ok=False, detail=f"does not decode as an image: {reason}")
     if width < 1 or height < 1:
         return MediaCheck(ok=False, detail="image has no pixels")
     return MediaCheck(ok=True, mime=mime, width=width, height=height)
 
 
+# Magic bytes of compressed audio formats (their full decoding needs a codec library).
+_AUDIO_MAGIC = {"audio/mpeg": (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"), "audio/flac": (b"fLaC",),
+                "audio/ogg": (b"OggS",)}
+
+
 def audio_check(abs_path: str) -> MediaCheck:
+    """WAV is opened and must hold frames; MP3, FLAC and Ogg must start with their format's header."""
     if not os.path.isfile(abs_path):
         return MediaCheck(ok=False, detail="file is missing")
+    if not abs_path.lower().endswith(".wav"):
+        with open(abs_path, "rb") as handle:
+            head = handle.read(4)
+        for mime, magics in _AUDIO_MAGIC.items():
+            if head.startswith(magics):
+                return MediaCheck(ok=True, mime=mime)
+        return MediaCheck(ok=False, detail="does not start with an MP3, FLAC, Ogg or WAV header")
     try:
         with wave.open(abs_path, "rb") as audio:
             frames = audio.getnframes()

@@ -5,6 +5,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from PIL import Image
+
 from datapool.importers.general_bench import dataset_import_general_bench, pool_import_general_bench
 from datapool.models import Dataset, DatasetCard, DatasetRecord
 from tests.conftest import SEED_POOL, import_seed_datasets
@@ -25,13 +27,12 @@ def test_image_dataset_copies_media_into_the_store(team_a, media_root):
     report = import_seed_datasets(team_a, ["Art Image Visual Question Answering"])["Art Image Visual Question Answering"]
     assert (report.created, report.media_files, len(report.bad_rows)) == (200, 175, 0)
     record = DatasetRecord.objects.get(dataset__team=team_a, source_id="art_image_vqa_0164")
-    assert record.media == [{"path": "input.image_file", "kind": "image",
-                             "file": "pool/team-a/art-image-visual-question-answering/images/17098-1arles10.jpg",
-                             "sha256": record.media[0]["sha256"]}]
-    stored = media_root / record.media[0]["file"]
     source = SEED_POOL / "datasets/image/ArtImageVisualQuestionAnswering/images/17098-1arles10.jpg"
-    assert stored.read_bytes() == source.read_bytes()
-    assert record.media[0]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    # The store is content-addressed: one copy per distinct file, under a name no source can choose.
+    assert record.media == [{"path": "input.image_file", "kind": "image", "sha256": digest,
+                             "file": f"pool/team-a/art-image-visual-question-answering/{digest[:2]}/{digest}.jpg"}]
+    assert (media_root / record.media[0]["file"]).read_bytes() == source.read_bytes()
 
 
 def test_reimport_changes_nothing(team_a):
@@ -65,8 +66,10 @@ def test_bad_rows_are_named_and_good_rows_imported(team_a, tmp_path):
         {"id": "escape", "input": {"question": "q", "image_file": "../../../../etc/hostname.png"}, "output": {"text": "w"}},
         "not an object",
         {"id": "ok2", "input": {"question": "q2"}, "output": {"text": "v"}},
+        {"id": "broken", "input": {"question": "q", "image_file": "broken.png"}, "output": {"text": "w"}},
     ]})
-    (path.parent / "images" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    Image.new("RGB", (4, 3), "red").save(path.parent / "images" / "a.png")
+    (path.parent / "images" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     report = dataset_import_general_bench(team=team_a, json_path=path, card={"name": "Mini"},
                                           pool_datasets_dir=tmp_path / "datasets")
     assert report.created == 2
@@ -77,9 +80,11 @@ def test_bad_rows_are_named_and_good_rows_imported(team_a, tmp_path):
         {"row": 4, "id": "escape",
          "reason": "image file '../../../../etc/hostname.png' (input.image_file) not found in the dataset folder"},
         {"row": 5, "reason": "record is not a JSON object"},
+        {"row": 7, "id": "broken", "reason": "image file 'broken.png' (input.image_file) does not decode as an image: "
+                                             "Truncated File Read"},
     ]
     assert sorted(DatasetRecord.objects.filter(dataset__team=team_a).values_list("source_id", flat=True)) == ["ok1", "ok2"]
-    assert Dataset.objects.get(team=team_a).import_report["bad_row_count"] == 5
+    assert Dataset.objects.get(team=team_a).import_report["bad_row_count"] == 6
 
 
 def test_malformed_files_write_nothing(team_a, tmp_path):
@@ -95,7 +100,7 @@ def test_malformed_files_write_nothing(team_a, tmp_path):
     latin1 = _write(tmp_path / "latin1", "")
     latin1.write_bytes('{"data": [{"id": "é"}]}'.encode("latin-1"))
     report = dataset_import_general_bench(team=team_a, json_path=latin1, card={"name": "Latin"})
-    assert report.error.startswith("data.json is not UTF-8 text:")
+    assert report.error == "data.json is not UTF-8 text: invalid continuation byte at byte 18"
     assert Dataset.objects.count() == 0 and DatasetCard.objects.count() == 0
 
 

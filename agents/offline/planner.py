@@ -10,7 +10,15 @@ from typing import Any
 from agents.offline import ENGINE
 from agents.offline.lexical import BM25, STOPWORDS, tokens
 from agents.offline.scope import scope_parse
-from agents.operators import ItemContext, OperatorError, answer_values, get_path, normalise, plan_apply, plan_validate
+from agents.operators import (
+    ItemContext,
+    OperatorError,
+    answer_values,
+    get_path,
+    normalise,
+    plan_apply,
+    plan_validate,
+)
 from agents.planner.allocation import Claim, allocate
 from agents.ports import Pool
 from agents.types import (
@@ -104,8 +112,9 @@ def design_plan(card: CardView, records: list[RecordView]) -> tuple[TransformPla
     if sum(1 for v in raw_answers if answer_values(v)) < len(records) * MIN_COVERAGE:
         return None, f"{answer_path} is mostly not text (structured output such as boxes); no offline transform yet"
 
-    image_spec = card.fields.get("image")
+    image_spec, audio_spec = card.fields.get("image"), card.fields.get("audio")
     image_path = (image_spec.paths[0] if image_spec and image_spec.paths else None) or _first_path(card, "context", "image")
+    audio_path = (audio_spec.paths[0] if audio_spec and audio_spec.paths else None) or _first_path(card, "context", "audio")
     question_path = _first_path(card, "question")
     options_path = _first_path(card, "options")
     context_spec = card.fields.get("context")
@@ -131,10 +140,14 @@ def design_plan(card: CardView, records: list[RecordView]) -> tuple[TransformPla
         ops.append(Operator(op="read_text", reads=[context_source], writes=["context"],
                             params={"path": context_source, "into": "context"}))
     if question_from_template:
+        contexts = _text_values(records, context_source) if context_source else []
+        if not context_source and not (image_path or audio_path):
+            return None, "the card maps neither a question, a context nor media to ask about"
         if not context_source:
-            return None, "the card maps neither a question nor a context to ask about"
-        contexts = _text_values(records, context_source)
-        if contexts and sum("<MASK>" in c for c in contexts) >= len(contexts) * MIN_COVERAGE:
+            # A labelled image or recording with no question of its own (an image or audio folder).
+            text = ("Which option best describes the image?" if image_path
+                    else "Which option matches what is said in the recording?")
+        elif contexts and sum("<MASK>" in c for c in contexts) >= len(contexts) * MIN_COVERAGE:
             text = "Which expression best fills <MASK> in the text above?"
         elif context_source == dialog_path:
             text = "Which reply best continues this conversation?"
@@ -181,8 +194,9 @@ def design_plan(card: CardView, records: list[RecordView]) -> tuple[TransformPla
                 Operator(op="distractors_from_bank", reads=["accepted_answers"], writes=["options", "answer_index"],
                          params={"bank": bank, "clusters": clusters, "k": min(3, classes - 1)})]
     ops.append(Operator(op="balance_positions", reads=["options", "answer_index"], writes=["options", "answer_index"]))
-    if image_path:
-        ops.append(Operator(op="attach_media", reads=[image_path], writes=["media"], params={"path": image_path}))
+    for media_path in (image_path, audio_path):
+        if media_path:
+            ops.append(Operator(op="attach_media", reads=[media_path], writes=["media"], params={"path": media_path}))
     plan = TransformPlan(template=template, answer_type=answer_type, operators=ops)  # type: ignore[arg-type]
     problems = plan_validate(plan, card)
     if problems:

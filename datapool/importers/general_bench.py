@@ -15,7 +15,13 @@ from typing import Any
 
 import ijson
 
-from datapool.importers.writer import DatasetImportReport, DatasetWriter, media_kind, resolve_inside, utf8_problem
+from datapool.importers.writer import (
+    DatasetImportReport,
+    DatasetWriter,
+    media_kind,
+    resolve_inside,
+    utf8_problem,
+)
 from datapool.models import Dataset
 from teams.models import Team
 

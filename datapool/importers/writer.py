@@ -158,7 +158,6 @@ class DatasetWriter:
             return False
         source_id = str(source_id).strip()[:200]
         stored_media: list[dict[str, Any]] = []
-        kinds: dict[str, str] = {}
         for path, resolved, written in media:
             kind = media_kind(written) or "image"
             if resolved is None:
@@ -169,8 +168,6 @@ class DatasetWriter:
                 self.bad(row, f"{kind} file {written!r} ({path}) {stored}", source_id)
                 return False
             stored_media.append({"path": path, "file": stored[0], "kind": kind, "sha256": stored[1]})
-            kinds[path] = kind
-        self.profiler.add(payload, kinds)
         self._batch.append(_Row(row=row, source_id=source_id, payload=payload, media=stored_media))
         if len(self._batch) >= BATCH:
             self._flush()
@@ -218,6 +215,7 @@ class DatasetWriter:
             if current is not None and current.import_token == self.token:
                 self.bad(row.row, f"duplicate id (first at row {current.position})", row.source_id)
                 continue
+            self.profiler.add(row.payload, {m["path"]: m["kind"] for m in row.media})
             if current is None:
                 to_create[row.source_id] = DatasetRecord(dataset=dataset, source_id=row.source_id, position=row.row,
                                                          payload=row.payload, media=row.media, import_token=self.token)

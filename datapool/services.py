@@ -1,12 +1,122 @@
-"""Writes of the dataset pool."""
+"""Writes of the dataset pool: imports (now and in the background) and the pool's settings."""
 from __future__ import annotations
 
+import logging
+import shutil
+import uuid
 from pathlib import Path
+from typing import Any
 
-from datapool.importers.general_bench import DatasetImportReport, pool_import_general_bench
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from common.queue import enqueue
+from datapool.importers.archive import ArchiveRefused, archive_import
+from datapool.importers.general_bench import (
+    DatasetImportReport,
+    pool_import_general_bench,
+)
+from datapool.importers.tabular import FORMATS, ROLES, dataset_import_table
+from datapool.models import ImportJob
 from teams.models import Team
+
+logger = logging.getLogger(__name__)
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 
 
 def pool_import(*, team: Team, pool_dir: Path) -> list[DatasetImportReport]:
     """Import a General-Bench pool folder into the team's pool (idempotent)."""
     return pool_import_general_bench(team=team, pool_dir=pool_dir)
+
+
+def check_import_upload(*, filename: str, size: int, mapping: Any) -> None:
+    """Refuse, before anything is stored, an upload the import could never take."""
+    errors: dict[str, str] = {}
+    lowered = filename.lower()
+    if not (lowered.endswith(ARCHIVE_SUFFIXES) or Path(lowered).suffix in FORMATS):
+        errors["file"] = (f"{filename}: upload a .zip or .tar(.gz) archive, or one .jsonl, .csv, .tsv or "
+                          f".parquet file")
+    elif size > settings.BENCH_MAX_UPLOAD_BYTES:
+        errors["file"] = (f"{filename} is {size / 2**20:.1f} MB; the limit is "
+                          f"{settings.BENCH_MAX_UPLOAD_BYTES / 2**20:.1f} MB")
+    if mapping is not None:
+        if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+            errors["mapping"] = 'The mapping is an object of role to column, e.g. {"question": "q", "answer": "label"}.'
+        elif set(mapping) - ROLES:
+            errors["mapping"] = f"Unknown roles {sorted(set(mapping) - ROLES)}; use any of {sorted(ROLES)}."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def import_job_create(*, team: Team, user, upload, name: str = "", mapping: dict | None = None,
+                      license: str = "") -> ImportJob:
+    """Keep an uploaded file aside and queue its import (after commit)."""
+    check_import_upload(filename=upload.name, size=upload.size, mapping=mapping)
+    suffix = next((s for s in ARCHIVE_SUFFIXES if upload.name.lower().endswith(s)), Path(upload.name).suffix.lower())
+    stored = Path(settings.UPLOAD_DIR) / f"{uuid.uuid4().hex}{suffix}"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    with stored.open("wb") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    job = ImportJob.objects.create(team=team, created_by=user, upload=stored.name,
+                                   source_format=FORMATS.get(suffix, ""), options={"name": name.strip()[:200], "mapping": mapping or {},
+                                                              "license": license.strip()[:200],
+                                                              "filename": Path(upload.name).name[:200]})
+    enqueue("datapool.tasks.import_job_run_task", job.id, name=f"import {job.id}")
+    return job
+
+
+def import_job_run(*, job_id: int) -> None:
+    """Run a queued import: check, unpack and import; record progress, the reports and any refusal."""
+    if not ImportJob.objects.filter(pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]).update(
+            status=ImportJob.Status.RUNNING):
+        return
+    job = ImportJob.objects.select_related("team").get(pk=job_id)
+    upload = Path(settings.UPLOAD_DIR) / job.upload
+    workdir = Path(settings.VAR_DIR) / "imports" / f"job-{job.id}"
+    shutil.rmtree(workdir, ignore_errors=True)  # a retried job starts clean
+
+    def progress(done: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(progress_done=done)
+
+    options = job.options
+    try:
+        if not upload.is_file():
+            raise ArchiveRefused("the uploaded file is gone; upload it again")
+        if Path(job.upload).suffix in FORMATS:
+            reports = [dataset_import_table(team=job.team, path=upload, name=options.get("name") or Path(
+                options.get("filename", upload.name)).stem, mapping=options.get("mapping"),
+                license=options.get("license", ""), on_progress=progress)]
+        else:
+            reports = archive_import(team=job.team, archive=upload, workdir=workdir, name=options.get("name", ""),
+                                     mapping=options.get("mapping"), license=options.get("license", ""),
+                                     on_progress=progress)
+    except ArchiveRefused as exc:
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, error=str(exc),
+                                                   finished_at=timezone.now())
+        return
+    except Exception as exc:  # recorded on the job; the worker must not lose it
+        logger.exception("import job %s failed", job.id)
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, error=f"import failed: {exc}",
+                                                   finished_at=timezone.now())
+        return
+    finally:
+        upload.unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+    errors = [r.error for r in reports if r.error]
+    imported = [r for r in reports if not r.error]
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.SUCCEEDED if imported else ImportJob.Status.FAILED,
+        error="; ".join(errors)[:5000], report={"datasets": [r.as_dict() for r in reports]},
+        dataset_id=imported[0].dataset_id if imported else None,
+        progress_done=sum(r.imported for r in imported), progress_total=sum(r.imported for r in imported),
+        finished_at=timezone.now())
+
+
+def dataset_share_set(*, dataset, shared: bool) -> None:
+    """Share a dataset with every team, or make it private again (platform admins only)."""
+    type(dataset).objects.filter(pk=dataset.pk).update(is_shared=shared)

@@ -91,11 +91,11 @@ def check_general_bench_file(json_path: Path) -> str:
 
 
 def dataset_import_general_bench(*, team: Team, json_path: Path, card: dict[str, Any] | None,
-                                 pool_datasets_dir: Path | None = None, slug: str = "",
+                                 pool_datasets_dir: Path | None = None, slug: str = "", name: str = "",
                                  on_progress: Callable[[int], None] | None = None) -> DatasetImportReport:
     """Import one General-Bench dataset file (and its card, when there is one). Idempotent."""
     folder = json_path.parent.parent if json_path.parent.name in {"json", "annotations"} else json_path.parent
-    name = str((card or {}).get("name") or folder.name)
+    name = str((card or {}).get("name") or name or folder.name)
     problem = check_general_bench_file(json_path)
     if problem:
         return DatasetImportReport(dataset=name, source=str(json_path), error=problem)

@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/pool/", include("datapool.api_urls")),
     path("api/", include("benchmarks.api_urls")),
+    path("pool/", include("datapool.urls")),
     path("", include("benchmarks.urls")),
 ]

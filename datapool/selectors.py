@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from datapool.models import Dataset, DatasetRecord
+from datapool.models import Dataset, DatasetRecord, ImportJob
 
 
 def dataset_list(*, team_ids: list[int]) -> QuerySet[Dataset]:
@@ -20,3 +20,7 @@ def record_list(*, dataset_id: int, record_ids: list[int] | None = None) -> Quer
     if record_ids is not None:
         records = records.filter(id__in=record_ids)
     return records
+
+
+def import_job_get(*, team_ids: list[int], pk: int) -> ImportJob | None:
+    return ImportJob.objects.filter(team_id__in=team_ids, pk=pk).select_related("team", "dataset").first()

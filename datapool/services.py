@@ -120,3 +120,39 @@ def import_job_run(*, job_id: int) -> None:
 def dataset_share_set(*, dataset, shared: bool) -> None:
     """Share a dataset with every team, or make it private again (platform admins only)."""
     type(dataset).objects.filter(pk=dataset.pk).update(is_shared=shared)
+
+
+CARD_ROLES = frozenset(ROLES - {"id"}) | {"other_aux"}
+
+
+def check_card_fields(fields: Any) -> None:
+    """A card's `fields`: {role: {"paths": [json path, ...], "modality": ..., "semantics": ...}}."""
+    if not isinstance(fields, dict):
+        raise ValidationError({"fields": 'Fields are an object of role to {"paths": [...]}.'})
+    for role, spec in fields.items():
+        if role not in CARD_ROLES:
+            raise ValidationError({"fields": f"Unknown role {role!r}; use any of {sorted(CARD_ROLES)}."})
+        paths = spec.get("paths") if isinstance(spec, dict) else None
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p.strip() for p in paths):
+            raise ValidationError({"fields": f"Role {role!r} needs a non-empty list of JSON paths in \"paths\"."})
+
+
+@transaction.atomic
+def card_update(*, dataset, user, description: str, card_text: str, domain: str, tasks: list[str], license: str,
+                fields: dict[str, Any]) -> None:
+    """The team's own edit of a card; the planner and search read it from now on."""
+    from datapool.models import Dataset, DatasetCard
+    from teams.selectors import access_team_for_write
+
+    if access_team_for_write(user=user, slug=dataset.team.slug) is None:
+        raise ValidationError("Only an owner or editor of the dataset's team may edit its card.")
+    check_card_fields(fields)
+    card, _ = DatasetCard.objects.get_or_create(dataset=dataset)
+    card.description, card.card_text, card.domain = description.strip(), card_text.strip(), domain.strip()[:300]
+    card.tasks = [t.strip() for t in tasks if t.strip()]
+    card.fields = fields
+    card.written_by = "team"
+    card.save(update_fields=["description", "card_text", "domain", "tasks", "fields", "written_by", "updated_at"])
+    modalities = sorted({"text"} | {spec.get("modality") for spec in fields.values()
+                                    if isinstance(spec, dict) and spec.get("modality") in ("image", "audio")})
+    Dataset.objects.filter(pk=dataset.pk).update(license=license.strip()[:200], modalities=modalities)

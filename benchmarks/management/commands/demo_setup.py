@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 
 from benchmarks import services
 from benchmarks.models import AgentRun, BenchmarkRequest
+from datapool import starter
 from datapool.models import Dataset
 from teams.models import Membership
 from teams.services import membership_set, team_get_or_create, user_get_or_create
@@ -26,13 +27,19 @@ class Command(BaseCommand):
         membership_set(team=team, user=user, role=Membership.Role.OWNER)
         token, _ = Token.objects.get_or_create(user=user)
 
+        # The starter pool (real datasets from installed packages) first, then the seed pool if present.
+        call_command("starter_pool", team=team.slug, stdout=self.stdout, stderr=self.stderr)
         pool_dir = Path(settings.SEED_POOL_DIR)
         if pool_dir.is_dir():
             call_command("import_pool", str(pool_dir), team=team.slug, stdout=self.stdout, stderr=self.stderr)
         else:
             self.stderr.write(f"no dataset pool at {pool_dir} (set SEED_POOL_DIR); skipping import")
 
-        example = self._example_request(pool_dir)
+        starter_dir = Path(settings.STARTER_POOL_DIR)
+        example = self._example_request(pool_dir) or self._example_request(starter_dir)
+        if example is None and not pool_dir.is_dir():
+            # No seed pool: the demo benchmark comes from the starter pool's own example request.
+            example = self._example_request(starter_dir, starter.DEMO_QUERY)
         if example is None:
             self.stderr.write(f"no example request {settings.DEMO_REQUEST!r} in {pool_dir / 'user_queries'}")
         elif not Dataset.objects.filter(team=team).exists():
@@ -45,13 +52,13 @@ class Command(BaseCommand):
             f"{settings.DEMO_PASSWORD if user.check_password(settings.DEMO_PASSWORD) else '(password unchanged)'}"
             f"\nAPI token for {user.username}: {token.key}"))
 
-    def _example_request(self, pool_dir: Path) -> dict | None:
+    def _example_request(self, pool_dir: Path, query_id: str = "") -> dict | None:
         for path in sorted((pool_dir / "user_queries").glob("*.json")):
             try:
                 query = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError):
                 continue
-            if query.get("id") == settings.DEMO_REQUEST:
+            if query.get("id") == (query_id or settings.DEMO_REQUEST):
                 return query
         return None
 

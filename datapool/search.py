@@ -7,8 +7,10 @@ Each candidate gets four score parts, each between 0 and 1, and their weighted s
 
 - lexical: BM25 (k1 1.5, b 0.75; agents.offline.lexical) of the query's tokens against the
   card's document (agents.offline.planner.card_document: name, description, card text, tasks,
-  domain, field semantics), divided by the best candidate's BM25, so the best lexical match has
-  1.0; all 0 when no query word occurs in any card.
+  domain, field semantics), divided by the larger of the best candidate's BM25 and the query's
+  reference score (a card holding each known query term once: BM25.reference_score). A card
+  that matches the whole query well has 1.0; one that brushes a single word of a long query stays
+  low even when nothing matches better. All 0 when no query word occurs in any card.
 - semantic: cosine of the query's and the card's all-MiniLM-L6-v2 embeddings (agents.tools.embedding),
   a negative cosine counting as 0. It finds cards that say the same thing in other words.
 - qa_bonus: how directly the card's field roles give question-answer items, as in the reference
@@ -415,8 +417,8 @@ def dataset_search(*, team_ids: list[int], query: str, modalities: list[str] | N
     query_tokens = tokens(query)
     index = _cache.index([c.entry for c in candidates])
     bm25 = np.array([index.score(query_tokens, i) for i in range(len(candidates))])
-    best = float(bm25.max())
-    lexical = bm25 / best if best > 0 else np.zeros(len(candidates))
+    scale = max(float(bm25.max()), index.reference_score(query_tokens))
+    lexical = bm25 / scale if scale > 0 else np.zeros(len(candidates))
     query_vector = _unit(embedder.embed([query])[0])
     semantic = np.maximum(np.stack([c.vector for c in candidates]) @ query_vector, 0.0)
     qa_bonus = np.array([c.entry.qa_bonus for c in candidates])

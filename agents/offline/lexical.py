@@ -75,5 +75,12 @@ class BM25:
                 total += self.idf[term] * tf * (self.k1 + 1) / (tf + self.k1 * length_norm)
         return total
 
+    def reference_score(self, query: list[str]) -> float:
+        """What a document holding each query term once, at average length, would score: a
+        yardstick that makes a one-word brush with a longer query look as weak as it is. A term no
+        document holds counts at the idf of the rarest possible term."""
+        unseen = math.log(1 + (len(self.docs) + 0.5) / 0.5)
+        return sum(self.idf.get(term, unseen) for term in set(query))
+
     def matched_terms(self, query: list[str], index: int) -> list[str]:
         return sorted(term for term in set(query) if term in self.docs[index])

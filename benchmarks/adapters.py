@@ -10,18 +10,18 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from agents.tools.media import LocalTools
-from agents.types import CardView, FieldSpec, MediaCheck, MediaRef, RecordView, SampleDraft
-from benchmarks.models import AgentRun, AgentRunEvent, BenchmarkVersion, MediaAsset, Sample, ToolCall
+from agents.types import CardView, MediaCheck, MediaRef, RecordView, SampleDraft
+from benchmarks.models import (
+    AgentRun,
+    AgentRunEvent,
+    BenchmarkVersion,
+    MediaAsset,
+    Sample,
+    ToolCall,
+)
 from datapool import selectors as pool_selectors
+from datapool.cards import dataset_card_view
 from datapool.models import DatasetRecord
-
-
-def _field_spec(raw: Any) -> FieldSpec:
-    if not isinstance(raw, dict):
-        return FieldSpec()
-    return FieldSpec(paths=[str(p) for p in raw.get("paths", []) if isinstance(p, str)],
-                     modality=str(raw.get("modality", "text")), content_extent=str(raw.get("content_extent", "")),
-                     style=str(raw.get("style", "")), semantics=str(raw.get("semantics", "")))
 
 
 def record_view(record: DatasetRecord) -> RecordView:
@@ -40,18 +40,7 @@ class DjangoPool:
         self.team_id = team_id
 
     def cards(self) -> list[CardView]:
-        views = []
-        for dataset in pool_selectors.dataset_list(team_ids=[self.team_id]).order_by("slug"):
-            card = getattr(dataset, "card", None)
-            views.append(CardView(
-                dataset_id=dataset.id, slug=dataset.slug, name=dataset.name,
-                description=card.description if card else "", card_text=card.card_text if card else "",
-                tasks=list(card.tasks) if card else [], domain=card.domain if card else "",
-                modalities=list(dataset.modalities),
-                fields={role: _field_spec(raw) for role, raw in (card.fields if card else {}).items()},
-                record_count=dataset.record_count,
-            ))
-        return views
+        return [dataset_card_view(d) for d in pool_selectors.dataset_list(team_ids=[self.team_id]).order_by("slug")]
 
     def _check(self, dataset_id: int) -> None:
         if not pool_selectors.dataset_list(team_ids=[self.team_id]).filter(id=dataset_id).exists():

@@ -9,7 +9,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +23,11 @@ from rest_framework.views import APIView
 from benchmarks import selectors, services
 from benchmarks.models import AgentRun, Sample
 from benchmarks.serializers import (
-    BenchmarkSerializer, BuildRequestInputSerializer, BuildStartedOutputSerializer, RunSerializer, SampleSerializer,
+    BenchmarkSerializer,
+    BuildRequestInputSerializer,
+    BuildStartedOutputSerializer,
+    RunSerializer,
+    SampleSerializer,
 )
 from teams.selectors import access_team_for_write, team_ids_for_user
 

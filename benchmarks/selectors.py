@@ -5,7 +5,14 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from benchmarks.models import (
-    AgentRun, AgentRunEvent, Benchmark, BenchmarkVersion, Grounding, MediaAsset, Sample, Subtask,
+    AgentRun,
+    AgentRunEvent,
+    Benchmark,
+    BenchmarkVersion,
+    Grounding,
+    MediaAsset,
+    Sample,
+    Subtask,
 )
 
 ACCEPTED = (Sample.Status.OK, Sample.Status.REPAIRED)

@@ -12,7 +12,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from benchmarks.models import AgentRun, AgentRunEvent, Benchmark, BenchmarkVersion, MediaAsset, Sample, Spec, Subtask
+from benchmarks.models import (
+    AgentRun,
+    AgentRunEvent,
+    Benchmark,
+    BenchmarkVersion,
+    MediaAsset,
+    Sample,
+    Spec,
+    Subtask,
+)
 
 # The model's column is a PositiveIntegerField: the largest value every database accepts.
 SEED_MAX = 2_147_483_647

@@ -21,7 +21,13 @@ from agents.executor.cell import run_cell
 from agents.offline import ENGINE as OFFLINE_ENGINE
 from agents.offline.planner import plan_offline
 from agents.types import BuildRequest, Cell, PlanResult, TransformPlan
-from benchmarks.adapters import DjangoLedger, DjangoPool, DjangoSink, DjangoTools, run_event
+from benchmarks.adapters import (
+    DjangoLedger,
+    DjangoPool,
+    DjangoSink,
+    DjangoTools,
+    run_event,
+)
 from benchmarks.models import (
     AgentRun,
     Benchmark,

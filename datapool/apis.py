@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +20,11 @@ from rest_framework.views import APIView
 
 from datapool.search import WEIGHTS, dataset_search
 from datapool.selectors import dataset_list
-from datapool.serializers import DatasetSerializer, SearchInputSerializer, SearchOutputSerializer
+from datapool.serializers import (
+    DatasetSerializer,
+    SearchInputSerializer,
+    SearchOutputSerializer,
+)
 from teams.selectors import team_ids_for_user
 
 SEARCH_ERRORS_400 = OpenApiResponse(

@@ -55,7 +55,8 @@ from django.db.models.functions import Cast
 from agents.offline.lexical import BM25, tokens
 from agents.offline.planner import _qa_bonus, card_document
 from agents.tools.embedding import Embedder, default_embedder
-from agents.types import CardView, FieldSpec, Modality
+from agents.types import CardView, Modality
+from datapool.cards import card_view_build, dataset_card_view
 from datapool.models import Dataset, DatasetCard
 from datapool.selectors import dataset_list
 
@@ -113,28 +114,8 @@ def check_search_input(*, query: str, modalities: list[str] | None, roles: list[
 
 # --- Cards as the agent core sees them ----------------------------------------------------------
 
-def _field_spec(raw: Any) -> FieldSpec:
-    if not isinstance(raw, dict):
-        return FieldSpec()
-    return FieldSpec(paths=[str(p) for p in raw.get("paths", []) if isinstance(p, str)],
-                     modality=str(raw.get("modality", "text")), content_extent=str(raw.get("content_extent", "")),
-                     style=str(raw.get("style", "")), semantics=str(raw.get("semantics", "")))
-
-
-def _card_view(*, dataset_id: int, slug: str, name: str, modalities: list[str], description: str, card_text: str,
-               tasks: Any, domain: str, fields: Any) -> CardView:
-    return CardView(dataset_id=dataset_id, slug=slug, name=name, description=description or "",
-                    card_text=card_text or "", domain=domain or "", modalities=list(modalities or []),
-                    tasks=[str(t) for t in tasks] if isinstance(tasks, list) else [],
-                    fields=({str(role): _field_spec(raw) for role, raw in fields.items()}
-                            if isinstance(fields, dict) else {}))
-
-
 def card_view(*, card: DatasetCard) -> CardView:
-    dataset = card.dataset
-    return _card_view(dataset_id=dataset.id, slug=dataset.slug, name=dataset.name, modalities=dataset.modalities,
-                      description=card.description, card_text=card.card_text, tasks=card.tasks, domain=card.domain,
-                      fields=card.fields)
+    return dataset_card_view(card.dataset)
 
 
 def card_embedding_text(card: CardView) -> str:
@@ -215,7 +196,7 @@ def pool_embed(*, team_ids: list[int] | None = None, embedder: Embedder | None =
         "card__domain", "card__fields", "card__embedding_text_sha", "card__embedding_model"))
     stale: list[tuple[int, str]] = []
     for card_id, dataset_id, slug, name, modalities, description, card_text, tasks, domain, fields, sha, model in rows:
-        text = card_embedding_text(_card_view(dataset_id=dataset_id, slug=slug, name=name, modalities=modalities,
+        text = card_embedding_text(card_view_build(dataset_id=dataset_id, slug=slug, name=name, modalities=modalities,
                                               description=description, card_text=card_text, tasks=tasks,
                                               domain=domain, fields=fields))
         if not _is_current(stored_sha=sha, stored_model=model, has_vector=card_id not in without_vector, text=text,
@@ -302,7 +283,7 @@ def _content_key(card_id: int, parts: tuple[str, ...]) -> tuple[int, int]:
 
 def _build_entry(uid: int, *, dataset_id: int, slug: str, name: str, modalities: list[str], description: str,
                  card_text: str, tasks_json: str, domain: str, fields_json: str) -> _Entry:
-    view = _card_view(dataset_id=dataset_id, slug=slug, name=name, modalities=modalities, description=description,
+    view = card_view_build(dataset_id=dataset_id, slug=slug, name=name, modalities=modalities, description=description,
                       card_text=card_text, tasks=json.loads(tasks_json or "[]"), domain=domain,
                       fields=json.loads(fields_json or "{}"))
     text = card_embedding_text(view)

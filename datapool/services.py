@@ -109,6 +109,9 @@ def import_job_run(*, job_id: int) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     errors = [r.error for r in reports if r.error]
     imported = [r for r in reports if not r.error]
+    if imported:
+        # Embed the new cards now, so the next search does not pay for it.
+        enqueue("datapool.tasks.pool_embed_task", job.team_id, name=f"embed after import {job.id}")
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.SUCCEEDED if imported else ImportJob.Status.FAILED,
         error="; ".join(errors)[:5000], report={"datasets": [r.as_dict() for r in reports]},

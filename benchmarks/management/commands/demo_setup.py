@@ -34,6 +34,8 @@ class Command(BaseCommand):
             call_command("import_pool", str(pool_dir), team=team.slug, stdout=self.stdout, stderr=self.stderr)
         else:
             self.stderr.write(f"no dataset pool at {pool_dir} (set SEED_POOL_DIR); skipping import")
+        # Card embeddings for semantic search, once per card text (quick when they are current).
+        call_command("pool_embed", team=team.slug, stdout=self.stdout, stderr=self.stderr)
 
         starter_dir = Path(settings.STARTER_POOL_DIR)
         example = self._example_request(pool_dir) or self._example_request(starter_dir)

@@ -33,8 +33,10 @@ serve: install
 test: starter-packages
 	$(PY) -m pytest
 
-bench: install
+bench: starter-packages
 	$(PY) bench/build_offline_text.py
+	$(PY) bench/import_throughput.py
+	$(PY) bench/search_latency.py
 	bash bench/make_run_clean_clone.sh
 
 clean:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from datapool.search import MODALITIES, WEIGHTS, dataset_search
 from datapool.selectors import dataset_list, record_list
-from teams.selectors import team_ids_for_user, team_list_for_user
+from teams.selectors import access_team_for_write, team_ids_for_user, team_list_for_user
 
 SEARCH_ROLES = ("question", "answer", "options", "context", "image")
 PREVIEW_RECORDS = 5
@@ -58,6 +58,7 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "dataset": dataset,
         "card": card,
         "field_roles": list((card.fields if card and isinstance(card.fields, dict) else {}).items()),
+        "can_edit": access_team_for_write(user=request.user, slug=dataset.team.slug) is not None,
         "bad_rows": bad_rows[:BAD_ROWS_SHOWN],
         "bad_row_count": report.get("bad_row_count", len(bad_rows)),
         "records": [(record, json.dumps(record.payload, indent=2, ensure_ascii=False)) for record in records],

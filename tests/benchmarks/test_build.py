@@ -152,3 +152,24 @@ def test_pool_of_another_team_is_invisible_to_a_build(team_a, team_b, pool_a):
     assert run.error.startswith("Planning ended ungroundable: no dataset in the pool has the modalities ['text'] "
                                 "(the pool holds 0 datasets)")
     assert Dataset.objects.filter(team=team_b).count() == 0
+
+
+def test_a_shared_dataset_builds_for_another_team_whose_media_stays_its_own(team_a, team_b, user_b, pool_a, client):
+    from datapool import services as pool_services
+
+    art = Dataset.objects.get(team=team_a, slug="art-image-visual-question-answering")
+    pool_services.dataset_share_set(dataset=art, shared=True)
+    started = build(team_b, text="Visual question answering about what is shown in artwork images and paintings.",
+                    size=4)
+    samples = Sample.objects.filter(version=started.version, status="ok")
+    assert samples.count() == 4
+    assert {s.grounding.dataset_id for s in samples} == {art.id}
+    assert set(MediaAsset.objects.filter(samples__in=samples).values_list("team__slug", flat=True)) == {"team-b"}
+    client.force_login(user_b)
+    asset = samples.first().media.get()
+    assert client.get(f"/media/{asset.uid}/").status_code == 200
+    pool_services.dataset_share_set(dataset=art, shared=False)
+    unshared = build(team_b, text="Visual question answering about artwork images.", size=2)
+    assert AgentRun.objects.get(pk=unshared.run.pk).error == (
+        "Planning ended ungroundable: no dataset in the pool has the modalities ['image', 'text'] "
+        "(the pool holds 0 datasets)")

@@ -9,14 +9,10 @@ prints the figures: pool import, planning, execution, per-sample time.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _django import database_label, django_on_fresh_database
 
 REQUEST = ("Different perspectives may offer drastically different accounts of the same event. Can a model infer "
            "the true nature of an event from multiple perspectives and answer related questions?")
@@ -27,23 +23,14 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100)
     args = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="bench-build-")
-    os.environ["BENCH_VAR_DIR"] = workdir
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchplatform.settings")
-    import django
-
-    django.setup()
+    workdir = django_on_fresh_database("bench-build-")
     from django.conf import settings
-    from django.core.management import call_command
 
     from benchmarks import services
     from benchmarks.models import AgentRun, Sample, ToolCall
     from datapool.services import pool_import
     from teams.services import team_get_or_create
 
-    call_command("migrate", verbosity=0)
     team = team_get_or_create(slug="bench")
 
     t0 = time.perf_counter()
@@ -63,7 +50,7 @@ def main() -> None:
     accepted = Sample.objects.filter(version=started.version, status="ok").count()
     rejected = Sample.objects.filter(version=started.version, status="rejected").count()
     total = t_plan + t_exec
-    print(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} ({workdir})")
+    print(f"database: {database_label(workdir)}")
     print(f"pool import: {len(reports)} datasets, {sum(r.imported for r in reports)} records in {t_import:.2f} s")
     print(f"offline text build, {args.size} samples requested: run {run.status}, {accepted} accepted, "
           f"{rejected} rejected by verification, {len(cells)} cells")

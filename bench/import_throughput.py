@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _django import database_label, django_on_fresh_database
+
 WORDS = ("event account witness report river market council storm bridge harvest letter museum "
          "painting village station engine garden treaty festival archive").split()
 
@@ -43,21 +40,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-import-"))
-    os.environ["BENCH_VAR_DIR"] = str(workdir)
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchplatform.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    workdir = django_on_fresh_database("bench-import-")
 
     from datapool.importers.tabular import dataset_import_table
     from teams.services import team_get_or_create
 
-    call_command("migrate", verbosity=0)
     team = team_get_or_create(slug="bench")
     source = workdir / "big.jsonl"
     t0 = time.perf_counter()
@@ -68,7 +55,7 @@ def main() -> None:
     report = dataset_import_table(team=team, path=source, name="Big", mapping={"question": "question", "options": "options",
                                                                              "answer": "answer", "context": "context"})
     elapsed = time.perf_counter() - t0
-    print(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} ({workdir})")
+    print(f"database: {database_label(workdir)}")
     print(f"imported {report.created:,} rows ({report.bad_row_count} bad) in {elapsed:.1f} s: "
           f"{report.created / elapsed:,.0f} rows/s")
     print(f"peak resident memory: {peak_rss_mb():.0f} MB (before the import: {before:.0f} MB)")

@@ -15,17 +15,13 @@ words from other cards mixed in, numbered names) up to --cards cards, embeds eve
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _django import django_on_fresh_database
 
 QUERIES = [
     ("artwork painting period", ["image"]),
@@ -83,23 +79,14 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=200)
     args = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="bench-search-")
-    os.environ["BENCH_VAR_DIR"] = workdir
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchplatform.settings")
-    import django
-
-    django.setup()
+    workdir = django_on_fresh_database("bench-search-")
     from django.conf import settings
-    from django.core.management import call_command
 
     from agents.tools.embedding import MiniLMEmbedder
     from datapool.search import dataset_search, pool_embed, search_cache_clear
     from datapool.services import pool_import
     from teams.services import team_get_or_create
 
-    call_command("migrate", verbosity=0)
     team = team_get_or_create(slug="bench")
     pool_import(team=team, pool_dir=Path(settings.SEED_POOL_DIR))
     t0 = time.perf_counter()

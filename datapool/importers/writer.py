@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils.text import slugify
 
 from agents.tools.media import audio_check, image_check
@@ -231,6 +231,9 @@ class DatasetWriter:
         DatasetRecord.objects.bulk_update(to_update, ["payload", "media", "position", "import_token"], batch_size=BATCH)
         self.report.created += len(to_create)
         self._batch = []
+        # With DEBUG on (the local default) Django keeps the SQL of every query, bulk inserts
+        # included; a million-row import would hold hundreds of MB of it.
+        reset_queries()
         if self.on_progress:
             self.on_progress(self._rows_seen)
 

@@ -1,0 +1,36 @@
+"""Shared set-up of the bench scripts: Django on a fresh database in a temporary folder.
+
+The database is SQLite there, or BENCH_DATABASE_URL when set; the var folder (media store,
+uploads) is the temporary folder, so a bench never touches the project's own data.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def django_on_fresh_database(prefix: str) -> Path:
+    """Set Django up on a new, migrated database; the temporary folder it lives in."""
+    sys.path.insert(0, str(ROOT))
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["BENCH_VAR_DIR"] = str(workdir)
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchplatform.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return workdir
+
+
+def database_label(workdir: Path) -> str:
+    from django.conf import settings
+
+    return f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} ({workdir})"

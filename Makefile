@@ -22,7 +22,7 @@ starter-packages: install
 # packages) and the seed pool, build the demo benchmark (all idempotent).
 setup: starter-packages
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py demo_setup
+	$(PY) manage.py demo_setup --addr $(ADDR)
 
 run: setup
 	$(PY) manage.py serve $(ADDR)
@@ -37,6 +37,7 @@ bench: starter-packages
 	$(PY) bench/build_offline_text.py
 	$(PY) bench/import_throughput.py
 	$(PY) bench/search_latency.py
+	$(PY) bench/llm_concurrency.py
 	bash bench/make_run_clean_clone.sh
 
 clean:

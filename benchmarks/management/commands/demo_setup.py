@@ -21,6 +21,9 @@ from teams.services import membership_set, team_get_or_create, user_get_or_creat
 class Command(BaseCommand):
     help = "Create the demo team and user, import the pool, build the demo benchmark (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="Where the UI will be served (for the login line).")
+
     def handle(self, *args, **options):
         team = team_get_or_create(slug=settings.DEMO_TEAM, name=settings.DEMO_TEAM.title())
         user = user_get_or_create(username=settings.DEMO_USERNAME, password=settings.DEMO_PASSWORD)
@@ -50,7 +53,7 @@ class Command(BaseCommand):
             self._demo_build(team, user, example)
 
         self.stdout.write(self.style.SUCCESS(
-            f"\nLog in at http://127.0.0.1:8000/ as {user.username} / "
+            f"\nLog in at http://{options['addr']}/ as {user.username} / "
             f"{settings.DEMO_PASSWORD if user.check_password(settings.DEMO_PASSWORD) else '(password unchanged)'}"
             f"\nAPI token for {user.username}: {token.key}"))
 

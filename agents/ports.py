@@ -1,9 +1,16 @@
 """The ports the agent core depends on. The Django shell implements them (benchmarks.adapters)."""
 from __future__ import annotations
 
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel
+
+from agents.llm.cache import ResponseCache  # noqa: F401  (the LLM response cache port, defined beside its key)
+from agents.llm.types import LLMResult
 from agents.types import CardView, MediaCheck, RecordView, SampleDraft
+
+T = TypeVar("T", bound=BaseModel)
 
 
 class Pool(Protocol):
@@ -28,8 +35,10 @@ class Ledger(Protocol):
         """Record one tool call."""
 
     def llm_call(self, *, role: str, model: str, prompt_tokens: int, completion_tokens: int,
-                 latency_ms: int, cached: bool, item_key: str = "") -> None:
-        """Record one LLM call."""
+                 latency_ms: int, cached: bool, item_key: str = "", cost: Decimal = Decimal(0),
+                 request: dict[str, Any] | None = None, response: dict[str, Any] | None = None) -> None:
+        """Record one LLM call (a cache hit too, with cached=True and no tokens): its cost in USD
+        from the price table, the messages sent and the raw reply (for audit and replay)."""
 
 
 class Sink(Protocol):
@@ -47,5 +56,9 @@ class Sink(Protocol):
 
 
 class LLM(Protocol):
-    def complete(self, messages: list[dict[str, Any]], schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
-        """A validated object for the JSON schema, and the token usage."""
+    """Implemented by agents.llm.LLMClient."""
+
+    def complete(self, messages: list[dict[str, Any]], schema: type[T], *, role: str,
+                 item_key: str = "") -> LLMResult[T]:
+        """A validated `schema` object, with usage, model, latency, cost and whether it came from the cache."""
+

@@ -3,18 +3,22 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from agents.llm import LLMClient, LLMConfig, RoleConfig
 from agents.tools.media import LocalTools
 from agents.types import CardView, MediaCheck, MediaRef, RecordView, SampleDraft
 from benchmarks.models import (
     AgentRun,
     AgentRunEvent,
     BenchmarkVersion,
+    LLMCacheEntry,
+    LLMCall,
     MediaAsset,
     Sample,
     ToolCall,
@@ -76,12 +80,49 @@ class DjangoLedger:
                                 tool_version=version[:64], ok=ok, latency_ms=latency_ms, detail=detail or {})
 
     def llm_call(self, *, role: str, model: str, prompt_tokens: int, completion_tokens: int, latency_ms: int,
-                 cached: bool, item_key: str = "") -> None:
-        from benchmarks.models import LLMCall
+                 cached: bool, item_key: str = "", cost: Decimal = Decimal(0), request: dict[str, Any] | None = None,
+                 response: dict[str, Any] | None = None) -> None:
+        LLMCall.objects.create(team_id=self.run.team_id, run=self.run, item_key=item_key[:255], role=role[:64],
+                               model=model[:200], prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                               cost=cost, latency_ms=latency_ms, cached=cached, request=request or {},
+                               response=response or {})
 
-        LLMCall.objects.create(team_id=self.run.team_id, run=self.run, role=role, model=model,
-                               prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                               latency_ms=latency_ms, cached=cached)
+
+class DjangoLLMCache:
+    """One team's LLM response cache in the database (shared by its runs and processes)."""
+
+    def __init__(self, *, team_id: int) -> None:
+        self.team_id = team_id
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return LLMCacheEntry.objects.filter(team_id=self.team_id, key=key).values_list("response", flat=True).first()
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        # get_or_create: a concurrent writer of the same key loses the race quietly, the first entry stays.
+        LLMCacheEntry.objects.get_or_create(team_id=self.team_id, key=key,
+                                            defaults={"model": str(entry.get("model", ""))[:200], "response": entry})
+
+
+def llm_config_from_settings() -> LLMConfig:
+    """The LLM layer's configuration from the OPENAI_* and LLM_* settings."""
+    default = RoleConfig(model=settings.LLM_MODEL, temperature=settings.LLM_TEMPERATURE,
+                         max_tokens=settings.LLM_MAX_TOKENS)
+    return LLMConfig(
+        base_url=settings.OPENAI_BASE_URL, api_key=settings.OPENAI_API_KEY, default=default,
+        roles={role: RoleConfig(**values) for role, values in settings.LLM_ROLE_SETTINGS.items()},
+        json_schema=settings.LLM_JSON_SCHEMA, timeout_s=settings.LLM_TIMEOUT_S,
+        max_retries=settings.LLM_MAX_RETRIES, retry_after_max_s=settings.LLM_RETRY_AFTER_MAX_S,
+        concurrency=settings.LLM_CONCURRENCY,
+        prices={model: tuple(price) for model, price in settings.LLM_PRICES.items()},
+    )
+
+
+def llm_client_for_run(*, run: AgentRun, config: LLMConfig | None = None) -> LLMClient:
+    """An LLM client whose calls go to the run's ledger and through the database cache."""
+    config = config or llm_config_from_settings()
+    if not config.base_url:
+        raise RuntimeError("no LLM service is configured: set OPENAI_BASE_URL (see .env.example)")
+    return LLMClient(config, cache=DjangoLLMCache(team_id=run.team_id), ledger=DjangoLedger(run=run))
 
 
 class DjangoSink:
@@ -117,6 +158,7 @@ class DjangoSink:
                 if assets:
                     sample.media.add(*assets)
                 ToolCall.objects.filter(run=self.run, item_key=draft.item_key, sample__isnull=True).update(sample=sample)
+                LLMCall.objects.filter(run=self.run, item_key=draft.item_key, sample__isnull=True).update(sample=sample)
         except IntegrityError:
             if Sample.objects.filter(version=self.version, item_key=draft.item_key).exists():
                 return False

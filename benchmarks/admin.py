@@ -7,6 +7,7 @@ from benchmarks.models import (
     BenchmarkRequest,
     BenchmarkVersion,
     Grounding,
+    LLMCacheEntry,
     LLMCall,
     MediaAsset,
     Sample,
@@ -122,6 +123,13 @@ class AgentRunEventAdmin(admin.ModelAdmin):
 class LLMCallAdmin(admin.ModelAdmin):
     list_display = ["role", "model", "prompt_tokens", "completion_tokens", "cost", "latency_ms", "cached", "created_at"]
     list_filter = ["role", "model", "cached", "team"]
+
+
+@admin.register(LLMCacheEntry)
+class LLMCacheEntryAdmin(admin.ModelAdmin):
+    list_display = ["key", "model", "created_at"]
+    list_filter = ["model"]
+    search_fields = ["key"]
 
 
 @admin.register(ToolCall)

@@ -265,6 +265,8 @@ class LLMCall(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="llm_calls")
     run = models.ForeignKey(AgentRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="llm_calls")
     sample = models.ForeignKey(Sample, null=True, blank=True, on_delete=models.SET_NULL, related_name="llm_calls")
+    # The sample the call was made for, linked to `sample` once that sample is saved (as for tool calls).
+    item_key = models.CharField(max_length=255, blank=True)
     role = models.CharField(max_length=64)
     model = models.CharField(max_length=200)
     prompt_tokens = models.PositiveIntegerField(default=0)
@@ -278,6 +280,24 @@ class LLMCall(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class LLMCacheEntry(models.Model):
+    """One cached LLM answer, addressed by the sha256 of model, messages, schema and temperature
+    (agents.llm.cache.cache_key): a re-run of the same call is answered from here at no cost.
+    Entries belong to a team: one team's answers never serve another's calls."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="llm_cache_entries")
+    key = models.CharField(max_length=64)
+    model = models.CharField(max_length=200, blank=True)
+    response = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "key"], name="llm_cache_unique_team_key")]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.key[:12]}"
 
 
 class ToolCall(models.Model):

@@ -4,8 +4,10 @@ Every variable the platform reads is listed, with its default, in .env.example.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -52,6 +54,27 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ValueError(f"environment variable {name} must be an integer, got {value!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be a number, got {value!r}") from exc
+
+
+def env_json(name: str, default: Any) -> Any:
+    """A JSON value (e.g. a price table); the default when unset or empty."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be JSON, got {value!r}") from exc
 
 
 def env_list(name: str, default: str = "") -> list[str]:

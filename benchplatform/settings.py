@@ -5,7 +5,7 @@ import os
 
 import dj_database_url
 
-from benchplatform.env import BASE_DIR, env_bool, env_int, env_list, env_path, env_str
+from benchplatform.env import BASE_DIR, env_bool, env_float, env_int, env_json, env_list, env_path, env_str
 
 VAR_DIR = env_path("BENCH_VAR_DIR", BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -158,6 +158,37 @@ SEED_POOL_DIR = env_path("SEED_POOL_DIR", BASE_DIR.parent / "shared" / "seed-poo
 STARTER_POOL_DIR = env_path("STARTER_POOL_DIR", VAR_DIR / "starter-pool")
 STARTER_SRC_DIR = env_path("STARTER_SRC_DIR", VAR_DIR / "starter-src")
 
+# The LLM service: any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama, llama.cpp
+# server). Empty base URL: no LLM configured. benchmarks.adapters.llm_config_from_settings reads these.
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "")
+OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
+LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
+LLM_TEMPERATURE = env_float("LLM_TEMPERATURE", 0.0)
+LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 2048)
+# Each role may use its own model, temperature and token limit (LLM_MODEL_DESIGN, LLM_TEMPERATURE_JUDGE...).
+LLM_ROLES = ("scope", "design", "grounding", "allocation", "generate", "judge")
+LLM_ROLE_SETTINGS = {
+    role: {"model": env_str(f"LLM_MODEL_{role.upper()}", LLM_MODEL),
+           "temperature": env_float(f"LLM_TEMPERATURE_{role.upper()}", LLM_TEMPERATURE),
+           "max_tokens": env_int(f"LLM_MAX_TOKENS_{role.upper()}", LLM_MAX_TOKENS)}
+    for role in LLM_ROLES
+}
+# Does the server take `response_format: {"type": "json_schema"}`? Otherwise the schema goes into the prompt.
+LLM_JSON_SCHEMA = env_bool("LLM_JSON_SCHEMA", True)
+LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 60.0)
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 4)
+LLM_RETRY_AFTER_MAX_S = env_float("LLM_RETRY_AFTER_MAX_S", 30.0)
+LLM_CONCURRENCY = env_int("LLM_CONCURRENCY", 4)
+# USD per 1M tokens, [input, output]; LLM_PRICES (JSON, same shape) adds models or overrides these.
+# List prices of OpenAI's API when written; check them before trusting the ledger's money.
+LLM_PRICES = {
+    "gpt-4o-mini": [0.15, 0.60],
+    "gpt-4o": [2.50, 10.00],
+    "gpt-4.1-mini": [0.40, 1.60],
+    "gpt-4.1": [2.00, 8.00],
+    **env_json("LLM_PRICES", {}),
+}
+
 # The demo that `make run` sets up.
 DEMO_TEAM = env_str("DEMO_TEAM", "demo")
 DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")
@@ -170,5 +201,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx2 (under the openai package) logs every request at INFO; the LLM ledger records them already.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx2": {"level": "WARNING"}},
 }

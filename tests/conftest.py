@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from benchmarks import services
 from datapool.importers.general_bench import dataset_import_general_bench
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.llm_server import llm_server  # noqa: F401  (the local OpenAI-protocol server fixture)
 
 SEED_POOL = Path(django_settings.SEED_POOL_DIR)
 

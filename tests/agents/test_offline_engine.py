@@ -9,7 +9,16 @@ from agents.offline.planner import answer_clusters, design_plan, dry_run, plan_o
 from agents.offline.scope import scope_parse
 from agents.operators import ItemContext, OperatorError, plan_apply, plan_validate
 from agents.planner.allocation import Claim, allocate
-from agents.types import BuildRequest, CardView, Cell, FieldSpec, MediaCheck, Operator, RecordView, TransformPlan
+from agents.types import (
+    BuildRequest,
+    CardView,
+    Cell,
+    FieldSpec,
+    MediaCheck,
+    Operator,
+    RecordView,
+    TransformPlan,
+)
 
 
 def card(slug: str, fields: dict[str, list[str]], *, name: str = "", description: str = "",

@@ -7,7 +7,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from datapool.importers.general_bench import dataset_import_general_bench, pool_import_general_bench
+from datapool.importers.general_bench import (
+    dataset_import_general_bench,
+    pool_import_general_bench,
+)
 from datapool.models import Dataset, DatasetCard, DatasetRecord
 from tests.conftest import SEED_POOL, import_seed_datasets
 

@@ -14,7 +14,12 @@ from django.urls import reverse
 from agents.tools.embedding import MODEL_NAME, MiniLMEmbedder
 from datapool.importers.general_bench import dataset_import_general_bench
 from datapool.models import Dataset, DatasetCard
-from datapool.search import card_embedding_refresh, card_embedding_text, card_view, dataset_search
+from datapool.search import (
+    card_embedding_refresh,
+    card_embedding_text,
+    card_view,
+    dataset_search,
+)
 from tests.conftest import import_seed_datasets, seed_cards
 
 ART = "art-image-visual-question-answering"

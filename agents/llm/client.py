@@ -1,0 +1,205 @@
+"""The LLM client the agent's roles use: `complete(messages, schema, role=...)` gives a validated
+pydantic object, through the response cache, with one repair round, and reports every call
+(cache hits too) to the ledger.
+
+Threads: `complete_many` sends the uncached calls from a thread pool, but the cache and the
+ledger are only touched on the caller's thread (the Django implementations use the database,
+whose connections and transactions belong to a thread)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from agents.llm.cache import ResponseCache, cache_key
+from agents.llm.fence import FENCE_INSTRUCTION, has_fenced_data
+from agents.llm.openai_backend import OpenAIChatBackend
+from agents.llm.structured import (
+    ReplyError,
+    parse_reply,
+    repair_message,
+    response_format,
+    schema_instruction,
+)
+from agents.llm.types import (
+    LLMConfig,
+    LLMError,
+    LLMOutputError,
+    LLMRequest,
+    LLMResult,
+    LLMUnavailableError,
+    LLMUsage,
+    T,
+    _Outcome,
+)
+
+
+class LLMClient:
+    def __init__(self, config: LLMConfig, *, cache: ResponseCache | None = None, ledger: Any = None,
+                 backend: OpenAIChatBackend | None = None) -> None:
+        self.config = config
+        self.cache = cache
+        self.ledger = ledger
+        self.backend = backend or OpenAIChatBackend(config)
+
+    # --- the interface -------------------------------------------------------------------------
+
+    def complete(self, messages: list[dict[str, Any]], schema: type[T], *, role: str,
+                 item_key: str = "") -> LLMResult[T]:
+        """A validated `schema` object for the messages; raises LLMOutputError (with the raw text)
+        or LLMUnavailableError."""
+        return self._finish(self._prepare(LLMRequest(messages, schema, role, item_key)))
+
+    def complete_many(self, requests: list[LLMRequest], *,
+                      return_exceptions: bool = False) -> list[LLMResult | LLMError]:
+        """Independent calls sent concurrently (bounded by the endpoint's semaphore); results in the
+        order of the requests. With return_exceptions, a failed call gives its LLMError in place;
+        otherwise the first failure is raised after every call has finished and been recorded."""
+        prepared = [self._prepare(request) for request in requests]
+        misses = [p for p in prepared if p["hit"] is None]
+        if misses:
+            workers = min(len(misses), max(1, self.config.concurrency))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm") as pool:
+                for p, outcome in zip(misses, pool.map(self._call, misses), strict=True):
+                    p["outcome"] = outcome
+        results: list[LLMResult | LLMError] = []
+        for p in prepared:
+            try:
+                results.append(self._finish(p))
+            except LLMError as exc:
+                results.append(exc)
+        if not return_exceptions:
+            for item in results:
+                if isinstance(item, LLMError):
+                    raise item
+        return results
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def _prepare(self, request: LLMRequest) -> dict[str, Any]:
+        role_config = self.config.for_role(request.role)
+        messages = self._with_system_notes(request.messages, request.schema)
+        key = cache_key(model=role_config.model, messages=messages, schema=request.schema,
+                        temperature=role_config.temperature)
+        started = time.monotonic()
+        hit = self.cache.get(key) if self.cache is not None else None
+        return {"request": request, "role_config": role_config, "messages": messages, "key": key,
+                "hit": hit, "lookup_ms": round((time.monotonic() - started) * 1000), "outcome": None}
+
+    def _with_system_notes(self, messages: list[dict[str, Any]], schema: type[BaseModel]) -> list[dict[str, Any]]:
+        """The caller's messages with the fence rule (when data is fenced) and, without server-side
+        JSON schema support, the schema instruction added to the first system message."""
+        notes = []
+        if any(has_fenced_data(str(m.get("content", ""))) for m in messages):
+            notes.append(FENCE_INSTRUCTION)
+        if not self.config.json_schema:
+            notes.append(schema_instruction(schema))
+        if not notes:
+            return [dict(m) for m in messages]
+        out = [dict(m) for m in messages]
+        if out and out[0].get("role") == "system":
+            out[0]["content"] = "\n\n".join([str(out[0].get("content", "")), *notes])
+        else:
+            out.insert(0, {"role": "system", "content": "\n\n".join(notes)})
+        return out
+
+    def _call(self, p: dict[str, Any]) -> _Outcome:
+        """The uncached call: a round, and a repair round if the first reply gives no valid object.
+        Runs on a worker thread; touches neither the cache nor the ledger."""
+        started = time.monotonic()
+        outcome = self._rounds(p)
+        outcome.latency_ms = round((time.monotonic() - started) * 1000)
+        if outcome.result is not None:
+            outcome.result = dataclasses.replace(outcome.result, latency_ms=outcome.latency_ms)
+        return outcome
+
+    def _rounds(self, p: dict[str, Any]) -> _Outcome:
+        request: LLMRequest = p["request"]
+        role_config = p["role_config"]
+        fmt = response_format(request.schema) if self.config.json_schema else None
+        messages = list(p["messages"])
+        usage, attempts, rounds = LLMUsage(), 0, []
+        logged_request = {"messages": messages, "schema": request.schema.__name__, "model": role_config.model,
+                          "temperature": role_config.temperature, "max_tokens": role_config.max_tokens,
+                          "response_format": fmt is not None, "cache_key": p["key"]}
+        for round_index in range(2):
+            try:
+                completion = self.backend.chat(messages=messages, model=role_config.model,
+                                               temperature=role_config.temperature,
+                                               max_tokens=role_config.max_tokens, response_format=fmt)
+            except LLMUnavailableError as exc:
+                attempts += exc.attempts
+                exc.attempts = attempts
+                return _Outcome(error=exc, request=logged_request, usage=usage,
+                                response={"error": str(exc), "rounds": rounds, "attempts": attempts})
+            usage, attempts = usage + completion.usage, attempts + completion.attempts
+            try:
+                value = parse_reply(completion.text, request.schema)
+            except ReplyError as exc:
+                rounds.append({"raw_text": completion.text, "error": str(exc)})
+                if round_index == 0:
+                    messages = [*messages, {"role": "assistant", "content": completion.text}, repair_message(exc)]
+                    logged_request = {**logged_request, "messages": messages}
+                    continue
+                error = LLMOutputError("the reply gave no valid object after one repair round",
+                                       raw_text=completion.text, rounds=rounds, usage=usage, attempts=attempts)
+                return _Outcome(error=error, request=logged_request, usage=usage,
+                                response={"raw_text": completion.text, "error": str(exc), "rounds": rounds,
+                                          "attempts": attempts})
+            rounds.append({"raw_text": completion.text, "error": ""})
+            result = LLMResult(value=value, usage=usage, model=role_config.model, latency_ms=0, cached=False,
+                               raw_text=completion.text, attempts=attempts, cache_key=p["key"],
+                               cost=self.config.cost(role_config.model, usage.prompt_tokens, usage.completion_tokens))
+            return _Outcome(result=result, request=logged_request, usage=usage,
+                            response={"raw_text": completion.text, "value": value.model_dump(mode="json"),
+                                      "rounds": rounds, "attempts": attempts})
+        raise AssertionError("unreachable")
+
+    def _finish(self, p: dict[str, Any]) -> LLMResult:
+        """On the caller's thread: answer from the cache, or run (or take) the call's outcome; store
+        it in the cache; report it to the ledger."""
+        request: LLMRequest = p["request"]
+        role_config = p["role_config"]
+        if p["hit"] is not None:
+            entry = p["hit"]
+            result = LLMResult(value=request.schema.model_validate(entry["value"]),
+                               usage=LLMUsage(), model=role_config.model,
+                               latency_ms=p["lookup_ms"], cached=True,
+                               raw_text=entry["raw_text"], attempts=0, cost=Decimal(0), cache_key=p["key"])
+            self._report(request, result.model, LLMUsage(), result.latency_ms, cached=True, cost=Decimal(0),
+                         logged_request={"messages": p["messages"], "schema": request.schema.__name__,
+                                         "cache_key": p["key"]},
+                         logged_response={"raw_text": entry["raw_text"], "value": entry["value"]})
+            return result
+        outcome: _Outcome = p["outcome"] or self._call(p)
+        latency_ms = outcome.latency_ms
+        cost = self.config.cost(role_config.model, outcome.usage.prompt_tokens, outcome.usage.completion_tokens)
+        if outcome.result is not None and self.cache is not None:
+            self.cache.put(p["key"], {"raw_text": outcome.result.raw_text,
+                                      "value": outcome.response["value"],
+                                      "usage": {"prompt_tokens": outcome.usage.prompt_tokens,
+                                                "completion_tokens": outcome.usage.completion_tokens},
+                                      "model": role_config.model})
+        response = dict(outcome.response)
+        if role_config.model not in self.config.prices:
+            response["price"] = "no price for this model in LLM_PRICES; cost recorded as 0"
+        self._report(request, role_config.model, outcome.usage, latency_ms, cached=False, cost=cost,
+                     logged_request=outcome.request, logged_response=response)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.result
+
+    def _report(self, request: LLMRequest, model: str, usage: LLMUsage, latency_ms: int, *, cached: bool,
+                cost: Decimal, logged_request: dict[str, Any], logged_response: dict[str, Any]) -> None:
+        if self.ledger is None:
+            return
+        self.ledger.llm_call(role=request.role, model=model, prompt_tokens=usage.prompt_tokens,
+                             completion_tokens=usage.completion_tokens, latency_ms=latency_ms, cached=cached,
+                             item_key=request.item_key, cost=cost,
+                             request=json.loads(json.dumps(logged_request, default=str)),
+                             response=json.loads(json.dumps(logged_response, default=str)))

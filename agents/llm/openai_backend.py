@@ -1,0 +1,117 @@
+"""The one module that talks to an OpenAI-compatible chat-completions endpoint (OpenAI, vLLM,
+Ollama, llama.cpp server) through the `openai` package.
+
+The package's own retries are off: this module retries 429, 5xx, timeouts, connection errors and
+bodies that are not chat completions, with exponential backoff and jitter, waiting at least what
+Retry-After asks (capped). A semaphore per endpoint bounds the requests in flight; it is held only
+while a request is on the wire, never during a backoff."""
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from openai.types.chat import ChatCompletion
+
+from agents.llm.types import LLMConfig, LLMUnavailableError, LLMUsage
+
+_RETRY_STATUSES = {408, 409, 429}
+_semaphores: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_semaphores_lock = threading.Lock()
+
+
+def endpoint_semaphore(base_url: str, limit: int) -> threading.BoundedSemaphore:
+    """The semaphore shared by every client of this endpoint (per limit)."""
+    key = (base_url.rstrip("/"), max(1, limit))
+    with _semaphores_lock:
+        if key not in _semaphores:
+            _semaphores[key] = threading.BoundedSemaphore(key[1])
+        return _semaphores[key]
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    usage: LLMUsage
+    attempts: int  # HTTP requests sent for this completion, retries included
+
+
+class _BadBody(Exception):
+    """A 2xx whose body is not a chat completion (an HTML error page from a proxy, broken JSON)."""
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """Seconds asked by `retry-after-ms` or `retry-after` (seconds or an HTTP date), else None."""
+    if headers is None:
+        return None
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+class OpenAIChatBackend:
+    def __init__(self, config: LLMConfig) -> None:
+        self.config = config
+        self.client = openai.OpenAI(base_url=config.base_url, api_key=config.api_key or "not-needed",
+                                    timeout=config.timeout_s, max_retries=0)
+        self.semaphore = endpoint_semaphore(config.base_url, config.concurrency)
+
+    def backoff_delay(self, retry_index: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number `retry_index` (0-based)."""
+        if retry_after is not None:
+            return min(retry_after, self.config.retry_after_max_s)
+        ceiling = min(self.config.backoff_max_s, self.config.backoff_base_s * (2 ** retry_index))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # "equal jitter": never less than half the step
+
+    def chat(self, *, messages: list[dict[str, Any]], model: str, temperature: float, max_tokens: int,
+             response_format: dict[str, Any] | None) -> Completion:
+        kwargs: dict[str, Any] = {"model": model, "messages": messages, "temperature": temperature,
+                                  "max_tokens": max_tokens}
+        if response_format is not None:
+            kwargs["response_format"] = response_format
+        attempts = 0
+        while True:
+            attempts += 1
+            retry_after: float | None = None
+            try:
+                with self.semaphore:
+                    reply = self.client.chat.completions.create(**kwargs)
+                if not isinstance(reply, ChatCompletion) or not reply.choices:
+                    raise _BadBody(str(reply)[:200])
+                usage = LLMUsage(reply.usage.prompt_tokens, reply.usage.completion_tokens) if reply.usage else LLMUsage()
+                return Completion(text=reply.choices[0].message.content or "", usage=usage, attempts=attempts)
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                if status not in _RETRY_STATUSES and status < 500:
+                    raise LLMUnavailableError(f"the LLM endpoint refused the request: HTTP {status}: {exc.message}",
+                                              status=status, attempts=attempts) from exc
+                retry_after = retry_after_seconds(exc.response.headers)
+                failure, failure_status = f"HTTP {status}", status
+            except openai.APITimeoutError:
+                failure, failure_status = f"timed out after {self.config.timeout_s} s", None
+            except openai.APIConnectionError as exc:
+                failure, failure_status = f"connection error: {exc}", None
+            except (_BadBody, json.JSONDecodeError, openai.APIResponseValidationError) as exc:
+                failure, failure_status = f"the body is not a chat completion: {exc}", None
+            if attempts > self.config.max_retries:
+                raise LLMUnavailableError(f"the LLM endpoint failed {attempts} times; last: {failure}",
+                                          status=failure_status, attempts=attempts)
+            time.sleep(self.backoff_delay(attempts - 1, retry_after))

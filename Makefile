@@ -35,6 +35,7 @@ test: starter-packages
 
 bench: starter-packages
 	$(PY) bench/build_offline_text.py
+	$(PY) bench/planning_offline.py
 	$(PY) bench/import_throughput.py
 	$(PY) bench/search_latency.py
 	$(PY) bench/llm_concurrency.py

@@ -18,6 +18,8 @@ def django_on_fresh_database(prefix: str) -> Path:
     sys.path.insert(0, str(ROOT))
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ["BENCH_VAR_DIR"] = str(workdir)
+    # The starter pool's downloaded sources stay where the install script put them.
+    os.environ.setdefault("STARTER_SRC_DIR", str(ROOT / "var" / "starter-src"))
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchplatform.settings")

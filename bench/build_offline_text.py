@@ -37,7 +37,7 @@ def main() -> None:
     reports = pool_import(team=team, pool_dir=Path(settings.SEED_POOL_DIR))
     t_import = time.perf_counter() - t0
 
-    started = services.build_start(team=team, text=REQUEST, target_size=args.size, run_in_background=False)
+    started = services.build_start(auto_approve=True, team=team, text=REQUEST, target_size=args.size, run_in_background=False)
     t0 = time.perf_counter()
     cells = services.build_plan(run_id=started.run.id, queue_cells=False)
     t_plan = time.perf_counter() - t0

@@ -6,6 +6,7 @@ from benchmarks import apis
 
 router = DefaultRouter()
 router.register("benchmarks", apis.BenchmarkViewSet, basename="api-benchmark")
+router.register("specs", apis.SpecViewSet, basename="api-spec")
 router.register("runs", apis.RunViewSet, basename="api-run")
 router.register("samples", apis.SampleViewSet, basename="api-sample")
 

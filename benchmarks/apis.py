@@ -1,7 +1,9 @@
-"""The REST API of benchmarks: start a build from a request; read benchmarks, runs and samples.
+"""The REST API of benchmarks: start a build from a request; read benchmarks, specs, runs and
+samples; review a draft spec (set quotas and drop subtasks, re-plan, approve).
 
 Views are thin: reads go through selectors scoped to the caller's teams (another team's object is
-a 404, never a 403), the one write goes through services.build_start.
+a 404, never a 403), writes go through services (build_start, spec_quotas_set, spec_replan,
+spec_approve), whose ValidationErrors become 400s keyed by field.
 """
 from __future__ import annotations
 
@@ -16,18 +18,21 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from benchmarks import selectors, services
-from benchmarks.models import AgentRun, Sample
+from benchmarks.models import AgentRun, Sample, Spec
 from benchmarks.serializers import (
     BenchmarkSerializer,
     BuildRequestInputSerializer,
     BuildStartedOutputSerializer,
     RunSerializer,
     SampleSerializer,
+    SpecDetailSerializer,
+    SpecQuotasInputSerializer,
 )
 from teams.selectors import access_team_for_write, team_ids_for_user
 
@@ -64,7 +69,8 @@ class BuildRequestCreateApi(APIView):
         try:
             started = services.build_start(
                 team=team, user=request.user, text=fields["text"], target_size=fields["target_size"],
-                modalities=fields["modalities"], name=fields["name"], seed=fields["seed"])
+                modalities=fields["modalities"], name=fields["name"], seed=fields["seed"],
+                auto_approve=fields["auto_approve"])
         except DjangoValidationError as exc:
             raise serializers.ValidationError(validation_error_detail(exc)) from exc
         run_url = request.build_absolute_uri(reverse("api-run-detail", args=[started.run.id]))
@@ -86,6 +92,74 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.benchmark_list_detailed(team_ids=team_ids_for_user(user=self.request.user))
+
+
+class SpecFilter(filters.FilterSet):
+    benchmark = filters.NumberFilter(field_name="version__benchmark", help_text="Benchmark id.")
+    status = filters.ChoiceFilter(choices=Spec.Status.choices)
+
+    class Meta:
+        model = Spec
+        fields = ["benchmark", "status"]
+
+
+def _spec_write(call) -> None:
+    try:
+        call()
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(validation_error_detail(exc)) from exc
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your teams' specs, newest first", tags=["specs"]),
+    retrieve=extend_schema(summary="A spec: subtasks, grounding datasets with scores, plans and quotas, "
+                                   "and the whole planning trace", tags=["specs"]),
+)
+class SpecViewSet(viewsets.ReadOnlyModelViewSet):
+    """Review of a draft spec by the team's owners and editors; another team's spec is a 404."""
+
+    serializer_class = SpecDetailSerializer
+    filterset_class = SpecFilter
+
+    def get_queryset(self):
+        return selectors.spec_list(team_ids=team_ids_for_user(user=self.request.user)).order_by("-created_at", "-id")
+
+    def _fresh(self, pk) -> Response:
+        return Response(SpecDetailSerializer(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(tags=["specs"], request=SpecQuotasInputSerializer,
+                   responses={200: SpecDetailSerializer, 400: ERRORS_400},
+                   summary="Set quotas and drop subtasks of a draft spec",
+                   description="The kept subtasks' quotas must sum exactly to the target size, each within "
+                               "its datasets' measured capacity; at least one subtask is kept.")
+    @action(detail=True, methods=["post"])
+    def quotas(self, request: Request, pk=None) -> Response:
+        spec = self.get_object()
+        data = SpecQuotasInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _spec_write(lambda: services.spec_quotas_set(spec=spec, user=request.user, **data.validated_data))
+        return self._fresh(spec.pk)
+
+    @extend_schema(tags=["specs"], request=None, responses={200: SpecDetailSerializer, 400: ERRORS_400},
+                   summary="Approve a draft spec and start its build",
+                   description="Creates and queues one cell run per kept grounding with a quota. Idempotent.")
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk=None) -> Response:
+        spec = self.get_object()
+        _spec_write(lambda: services.spec_approve(spec=spec, user=request.user))
+        return self._fresh(spec.pk)
+
+    @extend_schema(tags=["specs"], request=None, responses={202: RunSerializer, 400: ERRORS_400},
+                   summary="Discard a draft spec and plan again",
+                   description="The spec, its subtasks and groundings are deleted; the same build run plans "
+                               "again (with the request's seed). Follow the run for the new spec.")
+    @action(detail=True, methods=["post"])
+    def replan(self, request: Request, pk=None) -> Response:
+        spec = self.get_object()
+        run_ids: list[int] = []
+        _spec_write(lambda: run_ids.append(services.spec_replan(spec=spec, user=request.user).id))
+        run = selectors.run_list_detailed(team_ids=team_ids_for_user(user=request.user)).get(pk=run_ids[0])
+        return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
 class RunFilter(filters.FilterSet):

@@ -44,6 +44,8 @@ class BenchmarkRequest(models.Model):
     budget_money = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     seed = models.PositiveIntegerField(default=0)
     source_ref = models.CharField(max_length=200, blank=True, help_text="e.g. the example request id it came from.")
+    auto_approve = models.BooleanField(
+        default=False, help_text="Build straight after planning; otherwise the spec waits for an owner's approval.")
     scope = models.JSONField(default=dict, blank=True, help_text="The parsed request (topic, keywords, ...).")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -111,6 +113,7 @@ class Subtask(models.Model):
     sample_schema = models.JSONField(default=dict, blank=True)
     importance = models.FloatField(default=1.0)
     quota = models.PositiveIntegerField(default=0)
+    dropped = models.BooleanField(default=False, help_text="Dropped in review: quota 0, never executed.")
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -210,6 +213,7 @@ class AgentRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
@@ -221,7 +225,7 @@ class AgentRun(models.Model):
     version = models.ForeignKey(BenchmarkVersion, on_delete=models.CASCADE, related_name="runs")
     grounding = models.ForeignKey(Grounding, null=True, blank=True, on_delete=models.CASCADE, related_name="runs")
     engine = models.CharField(max_length=16, choices=Engine.choices)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.QUEUED)
     stage = models.CharField(max_length=32, blank=True, help_text="e.g. planning, executing, done.")
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)

@@ -12,6 +12,7 @@ from benchmarks.models import (
     Grounding,
     MediaAsset,
     Sample,
+    Spec,
     Subtask,
 )
 
@@ -100,6 +101,22 @@ def spec_subtasks(*, version: BenchmarkVersion) -> list[Subtask]:
     return list(Subtask.objects.filter(spec__version=version)
                 .prefetch_related(Prefetch("groundings", queryset=Grounding.objects.select_related("dataset")))
                 .order_by("position", "id"))
+
+
+def spec_list(*, team_ids: list[int]) -> QuerySet[Spec]:
+    """Specs of the teams' benchmarks, each with its subtasks, groundings and datasets."""
+    return (Spec.objects.filter(version__benchmark__team_id__in=team_ids)
+            .select_related("version__request", "version__benchmark__team", "approved_by")
+            .prefetch_related(Prefetch("subtasks", queryset=Subtask.objects.order_by("position", "id")),
+                              Prefetch("subtasks__groundings", queryset=Grounding.objects.select_related("dataset"))))
+
+
+def spec_get(*, team_ids: list[int], pk: int) -> Spec | None:
+    return spec_list(team_ids=team_ids).filter(pk=pk).first()
+
+
+def spec_for_version(*, team_ids: list[int], version: BenchmarkVersion) -> Spec | None:
+    return spec_list(team_ids=team_ids).filter(version=version).first()
 
 
 def run_events_recent(*, run: AgentRun, limit: int = 8) -> list[AgentRunEvent]:

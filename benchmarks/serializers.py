@@ -17,6 +17,7 @@ from benchmarks.models import (
     AgentRunEvent,
     Benchmark,
     BenchmarkVersion,
+    Grounding,
     MediaAsset,
     Sample,
     Spec,
@@ -62,6 +63,10 @@ class BuildRequestInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, allow_blank=True, required=False, default="",
                                  help_text="Benchmark name; derived from the text when empty.")
     seed = serializers.IntegerField(min_value=0, max_value=SEED_MAX, required=False, default=0)
+    auto_approve = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Build straight after planning. By default the spec waits as a draft (run status "
+                  "awaiting_approval) until an owner or editor approves it at /api/specs/{id}/approve/.")
 
 
 class BuildStartedOutputSerializer(serializers.Serializer):
@@ -92,7 +97,7 @@ class SpecSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Spec
-        fields = ["status", "engine", "end_state", "subtasks"]
+        fields = ["id", "status", "engine", "end_state", "subtasks"]
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -129,6 +134,48 @@ class BenchmarkSerializer(serializers.ModelSerializer):
             if version.build_runs:
                 return RunBriefSerializer(version.build_runs[0]).data
         return None
+
+
+# --- Specs (review) ------------------------------------------------------------------------------
+
+class SpecQuotasInputSerializer(serializers.Serializer):
+    quotas = serializers.DictField(child=ServiceCheckedIntegerField(), required=False, default=dict,
+                                   help_text="Quota per subtask key; a subtask not named keeps its quota.")
+    dropped = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+                                    help_text="Keys of the subtasks to drop (quota 0, never built).")
+
+
+class GroundingDetailSerializer(serializers.ModelSerializer):
+    dataset = serializers.CharField(source="dataset.slug", read_only=True)
+    dataset_name = serializers.CharField(source="dataset.name", read_only=True)
+
+    class Meta:
+        model = Grounding
+        fields = ["id", "dataset", "dataset_name", "scores", "capacity", "quota", "plan"]
+
+
+class SubtaskDetailSerializer(serializers.ModelSerializer):
+    groundings = GroundingDetailSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Subtask
+        fields = ["key", "name", "description", "answer_type", "modalities", "keywords", "sample_schema",
+                  "importance", "quota", "dropped", "groundings"]
+
+
+class SpecDetailSerializer(serializers.ModelSerializer):
+    """Expects selectors.spec_list (subtasks, groundings and datasets prefetched)."""
+
+    benchmark = serializers.IntegerField(source="version.benchmark_id", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    target_size = serializers.IntegerField(source="version.request.target_size", read_only=True)
+    approved_by = serializers.CharField(source="approved_by.username", read_only=True, allow_null=True, default=None)
+    subtasks = SubtaskDetailSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Spec
+        fields = ["id", "benchmark", "version", "status", "engine", "end_state", "target_size", "scope",
+                  "approved_at", "approved_by", "subtasks", "trace"]
 
 
 # --- Runs ----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Writes of the benchmarks app: start a build, plan it, execute its cells, finish it.
+"""Writes of the benchmarks app: start a build, plan it, review its spec (quotas, drop, re-plan,
+approve), execute its cells, finish it.
 
 The planning and execution steps are idempotent and safe to run twice: a task retried after a
 crash picks up where the state in our tables says the work stands.
@@ -41,6 +42,7 @@ from benchmarks.models import (
 )
 from common.queue import enqueue
 from teams.models import Team
+from teams.selectors import access_team_for_write
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +92,11 @@ def _benchmark_name(text: str) -> str:
 @transaction.atomic
 def build_start(*, team: Team, text: str, target_size: int, user=None, modalities: list[str] | None = None,
                 name: str = "", seed: int = 0, source_ref: str = "", benchmark: Benchmark | None = None,
-                run_in_background: bool = True) -> BuildStarted:
-    """Record a request, open a new benchmark version for it and queue its build (after commit)."""
+                auto_approve: bool = False, run_in_background: bool = True) -> BuildStarted:
+    """Record a request, open a new benchmark version for it and queue its build (after commit).
+
+    Without auto_approve the build stops after planning, awaiting an owner's approval of the spec.
+    """
     check_build_request(text=text, target_size=target_size, modalities=modalities)
     if benchmark is None:
         name = (name or "").strip() or _benchmark_name(text)
@@ -101,7 +106,8 @@ def build_start(*, team: Team, text: str, target_size: int, user=None, modalitie
         raise ValidationError({"benchmark": "The benchmark belongs to another team."})
     request = BenchmarkRequest.objects.create(
         team=team, benchmark=benchmark, text=text.strip(), target_size=target_size,
-        modalities=sorted(set(modalities or [])), seed=seed, source_ref=source_ref[:200], created_by=user)
+        modalities=sorted(set(modalities or [])), seed=seed, source_ref=source_ref[:200], created_by=user,
+        auto_approve=bool(auto_approve))
     number = (benchmark.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     version = BenchmarkVersion.objects.create(benchmark=benchmark, number=number, request=request)
     run = AgentRun.objects.create(team=team, kind=AgentRun.Kind.BUILD, version=version, engine=Engine.OFFLINE,
@@ -141,11 +147,35 @@ def _spec_persist(*, version: BenchmarkVersion, result: PlanResult) -> Spec:
             Grounding.objects.create(subtask=subtask, dataset_id=grounding.dataset_id,
                                      plan=grounding.plan.model_dump(), scores=grounding.scores,
                                      quota=grounding.quota, capacity=grounding.capacity)
-    if result.subtasks:
-        # The offline engine approves its own spec; review-before-build arrives with the LLM planner.
-        spec.status, spec.approved_at = Spec.Status.APPROVED, timezone.now()
-        spec.save(update_fields=["status", "approved_at"])
     return spec
+
+
+def _spec_mark_approved(spec: Spec, *, user=None, how: str) -> None:
+    spec.status, spec.approved_at, spec.approved_by = Spec.Status.APPROVED, timezone.now(), user
+    spec.trace = [*spec.trace, {"step": "review", "action": "approve", "how": how,
+                                "by": user.get_username() if user else None,
+                                "quotas": {s.key: s.quota for s in spec.subtasks.filter(dropped=False)}}]
+    spec.save(update_fields=["status", "approved_at", "approved_by", "trace"])
+
+
+def _cells_create(*, run: AgentRun, spec: Spec, queue_cells: bool) -> list[int]:
+    """One cell run per kept grounding with a quota; the ids still to execute (queued when asked)."""
+    with transaction.atomic():
+        groundings = (Grounding.objects.filter(subtask__spec=spec, subtask__dropped=False, quota__gt=0)
+                      .select_related("subtask"))
+        for grounding in groundings:
+            AgentRun.objects.get_or_create(
+                parent=run, grounding=grounding, kind=AgentRun.Kind.CELL,
+                defaults={"team_id": run.team_id, "version_id": run.version_id, "engine": run.engine,
+                          "progress_total": grounding.quota})
+        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.RUNNING, stage="executing")
+        pending = list(run.children.exclude(status__in=AgentRun.FINISHED).values_list("id", flat=True))
+        if queue_cells:
+            for cell_id in pending:
+                enqueue("benchmarks.tasks.build_cell_task", cell_id, name=f"cell run {cell_id}")
+    if not pending:
+        build_finish(run_id=run.id)
+    return pending
 
 
 def build_plan(*, run_id: int, queue_cells: bool = True) -> list[int]:
@@ -174,19 +204,14 @@ def build_plan(*, run_id: int, queue_cells: bool = True) -> list[int]:
         if not spec.subtasks.exists():
             _mark_failed(run, f"Planning ended {spec.end_state}: {_plan_reason(spec)}")
             return []
-        with transaction.atomic():
-            for grounding in Grounding.objects.filter(subtask__spec=spec).select_related("subtask"):
-                AgentRun.objects.get_or_create(
-                    parent=run, grounding=grounding, kind=AgentRun.Kind.CELL,
-                    defaults={"team_id": run.team_id, "version": version, "engine": run.engine,
-                              "progress_total": grounding.quota})
-            AgentRun.objects.filter(pk=run.pk).update(stage="executing")
-            pending = list(run.children.exclude(status__in=AgentRun.FINISHED).values_list("id", flat=True))
-            if queue_cells:
-                for cell_id in pending:
-                    enqueue("benchmarks.tasks.build_cell_task", cell_id, name=f"cell run {cell_id}")
-        if not pending:
-            build_finish(run_id=run.id)
+        if spec.status == Spec.Status.DRAFT:
+            if not version.request.auto_approve:
+                AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.AWAITING_APPROVAL, stage="review")
+                run_event(run, "awaiting_approval", "the spec waits for review: edit quotas, drop a subtask, "
+                          "re-plan or approve it to build", data={"spec": spec.id})
+                return []
+            _spec_mark_approved(spec, how="auto-approve")
+        pending = _cells_create(run=run, spec=spec, queue_cells=queue_cells)
         return pending
     except Exception as exc:  # the run records any failure; the task itself must not hide it
         logger.exception("planning failed for run %s", run_id)
@@ -200,6 +225,134 @@ def _plan_reason(spec: Spec) -> str:
     grounding = next((step for step in spec.trace if step.get("step") == "grounding"), {})
     rejected = "; ".join(f"{r['dataset']}: {r['reason']}" for r in grounding.get("rejected", [])[:3])
     return f"{reason} ({rejected})" if rejected else reason
+
+
+# --- Review of a spec ----------------------------------------------------------------------------
+
+def _check_spec_writable(*, spec: Spec, user) -> None:
+    """Only the team's owners and editors review, and only a draft spec."""
+    team = spec.version.benchmark.team
+    if access_team_for_write(user=user, slug=team.slug) is None:
+        raise ValidationError({"team": f"Only owners and editors of team {team.slug} may review this spec."})
+    if spec.status != Spec.Status.DRAFT:
+        raise ValidationError({"spec": f"The spec is {spec.status}; only a draft spec can be changed."})
+
+
+def _build_run_of(spec: Spec) -> AgentRun | None:
+    return (AgentRun.objects.filter(version_id=spec.version_id, kind=AgentRun.Kind.BUILD)
+            .order_by("-created_at", "-id").first())
+
+
+def _spread_quota(groundings: list[Grounding], quota: int) -> None:
+    """A subtask's quota over its groundings in their order, each up to its measured capacity."""
+    left = quota
+    for grounding in groundings:
+        grounding.quota = min(left, grounding.capacity)
+        left -= grounding.quota
+
+
+@transaction.atomic
+def spec_quotas_set(*, spec: Spec, user, quotas: dict[str, int], dropped: list[str] | None = None) -> Spec:
+    """Set the quotas of a draft spec's subtasks and drop some of them.
+
+    A subtask not named in `quotas` keeps its quota. The kept subtasks' quotas must sum exactly to
+    the request's target size, each within the capacity of its dataset(s); at least one is kept.
+    """
+    spec = Spec.objects.select_for_update().select_related("version__request", "version__benchmark__team").get(
+        pk=spec.pk)
+    _check_spec_writable(spec=spec, user=user)
+    subtasks = {s.key: s for s in spec.subtasks.prefetch_related("groundings").order_by("position", "id")}
+    dropped = list(dict.fromkeys(dropped or []))
+    errors: dict[str, list[str]] = {}
+    unknown = sorted({*quotas, *dropped} - set(subtasks))
+    if unknown:
+        errors["subtasks"] = [f"Unknown subtask(s) {unknown}; this spec has {list(subtasks)}."]
+    kept = [key for key in subtasks if key not in dropped]
+    if not kept:
+        errors.setdefault("dropped", []).append("Keep at least one subtask; every subtask was dropped.")
+    new_quota: dict[str, int] = {}
+    for key in kept:
+        value = quotas.get(key, subtasks[key].quota)
+        capacity = sum(g.capacity for g in subtasks[key].groundings.all())
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.setdefault("quotas", []).append(f"{key}: the quota must be a whole number; got {value!r}.")
+        elif not 0 <= value <= capacity:
+            errors.setdefault("quotas", []).append(
+                f"{key}: quota {value} is outside 0..{capacity} (its dataset has {capacity} usable records).")
+        else:
+            new_quota[key] = value
+    target = spec.version.request.target_size
+    if kept and not errors:
+        total = sum(new_quota.values())
+        if total != target:
+            parts = " + ".join(f"{key} {new_quota[key]}" for key in kept)
+            errors["quotas"] = [f"The quotas of the kept subtasks sum to {total} ({parts}); they must sum to "
+                                f"the target size {target}."]
+    if errors:
+        raise ValidationError(errors)
+    for key, subtask in subtasks.items():
+        subtask.dropped = key in dropped
+        subtask.quota = 0 if subtask.dropped else new_quota[key]
+        subtask.save(update_fields=["dropped", "quota"])
+        groundings = list(subtask.groundings.all())
+        _spread_quota(groundings, subtask.quota)
+        Grounding.objects.bulk_update(groundings, ["quota"])
+    spec.trace = [*spec.trace, {"step": "review", "action": "quotas", "by": user.get_username(),
+                                "quotas": {key: s.quota for key, s in subtasks.items()}, "dropped": dropped}]
+    spec.save(update_fields=["trace"])
+    run = _build_run_of(spec)
+    if run is not None:
+        run_event(run, "quotas_set", f"{user.get_username()} set the quotas "
+                  + ", ".join(f"{key} {s.quota}" for key, s in subtasks.items())
+                  + (f"; dropped {', '.join(dropped)}" if dropped else ""),
+                  data={"quotas": {key: s.quota for key, s in subtasks.items()}, "dropped": dropped})
+    return spec
+
+
+def spec_approve(*, spec: Spec, user) -> AgentRun | None:
+    """Approve a draft spec and queue one cell run per kept grounding with a quota (after commit).
+
+    Idempotent: approving an approved spec changes nothing and returns its build run.
+    """
+    with transaction.atomic():
+        spec = Spec.objects.select_for_update().select_related("version__benchmark__team").get(pk=spec.pk)
+        team = spec.version.benchmark.team
+        if access_team_for_write(user=user, slug=team.slug) is None:
+            raise ValidationError({"team": f"Only owners and editors of team {team.slug} may review this spec."})
+        run = _build_run_of(spec)
+        if spec.status == Spec.Status.APPROVED:
+            return run
+        if not spec.subtasks.filter(dropped=False, quota__gt=0).exists():
+            raise ValidationError({"spec": "The spec has no subtask with a quota to build."})
+        _spec_mark_approved(spec, user=user, how="review")
+        if run is None:
+            return None
+        run_event(run, "approved", f"{user.get_username()} approved the spec; building")
+        if run.status == AgentRun.Status.AWAITING_APPROVAL:
+            _cells_create(run=run, spec=spec, queue_cells=True)
+    return AgentRun.objects.get(pk=run.pk)
+
+
+def spec_replan(*, spec: Spec, user) -> AgentRun:
+    """Discard a draft spec (with its subtasks and groundings) and plan the same build run again.
+
+    The request's seed is kept: the offline planner does not depend on it (it re-reads the pool, so
+    new datasets and edited cards count), and the record draw stays reproducible from the request.
+    """
+    with transaction.atomic():
+        spec = Spec.objects.select_for_update().select_related("version__benchmark__team").get(pk=spec.pk)
+        _check_spec_writable(spec=spec, user=user)
+        run = _build_run_of(spec)
+        if run is None:
+            raise ValidationError({"spec": "The spec has no build run to plan again."})
+        discarded = {"end_state": spec.end_state, "quotas": {s.key: s.quota for s in spec.subtasks.all()}}
+        spec.delete()
+        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.QUEUED, stage="queued", error="",
+                                                  finished_at=None)
+        run_event(run, "replan", f"{user.get_username()} discarded the draft spec; planning again",
+                  data={"discarded": discarded})
+        enqueue("benchmarks.tasks.build_plan_task", run.id, name=f"re-plan run {run.id}")
+    return run
 
 
 def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = None) -> None:

@@ -6,6 +6,7 @@ from benchmarks import views
 urlpatterns = [
     path("", views.portfolio, name="portfolio"),
     path("benchmarks/<int:pk>/", views.benchmark_detail, name="benchmark-detail"),
+    path("benchmarks/<int:pk>/spec/", views.spec_detail, name="spec-detail"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),
     path("samples/<int:pk>/", views.sample_detail, name="sample-detail"),
     path("media/<uuid:uid>/", views.media_asset, name="media-asset"),

@@ -1,20 +1,23 @@
 """Server-rendered pages: the portfolio, a benchmark (request, spec, live build progress, samples),
-a sample, and media files, each only for members of the owning team. Views are thin: every read
+a spec under review (quotas, drop, re-plan, approve), a sample, and media files, each only for members of the owning team. Views are thin: every read
 goes through the selectors, scoped by the user's team ids; another team's object is a 404."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_safe
 
-from benchmarks import selectors
-from benchmarks.models import AgentRun, Sample
-from teams.selectors import team_ids_for_user, team_list_for_user
+from benchmarks import selectors, services
+from benchmarks.models import AgentRun, Sample, Spec
+from teams.selectors import access_team_for_write, team_ids_for_user, team_list_for_user
 
 SAMPLES_PER_PAGE = 50
 RECENT_EVENTS = 8
@@ -79,6 +82,80 @@ def benchmark_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **_progress_context(selectors.build_run_for_version(version=version)),
         })
     return render(request, "benchmarks/benchmark_detail.html", context)
+
+
+def _form_quotas(request: HttpRequest, spec: Spec) -> tuple[dict[str, int | str], list[str]]:
+    """The quota inputs and drop checkboxes of the spec form; a non-number stays a string for the
+    service to name in its message."""
+    quotas: dict[str, int | str] = {}
+    dropped: list[str] = []
+    for subtask in spec.subtasks.all():
+        raw = request.POST.get(f"quota-{subtask.key}")
+        if raw is not None:
+            raw = raw.strip()
+            quotas[subtask.key] = int(raw) if raw.isdigit() else raw
+        if request.POST.get(f"drop-{subtask.key}"):
+            dropped.append(subtask.key)
+    return quotas, dropped
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def spec_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A version's spec: subtasks, grounding datasets with scores and plans, quotas, the trace; while
+    it is a draft, its owners and editors save quotas, drop subtasks, re-plan or approve it."""
+    team_ids = team_ids_for_user(user=request.user)
+    benchmark = selectors.benchmark_get(team_ids=team_ids, pk=pk)
+    if benchmark is None:
+        raise Http404("No such benchmark in your teams.")
+    version = selectors.version_get(benchmark=benchmark, number=_int_or_none(request.GET.get("version")))
+    spec = selectors.spec_for_version(team_ids=team_ids, version=version) if version else None
+    if spec is None:
+        raise Http404("This version has no spec yet.")
+    can_write = access_team_for_write(user=request.user, slug=benchmark.team.slug) is not None
+    errors: dict[str, list[str]] = {}
+    submitted: dict[str, object] = {}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        quotas, dropped = _form_quotas(request, spec)
+        submitted = {"quotas": quotas, "dropped": dropped}
+        benchmark_url = f"{reverse('benchmark-detail', args=[benchmark.pk])}?version={version.number}"
+        try:
+            if action == "save":
+                services.spec_quotas_set(spec=spec, user=request.user, quotas=quotas, dropped=dropped)
+                messages.success(request, "Quotas saved. Approve the spec to build it.")
+                return redirect(request.get_full_path())
+            if action == "approve":
+                saved = {s.key: s.quota for s in spec.subtasks.all()}
+                was_dropped = [s.key for s in spec.subtasks.all() if s.dropped]
+                if quotas and ({**saved, **quotas} != saved or dropped != was_dropped):
+                    services.spec_quotas_set(spec=spec, user=request.user, quotas=quotas, dropped=dropped)
+                services.spec_approve(spec=spec, user=request.user)
+                messages.success(request, "Spec approved: the build is running.")
+                return redirect(benchmark_url)
+            if action == "replan":
+                services.spec_replan(spec=spec, user=request.user)
+                messages.success(request, "The draft spec was discarded and planned again.")
+                return redirect(benchmark_url)
+            errors = {"action": [f"Unknown action {action!r}."]}
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"spec": exc.messages}
+        status = 400
+    rows = []
+    for subtask in spec.subtasks.all():
+        form_quota = submitted.get("quotas", {}).get(subtask.key, subtask.quota) if submitted else subtask.quota
+        rows.append({"subtask": subtask, "quota": form_quota,
+                     "dropped": subtask.key in submitted["dropped"] if submitted else subtask.dropped,
+                     "capacity": sum(g.capacity for g in subtask.groundings.all())})
+    kept_total = sum(row["subtask"].quota for row in rows if not row["subtask"].dropped)
+    return render(request, "benchmarks/spec_detail.html", {
+        "benchmark": benchmark, "version": version, "spec": spec, "rows": rows,
+        "run": selectors.build_run_for_version(version=version),
+        "can_edit": can_write and spec.status == Spec.Status.DRAFT, "can_write": can_write,
+        "errors": errors, "submitted": submitted, "kept_total": kept_total,
+        "target": version.request.target_size,
+    }, status=status)
 
 
 @require_safe

@@ -111,7 +111,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Benchmark platform API",
-    "DESCRIPTION": "Build benchmarks from a request, follow their runs, read their samples.",
+    "DESCRIPTION": "Build benchmarks from a request, review and approve their specs, follow their runs, read their samples.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -121,6 +121,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "benchmarks.models.AgentRun.Status",
         "SampleStatusEnum": "benchmarks.models.Sample.Status",
+        "SpecStatusEnum": "benchmarks.models.Spec.Status",
     },
 }
 

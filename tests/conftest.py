@@ -99,7 +99,7 @@ def pool_a(team_a):
 @pytest.fixture
 def built_text_benchmark(team_a, user_a, pool_a):
     """A finished 12-sample text build in team A (foreground, the same path as the queue)."""
-    started = services.build_start(team=team_a, user=user_a, target_size=12, run_in_background=False,
+    started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=12, run_in_background=False,
                                    text="Can a model pick the most plausible cause or effect of an everyday event?")
     services.build_run_foreground(run_id=started.run.id)
     return started
@@ -108,7 +108,7 @@ def built_text_benchmark(team_a, user_a, pool_a):
 @pytest.fixture
 def built_image_benchmark(team_a, user_a, pool_a):
     """A finished 6-sample image build in team A (samples carry images)."""
-    started = services.build_start(team=team_a, user=user_a, target_size=6, run_in_background=False,
+    started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=6, run_in_background=False,
                                    text="Visual question answering about what is shown in artwork images and paintings.")
     services.build_run_foreground(run_id=started.run.id)
     return started

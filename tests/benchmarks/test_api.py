@@ -27,7 +27,7 @@ def build_payload(**overrides) -> dict:
 
 def test_post_request_builds_exactly_target_size_samples(api_a, user_a, pool_a, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        response = api_a.post("/api/requests/", build_payload(), format="json")
+        response = api_a.post("/api/requests/", build_payload(auto_approve=True), format="json")
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -168,7 +168,7 @@ def test_benchmark_detail_shows_versions_spec_and_latest_run(api_a, built_text_b
     assert len(body["versions"]) == 1
     assert {k: v for k, v in body["versions"][0].items() if k != "created_at"} == {
         "number": 1, "checksum": version.checksum, "accepted_count": 12,
-        "spec": {"status": "approved", "engine": "offline", "end_state": "ok", "subtasks": [
+        "spec": {"id": version.spec.id, "status": "approved", "engine": "offline", "end_state": "ok", "subtasks": [
             {"key": CAUSAL, "name": subtask.name, "answer_type": subtask.answer_type, "quota": 12,
              "datasets": [CAUSAL]}]},
     }
@@ -180,7 +180,7 @@ def test_benchmark_detail_shows_versions_spec_and_latest_run(api_a, built_text_b
 def test_benchmark_list_is_newest_first_and_a_second_version_becomes_the_latest(
         api_a, team_a, user_a, built_text_benchmark, built_image_benchmark):
     text_benchmark = Benchmark.objects.get(pk=built_text_benchmark.version.benchmark_id)
-    again = services.build_start(team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=3,
+    again = services.build_start(auto_approve=True, team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=3,
                                  benchmark=text_benchmark, run_in_background=False)
 
     body = api_a.get("/api/benchmarks/").json()
@@ -231,7 +231,7 @@ def test_run_events_are_the_last_twenty_oldest_first(api_a, built_text_benchmark
 
 def test_run_list_filters_by_benchmark_status_and_kind(api_a, team_a, user_a, built_text_benchmark,
                                                        built_image_benchmark):
-    queued = services.build_start(team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=5,
+    queued = services.build_start(auto_approve=True, team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=5,
                                   run_in_background=False)
     text_id = built_text_benchmark.version.benchmark_id
 
@@ -299,7 +299,7 @@ def test_sample_detail_shows_media_source_and_checks(api_a, built_image_benchmar
 
 
 def test_sample_list_is_paginated_fifty_a_page(api_a, team_a, user_a, pool_a):
-    started = services.build_start(team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=60,
+    started = services.build_start(auto_approve=True, team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=60,
                                    run_in_background=False)
     services.build_run_foreground(run_id=started.run.id)
 
@@ -349,7 +349,7 @@ def test_list_endpoints_query_the_database_a_fixed_number_of_times(api_a, team_a
 
     urls = ("/api/benchmarks/", "/api/runs/", "/api/samples/")
     before = [queries(url) for url in urls]
-    started = services.build_start(team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=20,
+    started = services.build_start(auto_approve=True, team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=20,
                                    run_in_background=False)
     services.build_run_foreground(run_id=started.run.id)
 

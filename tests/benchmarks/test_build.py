@@ -14,7 +14,7 @@ TEXT_REQUEST = "Can a model pick the most plausible cause or effect of an everyd
 
 
 def build(team, text=TEXT_REQUEST, size=10, **kwargs):
-    started = services.build_start(team=team, text=text, target_size=size, run_in_background=False, **kwargs)
+    started = services.build_start(auto_approve=True, team=team, text=text, target_size=size, run_in_background=False, **kwargs)
     services.build_run_foreground(run_id=started.run.id)
     return started
 
@@ -140,7 +140,7 @@ def test_a_gap_is_reported_not_hidden(team_a, pool_a):
 ])
 def test_invalid_requests_are_refused_before_anything_is_written(team_a, text, size, field, message):
     with pytest.raises(ValidationError) as caught:
-        services.build_start(team=team_a, text=text, target_size=size, run_in_background=False)
+        services.build_start(auto_approve=True, team=team_a, text=text, target_size=size, run_in_background=False)
     assert caught.value.message_dict == {field: [message]}
     assert AgentRun.objects.count() == 0
 

@@ -31,7 +31,7 @@ VERDICT = {"label": "correct", "score": 5}
 
 @pytest.fixture
 def run(team_a, user_a):
-    return services.build_start(team=team_a, user=user_a, target_size=5, run_in_background=False,
+    return services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=5, run_in_background=False,
                                 text="Can a model grade arithmetic answers?").run
 
 

@@ -105,7 +105,7 @@ def test_run_progress_fragment_reports_the_finished_run(client_a, built_text_ben
 def test_run_progress_fragment_of_a_queued_run_is_not_finished(client_a, team_a):
     from benchmarks import services
 
-    started = services.build_start(team=team_a, text="Reading comprehension of short news stories.",
+    started = services.build_start(auto_approve=True, team=team_a, text="Reading comprehension of short news stories.",
                                    target_size=8, run_in_background=False)
     response = client_a.get(reverse("run-progress", args=[started.run.id]))
     html = response.content.decode()

@@ -52,7 +52,7 @@ def test_qcluster_worker_finishes_a_queued_build(settings, monkeypatch, broker):
         broker_env = {"REDIS_URL": REDIS_URL}
     team = TeamFactory(slug="cluster-team")
     import_seed_datasets(team, ["Causal-Reasoning", "Social-Science-Question-Answering"])
-    started = services.build_start(team=team, target_size=15,
+    started = services.build_start(auto_approve=True, team=team, target_size=15,
                                    text="Can a model pick the most plausible cause or effect of an everyday event?")
     assert AgentRun.objects.get(pk=started.run.pk).status == "queued"
     # The plan task waits in the broker under test, and nowhere else.

@@ -242,7 +242,7 @@ def test_the_command_builds_and_imports_and_a_second_run_imports_nothing_new(tea
 # --- builds ----------------------------------------------------------------------------------------
 
 def _build_on_starter(team, text: str, size: int):
-    started = services.build_start(team=team, text=text, target_size=size, run_in_background=False)
+    started = services.build_start(auto_approve=True, team=team, text=text, target_size=size, run_in_background=False)
     services.build_run_foreground(run_id=started.run.id)
     return started
 

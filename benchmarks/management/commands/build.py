@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 from tqdm import tqdm
 
 from benchmarks import services
@@ -19,12 +20,15 @@ class Command(BaseCommand):
         parser.add_argument("--team", default="", help="Team slug (default: the only team, if there is one).")
         parser.add_argument("--name", default="", help="Benchmark name.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the record draw.")
+        parser.add_argument("--review", action="store_true",
+                            help="Plan only: the spec waits for review on its page (default: approve and build).")
 
     def handle(self, *args, **options):
         team = self._team(options["team"])
         try:
             started = services.build_start(team=team, text=options["text"], target_size=options["size"],
-                                           name=options["name"], seed=options["seed"], run_in_background=False)
+                                           name=options["name"], seed=options["seed"],
+                                           auto_approve=not options["review"], run_in_background=False)
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
         self.stdout.write(f"building {started.version} for team {team.slug} (run {started.run.id}, offline engine)")
@@ -35,6 +39,11 @@ class Command(BaseCommand):
             run = services.build_run_foreground(run_id=started.run.id, on_progress=on_progress)
         accepted = Sample.objects.filter(version=started.version, status__in=["ok", "repaired"]).count()
         rejected = Sample.objects.filter(version=started.version, status="rejected").count()
+        if run.status == AgentRun.Status.AWAITING_APPROVAL:
+            spec_url = reverse("spec-detail", args=[started.version.benchmark_id])
+            self.stdout.write(self.style.SUCCESS(
+                f"{started.version}: planned; the spec waits for review at {spec_url}"))
+            return
         if run.status != AgentRun.Status.SUCCEEDED:
             raise CommandError(f"build failed: {run.error}")
         self.stdout.write(self.style.SUCCESS(

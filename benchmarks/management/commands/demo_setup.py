@@ -74,7 +74,7 @@ class Command(BaseCommand):
             started = services.build_start(
                 team=team, user=user, text=example["description"], target_size=settings.DEMO_SIZE,
                 name=example["id"].removesuffix("_v1").replace("_", " ").capitalize(), source_ref=example["id"],
-                run_in_background=False)
+                auto_approve=True, run_in_background=False)
             run = started.run
         else:
             run = AgentRun.objects.filter(version__request=request, kind=AgentRun.Kind.BUILD).order_by("-id").first()

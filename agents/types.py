@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 Modality = Literal["text", "image", "audio"]
 AnswerType = Literal["binary", "choice", "label", "span", "free_text"]
-EndState = Literal["ok", "design-not-stable", "ungroundable", "allocation-gap"]
+EndState = Literal["ok", "design-not-stable", "ungroundable", "allocation-gap", "budget-exhausted"]
 
 
 class BuildRequest(BaseModel):
@@ -15,6 +15,8 @@ class BuildRequest(BaseModel):
     target_size: int = Field(ge=1)
     modalities: list[Modality] = Field(default_factory=list)
     seed: int = 0
+    budget_tokens: int | None = Field(default=None, ge=0)
+    budget_money: float | None = Field(default=None, ge=0)  # USD
 
 
 class Scope(BaseModel):
@@ -46,6 +48,15 @@ class CardView(BaseModel):
     modalities: list[str] = Field(default_factory=list)
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
     record_count: int = 0
+
+
+class PoolHit(BaseModel):
+    """A dataset search result: the card, its score in [0, 1] and the parts that explain it."""
+
+    card: CardView
+    score: float
+    parts: dict[str, float] = Field(default_factory=dict)
+    matched_terms: list[str] = Field(default_factory=list)
 
 
 class MediaRef(BaseModel):
@@ -86,6 +97,32 @@ class GroundingPlan(BaseModel):
     scores: dict[str, float] = Field(default_factory=dict)
     capacity: int = 0
     quota: int = 0
+    synthesis: str = ""  # "speech": the plan makes the audio from the dataset's text
+    rationale: str = ""
+
+
+class SubtaskDraft(BaseModel):
+    """A subtask as Design proposes it, before grounding."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(min_length=1, max_length=1200)
+    answer_type: AnswerType = "choice"
+    modalities: list[Modality]
+    keywords: list[str] = Field(default_factory=list, max_length=12)
+    sample_schema: dict[str, str] = Field(default_factory=dict)
+    importance: float = Field(default=1.0, gt=0, le=10)
+    roles: list[str] = Field(default_factory=list, max_length=6)  # card roles grounding prefers
+    rationale: str = ""
+
+
+class Decision(BaseModel):
+    """One step of the design loop: what changed and why."""
+
+    round: int
+    action: Literal["propose", "revise", "keep", "discard"]
+    key: str
+    rationale: str
 
 
 class SubtaskPlan(BaseModel):
@@ -99,6 +136,7 @@ class SubtaskPlan(BaseModel):
     importance: float
     quota: int = 0
     groundings: list[GroundingPlan] = Field(default_factory=list)
+    rationale: str = ""
 
 
 class PlanResult(BaseModel):

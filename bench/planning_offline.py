@@ -27,6 +27,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from agents.offline.planner import plan_offline
+    from agents.tools.embedding import default_embedder
     from agents.types import BuildRequest
     from benchmarks.adapters import DjangoPool
     from datapool.services import pool_import
@@ -36,6 +37,7 @@ def main() -> None:
     call_command("starter_pool", team=team.slug, verbosity=0)
     pool_import(team=team, pool_dir=Path(settings.SEED_POOL_DIR))
     pool = DjangoPool(team_id=team.id)
+    embedder = default_embedder()
     print(f"database: {database_label(workdir)}; pool: {len(pool.cards())} datasets")
     queries = sorted(Path(settings.SEED_POOL_DIR, "user_queries").glob("*.json")) + sorted(
         Path(settings.STARTER_POOL_DIR, "user_queries").glob("*.json"))
@@ -45,9 +47,10 @@ def main() -> None:
         times = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            result = plan_offline(request, pool)
+            result = plan_offline(request, pool, embedder=embedder)
             times.append(time.perf_counter() - t0)
-        chosen = ", ".join(f"{s.groundings[0].dataset_slug} ({s.quota})" for s in result.subtasks) or result.reason
+        chosen = "; ".join(f"{s.key}: " + ", ".join(f"{g.dataset_slug}{' (speech)' if g.synthesis else ''} {g.quota}"
+                                                   for g in s.groundings) for s in result.subtasks) or result.reason
         print(f"{query['id'][:48]:48s} median {1000 * statistics.median(times):6.0f} ms  {result.end_state:14s} {chosen}")
 
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from agents.llm import LLMClient, LLMConfig, RoleConfig
 from agents.tools.media import LocalTools
-from agents.types import CardView, MediaCheck, MediaRef, RecordView, SampleDraft
+from agents.types import CardView, MediaCheck, MediaRef, PoolHit, RecordView, SampleDraft
 from benchmarks.models import (
     AgentRun,
     AgentRunEvent,
@@ -26,6 +26,7 @@ from benchmarks.models import (
 from datapool import selectors as pool_selectors
 from datapool.cards import dataset_card_view
 from datapool.models import DatasetRecord
+from datapool.search import MAX_LIMIT, MAX_QUERY_LENGTH, dataset_search
 
 
 def record_view(record: DatasetRecord) -> RecordView:
@@ -60,9 +61,23 @@ class DjangoPool:
         order = record_ids if record_ids is not None else list(records)
         return [record_view(records[i]) for i in order if i in records]
 
+    def search(self, query: str, *, modalities: list[str], roles: list[str], limit: int) -> list[PoolHit]:
+        """The hybrid search of the pool (BM25 + card embeddings + QA and role bonuses)."""
+        hits = dataset_search(team_ids=[self.team_id], query=query[:MAX_QUERY_LENGTH], modalities=modalities,
+                              roles=roles or None, limit=min(limit, MAX_LIMIT))
+        views = {d.id: dataset_card_view(d) for d in pool_selectors.dataset_list(team_ids=[self.team_id])
+                 .filter(id__in=[h.dataset_id for h in hits])}
+        return [PoolHit(card=views[h.dataset_id], score=h.total, matched_terms=h.matched_terms,
+                        parts={"lexical": h.lexical, "semantic": h.semantic, "qa_bonus": h.qa_bonus,
+                               "role_bonus": h.role_bonus})
+                for h in hits if h.dataset_id in views]
+
 
 class DjangoTools(LocalTools):
-    """Local tools; media paths must stay inside the media store."""
+    """Local tools; media paths must stay inside the media store, where generated media go too."""
+
+    def __init__(self) -> None:
+        super().__init__(media_root=settings.MEDIA_ROOT)
 
     def media_check(self, abs_path: str, kind: str) -> MediaCheck:
         if not Path(abs_path).resolve().is_relative_to(Path(settings.MEDIA_ROOT).resolve()):

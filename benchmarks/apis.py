@@ -70,7 +70,8 @@ class BuildRequestCreateApi(APIView):
             started = services.build_start(
                 team=team, user=request.user, text=fields["text"], target_size=fields["target_size"],
                 modalities=fields["modalities"], name=fields["name"], seed=fields["seed"],
-                auto_approve=fields["auto_approve"])
+                auto_approve=fields["auto_approve"], engine=fields["engine"],
+                budget_tokens=fields["budget_tokens"], budget_money=fields["budget_money"])
         except DjangoValidationError as exc:
             raise serializers.ValidationError(validation_error_detail(exc)) from exc
         run_url = request.build_absolute_uri(reverse("api-run-detail", args=[started.run.id]))

@@ -115,6 +115,7 @@ class Subtask(models.Model):
     quota = models.PositiveIntegerField(default=0)
     dropped = models.BooleanField(default=False, help_text="Dropped in review: quota 0, never executed.")
     position = models.PositiveIntegerField(default=0)
+    rationale = models.TextField(blank=True, help_text="Why Design proposed it.")
 
     class Meta:
         ordering = ["spec_id", "position"]
@@ -133,6 +134,8 @@ class Grounding(models.Model):
     scores = models.JSONField(default=dict, blank=True)
     quota = models.PositiveIntegerField(default=0)
     capacity = models.PositiveIntegerField(default=0, help_text="Usable records, measured.")
+    synthesis = models.CharField(max_length=16, blank=True, help_text='"speech": audio synthesised from the text.')
+    rationale = models.TextField(blank=True, help_text="The grounding judge's reason.")
 
     class Meta:
         ordering = ["subtask_id", "id"]
@@ -216,8 +219,9 @@ class AgentRun(models.Model):
         AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        BUDGET_EXHAUSTED = "budget_exhausted", "Stopped: budget spent"
 
-    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.BUDGET_EXHAUSTED)
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="runs")
     kind = models.CharField(max_length=16, choices=Kind.choices)

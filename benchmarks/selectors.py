@@ -180,3 +180,17 @@ def run_list_detailed(*, team_ids: list[int]) -> QuerySet[AgentRun]:
         Prefetch("children", queryset=children),
         Prefetch("events", queryset=recent_events, to_attr="recent_events"),
     ))
+
+
+def spec_candidates(*, spec: Spec) -> dict[str, list[dict]]:
+    """Per subtask, the datasets its last grounding round considered, with scores and the decision."""
+    latest: dict[str, list[dict]] = {}
+    for step in spec.trace:
+        if step.get("step") == "grounding" and step.get("subtask"):
+            latest[step["subtask"]] = step.get("candidates", [])
+    return latest
+
+
+def spec_decisions(*, spec: Spec) -> list[dict]:
+    """Every design decision of the planning loop, in order, with its round and rationale."""
+    return [decision for step in spec.trace if step.get("step") == "design" for decision in step.get("decisions", [])]

@@ -67,6 +67,15 @@ class BuildRequestInputSerializer(serializers.Serializer):
         required=False, default=False,
         help_text="Build straight after planning. By default the spec waits as a draft (run status "
                   "awaiting_approval) until an owner or editor approves it at /api/specs/{id}/approve/.")
+    engine = serializers.CharField(
+        required=False, default="", allow_blank=True,
+        help_text='"offline" (deterministic, no LLM) or "llm" (needs OPENAI_BASE_URL); empty: the platform default.')
+    budget_tokens = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0,
+        help_text="LLM tokens the build may spend; planning stops cleanly (run status budget_exhausted) when spent.")
+    budget_money = serializers.DecimalField(
+        required=False, allow_null=True, default=None, max_digits=12, decimal_places=4, min_value=0,
+        help_text="USD the build may spend on LLM calls (from the LLM_PRICES table).")
 
 
 class BuildStartedOutputSerializer(serializers.Serializer):

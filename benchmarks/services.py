@@ -9,24 +9,32 @@ from __future__ import annotations
 import hashlib
 import logging
 import traceback
+from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
 from agents.executor.cell import run_cell
 from agents.offline import ENGINE as OFFLINE_ENGINE
-from agents.offline.planner import plan_offline
+from agents.offline.design import OfflineBrain
+from agents.planner.budget import Budget, BudgetLedger
+from agents.planner.grounding import GroundingConfig
+from agents.planner.llm_brain import LLMBrain
+from agents.planner.loop import PlannerConfig, plan
+from agents.tools.embedding import default_embedder
 from agents.types import BuildRequest, Cell, PlanResult, TransformPlan
 from benchmarks.adapters import (
     DjangoLedger,
     DjangoPool,
     DjangoSink,
     DjangoTools,
+    llm_client_for_run,
     run_event,
 )
 from benchmarks.models import (
@@ -36,6 +44,7 @@ from benchmarks.models import (
     BenchmarkVersion,
     Engine,
     Grounding,
+    LLMCall,
     Sample,
     Spec,
     Subtask,
@@ -76,6 +85,14 @@ def check_build_request(*, text: str, target_size: int, modalities: list[str] | 
         raise ValidationError(errors)
 
 
+def check_engine(engine: str) -> None:
+    if engine not in Engine.values:
+        raise ValidationError({"engine": f"Unknown engine {engine!r}; use one of {list(Engine.values)}."})
+    if engine == Engine.LLM and not settings.OPENAI_BASE_URL:
+        raise ValidationError({"engine": "The LLM engine needs an LLM service: set OPENAI_BASE_URL "
+                                         "(see .env.example), or use the offline engine."})
+
+
 def _unique_benchmark_slug(team: Team, name: str) -> str:
     base = slugify(name)[:100] or "benchmark"
     slug, n = base, 2
@@ -92,12 +109,15 @@ def _benchmark_name(text: str) -> str:
 @transaction.atomic
 def build_start(*, team: Team, text: str, target_size: int, user=None, modalities: list[str] | None = None,
                 name: str = "", seed: int = 0, source_ref: str = "", benchmark: Benchmark | None = None,
-                auto_approve: bool = False, run_in_background: bool = True) -> BuildStarted:
+                auto_approve: bool = False, run_in_background: bool = True, engine: str = "",
+                budget_tokens: int | None = None, budget_money=None) -> BuildStarted:
     """Record a request, open a new benchmark version for it and queue its build (after commit).
 
     Without auto_approve the build stops after planning, awaiting an owner's approval of the spec.
     """
     check_build_request(text=text, target_size=target_size, modalities=modalities)
+    engine = engine or settings.BENCH_ENGINE
+    check_engine(engine)
     if benchmark is None:
         name = (name or "").strip() or _benchmark_name(text)
         benchmark = Benchmark.objects.create(team=team, name=name[:200], slug=_unique_benchmark_slug(team, name),
@@ -107,10 +127,10 @@ def build_start(*, team: Team, text: str, target_size: int, user=None, modalitie
     request = BenchmarkRequest.objects.create(
         team=team, benchmark=benchmark, text=text.strip(), target_size=target_size,
         modalities=sorted(set(modalities or [])), seed=seed, source_ref=source_ref[:200], created_by=user,
-        auto_approve=bool(auto_approve))
+        auto_approve=bool(auto_approve), budget_tokens=budget_tokens, budget_money=budget_money)
     number = (benchmark.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     version = BenchmarkVersion.objects.create(benchmark=benchmark, number=number, request=request)
-    run = AgentRun.objects.create(team=team, kind=AgentRun.Kind.BUILD, version=version, engine=Engine.OFFLINE,
+    run = AgentRun.objects.create(team=team, kind=AgentRun.Kind.BUILD, version=version, engine=engine,
                                   status=AgentRun.Status.QUEUED, stage="queued", progress_total=target_size)
     run_event(run, "queued", f"build of {benchmark.name} v{number} queued ({target_size} samples)")
     if run_in_background:
@@ -142,11 +162,12 @@ def _spec_persist(*, version: BenchmarkVersion, result: PlanResult) -> Spec:
             spec=spec, key=planned.key, name=planned.name, description=planned.description,
             answer_type=planned.answer_type, modalities=planned.modalities, keywords=planned.keywords,
             sample_schema=planned.sample_schema, importance=planned.importance, quota=planned.quota,
-            position=position)
+            position=position, rationale=planned.rationale)
         for grounding in planned.groundings:
             Grounding.objects.create(subtask=subtask, dataset_id=grounding.dataset_id,
                                      plan=grounding.plan.model_dump(), scores=grounding.scores,
-                                     quota=grounding.quota, capacity=grounding.capacity)
+                                     quota=grounding.quota, capacity=grounding.capacity,
+                                     synthesis=grounding.synthesis, rationale=grounding.rationale)
     return spec
 
 
@@ -190,17 +211,18 @@ def build_plan(*, run_id: int, queue_cells: bool = True) -> list[int]:
     try:
         spec = Spec.objects.filter(version=version).first()
         if spec is None:
-            request = version.request
-            result = plan_offline(
-                BuildRequest(text=request.text, target_size=request.target_size,
-                             modalities=request.modalities, seed=request.seed),  # type: ignore[arg-type]
-                DjangoPool(team_id=run.team_id))
+            result = _plan_run(run)
             spec = _spec_persist(version=version, result=result)
             run_event(run, "planned", f"spec {result.end_state}: {len(result.subtasks)} subtask(s)"
                       + (f"; {result.reason}" if result.reason else ""),
                       level="info" if result.end_state == "ok" else "warning",
                       data={"end_state": result.end_state,
                             "quotas": {s.key: s.quota for s in result.subtasks}})
+        if spec.end_state == "budget-exhausted":
+            AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.BUDGET_EXHAUSTED, stage="planning",
+                                                      error=_plan_reason(spec), finished_at=timezone.now())
+            run_event(run, "budget_exhausted", _plan_reason(spec), level="warning")
+            return []
         if not spec.subtasks.exists():
             _mark_failed(run, f"Planning ended {spec.end_state}: {_plan_reason(spec)}")
             return []
@@ -219,12 +241,46 @@ def build_plan(*, run_id: int, queue_cells: bool = True) -> list[int]:
         return []
 
 
+def planner_config_from_settings() -> PlannerConfig:
+    return PlannerConfig(design_rounds=settings.PLANNER_DESIGN_ROUNDS,
+                         allocation_rounds=settings.PLANNER_ALLOCATION_ROUNDS,
+                         grounding=GroundingConfig(threshold=settings.PLANNER_GROUNDING_THRESHOLD,
+                                                   max_groundings=settings.PLANNER_MAX_GROUNDINGS))
+
+
+def _request_budget(request: BenchmarkRequest) -> Budget:
+    """The request's budget, less what its earlier runs (a re-plan's predecessors) already spent."""
+    budget = Budget(tokens=request.budget_tokens, money=request.budget_money)
+    spent = LLMCall.objects.filter(run__version__request=request).aggregate(
+        prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"), cost=Sum("cost"))
+    budget.charge(tokens=(spent["prompt"] or 0) + (spent["completion"] or 0), money=spent["cost"] or Decimal(0))
+    return budget
+
+
+def _plan_run(run: AgentRun) -> PlanResult:
+    """Plan the run's request with the run's engine, within the request's budget."""
+    request = run.version.request
+    budget = _request_budget(request)
+    if run.engine == Engine.LLM:
+        client = llm_client_for_run(run=run)
+        client.ledger = BudgetLedger(client.ledger, budget)
+        brain = LLMBrain(client, budget=budget)
+    else:
+        brain = OfflineBrain(embedder=default_embedder())
+    build_request = BuildRequest(text=request.text, target_size=request.target_size, modalities=request.modalities,
+                                 seed=request.seed)  # type: ignore[arg-type]
+    return plan(build_request, DjangoPool(team_id=run.team_id), brain, config=planner_config_from_settings(),
+                budget=budget)
+
+
 def _plan_reason(spec: Spec) -> str:
     end = next((step for step in reversed(spec.trace) if step.get("step") == "end"), {})
     reason = end.get("reason") or "no dataset could be grounded"
-    grounding = next((step for step in spec.trace if step.get("step") == "grounding"), {})
-    rejected = "; ".join(f"{r['dataset']}: {r['reason']}" for r in grounding.get("rejected", [])[:3])
-    return f"{reason} ({rejected})" if rejected else reason
+    steps = [step for step in spec.trace if step.get("step") == "grounding"]
+    last_round = max((step.get("round", 0) for step in steps), default=0)
+    rejected = [f"{c['dataset']}: {c['rejected']}" for step in steps if step.get("round", 0) == last_round
+                for c in step.get("candidates", []) if c.get("rejected")][:3]
+    return f"{reason} ({'; '.join(rejected)})" if rejected else reason
 
 
 # --- Review of a spec ----------------------------------------------------------------------------

@@ -143,18 +143,20 @@ def spec_detail(request: HttpRequest, pk: int) -> HttpResponse:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"spec": exc.messages}
         status = 400
     rows = []
+    candidates = selectors.spec_candidates(spec=spec)
     for subtask in spec.subtasks.all():
         form_quota = submitted.get("quotas", {}).get(subtask.key, subtask.quota) if submitted else subtask.quota
         rows.append({"subtask": subtask, "quota": form_quota,
                      "dropped": subtask.key in submitted["dropped"] if submitted else subtask.dropped,
-                     "capacity": sum(g.capacity for g in subtask.groundings.all())})
+                     "capacity": sum(g.capacity for g in subtask.groundings.all()),
+                     "candidates": candidates.get(subtask.key, [])})
     kept_total = sum(row["subtask"].quota for row in rows if not row["subtask"].dropped)
     return render(request, "benchmarks/spec_detail.html", {
         "benchmark": benchmark, "version": version, "spec": spec, "rows": rows,
         "run": selectors.build_run_for_version(version=version),
         "can_edit": can_write and spec.status == Spec.Status.DRAFT, "can_write": can_write,
         "errors": errors, "submitted": submitted, "kept_total": kept_total,
-        "target": version.request.target_size,
+        "target": version.request.target_size, "decisions": selectors.spec_decisions(spec=spec),
     }, status=status)
 
 

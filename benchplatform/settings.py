@@ -190,6 +190,14 @@ LLM_PRICES = {
     **env_json("LLM_PRICES", {}),
 }
 
+# Which brain plans builds: "offline" (the deterministic engine) or "llm" (needs OPENAI_BASE_URL).
+BENCH_ENGINE = env_str("BENCH_ENGINE", "llm" if OPENAI_BASE_URL else "offline")
+# The Planner's loop: bounded rounds, and the composite score a dataset needs to ground a subtask.
+PLANNER_DESIGN_ROUNDS = env_int("PLANNER_DESIGN_ROUNDS", 4)
+PLANNER_ALLOCATION_ROUNDS = env_int("PLANNER_ALLOCATION_ROUNDS", 3)
+PLANNER_GROUNDING_THRESHOLD = env_float("PLANNER_GROUNDING_THRESHOLD", 0.55)
+PLANNER_MAX_GROUNDINGS = env_int("PLANNER_MAX_GROUNDINGS", 3)
+
 # The demo that `make run` sets up.
 DEMO_TEAM = env_str("DEMO_TEAM", "demo")
 DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")

@@ -6,7 +6,7 @@ Each candidate gets four score parts, each between 0 and 1, and their weighted s
     total = 0.4 * lexical + 0.4 * semantic + 0.1 * qa_bonus + 0.1 * role_bonus
 
 - lexical: BM25 (k1 1.5, b 0.75; agents.offline.lexical) of the query's tokens against the
-  card's document (agents.offline.planner.card_document: name, description, card text, tasks,
+  card's document (agents.planner.search.card_document: name, description, card text, tasks,
   domain, field semantics), divided by the larger of the best candidate's BM25 and the query's
   reference score (a card holding each known query term once: BM25.reference_score). A card
   that matches the whole query well has 1.0; one that brushes a single word of a long query stays
@@ -14,7 +14,7 @@ Each candidate gets four score parts, each between 0 and 1, and their weighted s
 - semantic: cosine of the query's and the card's all-MiniLM-L6-v2 embeddings (agents.tools.embedding),
   a negative cosine counting as 0. It finds cards that say the same thing in other words.
 - qa_bonus: how directly the card's field roles give question-answer items, as in the reference
-  method (planner._qa_bonus): question + answer 1.0, context + answer 0.7, context 0.4, else 0.1.
+  method (agents.planner.search.qa_bonus): question + answer 1.0, context + answer 0.7, context 0.4, else 0.1.
 - role_bonus: the share of the requested field roles (e.g. question, answer) that the card maps;
   0 when no roles are requested.
 
@@ -53,7 +53,8 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from agents.offline.lexical import BM25, tokens
-from agents.offline.planner import _qa_bonus, card_document
+from agents.planner.search import card_document
+from agents.planner.search import qa_bonus as card_qa_bonus
 from agents.tools.embedding import Embedder, default_embedder
 from agents.types import CardView, Modality
 from datapool.cards import card_view_build, dataset_card_view
@@ -288,7 +289,7 @@ def _build_entry(uid: int, *, dataset_id: int, slug: str, name: str, modalities:
                       fields=json.loads(fields_json or "{}"))
     text = card_embedding_text(view)
     return _Entry(uid=uid, view=view, tokens=[sys.intern(t) for t in card_document(view)], embedding_text=text,
-                  embedding_sha=text_sha(text), qa_bonus=_qa_bonus(view))
+                  embedding_sha=text_sha(text), qa_bonus=card_qa_bonus(view))
 
 
 @functools.lru_cache(maxsize=256)

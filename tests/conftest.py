@@ -107,8 +107,9 @@ def built_text_benchmark(team_a, user_a, pool_a):
 
 @pytest.fixture
 def built_image_benchmark(team_a, user_a, pool_a):
-    """A finished 6-sample image build in team A (samples carry images)."""
+    """A finished 6-sample image build in team A (samples carry images; one more was rejected)."""
+    # Seed 3 draws one image whose sample verification rejects (tests of rejected samples use it).
     started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=6, run_in_background=False,
-                                   text="Visual question answering about what is shown in artwork images and paintings.")
+                                   seed=3, text="Visual question answering about what is shown in artwork images and paintings.")
     services.build_run_foreground(run_id=started.run.id)
     return started

@@ -4,12 +4,13 @@ exhausted. Resumable: item keys the sink already holds are never made again."""
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 
 from agents.executor.verify import verify
 from agents.operators import ItemContext, OperatorError, plan_apply
 from agents.ports import Ledger, Pool, Sink, Tools
-from agents.types import Cell, CellReport, SampleDraft
+from agents.types import Cell, CellReport, MediaRef, SampleDraft
 
 BATCH = 100
 
@@ -25,6 +26,28 @@ def draw_order(cell: Cell, record_ids: list[int]) -> list[int]:
     return order
 
 
+def speaker(tools: Tools, ledger: Ledger):
+    """The speech step's tool for operators: each synthesis timed and recorded in the ledger."""
+    version = ""
+
+    def speak(turns: list[tuple[str, str]], key: str) -> MediaRef:
+        nonlocal version
+        version = version or tools.speech_version()
+        started = time.monotonic()
+        try:
+            ref = tools.speak(turns)
+        except Exception as exc:  # noqa: BLE001 - any tool failure fails this item, never the cell
+            ledger.tool_call(tool="tts", version=version, ok=False, item_key=key,
+                             latency_ms=round((time.monotonic() - started) * 1000), detail={"error": str(exc)[:500]})
+            raise OperatorError(f"speech synthesis failed: {exc}") from exc
+        ledger.tool_call(tool="tts", version=version, ok=True, item_key=key,
+                         latency_ms=round((time.monotonic() - started) * 1000),
+                         detail={"turns": len(turns), "file": ref.file})
+        return ref
+
+    return speak
+
+
 def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, ledger: Ledger, sink: Sink,
              engine: str = "offline") -> CellReport:
     existing = sink.existing(cell.grounding_id)
@@ -33,6 +56,7 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     transform_failures: Counter[str] = Counter()
     sink.progress(min(accepted, cell.quota), cell.quota)
     order = draw_order(cell, pool.record_ids(cell.dataset_id))
+    speak = speaker(tools, ledger) if any(op.op == "speak_dialogue" for op in cell.plan.operators) else None
     for start in range(0, len(order), BATCH):
         if accepted >= cell.quota:
             break
@@ -45,7 +69,8 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                 continue
             seen += 1
             try:
-                fields = plan_apply(cell.plan, record, ItemContext(seed=cell.seed, item_key=key, ordinal=accepted))
+                fields = plan_apply(cell.plan, record, ItemContext(seed=cell.seed, item_key=key, ordinal=accepted,
+                                                                   speak=speak))
             except OperatorError as exc:
                 transform_failures[str(exc)] += 1
                 continue

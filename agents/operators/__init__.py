@@ -23,12 +23,20 @@ class OperatorError(ValueError):
     """A record cannot go through an operator; the message says why."""
 
 
-class ItemContext:
-    """What an operator may use besides the record: a seeded RNG and the item's ordinal."""
+SpeakFn = Callable[[list[tuple[str, str]], str], MediaRef]
 
-    def __init__(self, *, seed: int, item_key: str, ordinal: int) -> None:
+
+class ItemContext:
+    """What an operator may use besides the record: a seeded RNG, the item's ordinal, and the tools
+    that make media (speech synthesis). A dry run checks what a tool would be given but runs no tool."""
+
+    def __init__(self, *, seed: int, item_key: str, ordinal: int, dry_run: bool = False,
+                 speak: SpeakFn | None = None) -> None:
         self.rng = random.Random(f"{seed}:{item_key}")
+        self.item_key = item_key
         self.ordinal = ordinal
+        self.dry_run = dry_run
+        self.speak = speak
 
 
 Draft = dict[str, Any]
@@ -262,6 +270,48 @@ def _attach_media(draft: Draft, record: RecordView, params: dict[str, Any], ctx:
     if not refs:
         raise OperatorError(f"the record has no media file for {params['path']}")
     draft.setdefault("media", []).extend(refs)
+
+
+# --- speech ---------------------------------------------------------------------------------------
+
+_SPEAKER_LABEL = re.compile(r"(?:^|(?<=\s))((?:Speaker|Person|Persona|User|Agent)\s*\d+|[A-Z])\s*:\s*")
+MAX_SPOKEN_CHARS = 2500
+
+
+def dialogue_turns(text: str, *, mask_word: str = "blank") -> list[tuple[str, str]]:
+    """A dialogue's turns as (speaker, words): labelled turns ("A: ...", "Speaker 2: ...") keep their
+    speaker; unlabelled lines alternate between two speakers. Masks are spoken as `mask_word`."""
+    text = re.sub(r"<MASK>", mask_word, text)
+    labels = list(_SPEAKER_LABEL.finditer(text))
+    turns: list[tuple[str, str]] = []
+    if len(labels) >= 2:
+        for i, match in enumerate(labels):
+            end = labels[i + 1].start() if i + 1 < len(labels) else len(text)
+            words = " ".join(text[match.end():end].split())
+            if words:
+                turns.append((match.group(1).replace(" ", ""), words))
+        return turns
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    return [("AB"[i % 2], line) for i, line in enumerate(lines)]
+
+
+@operator("speak_dialogue")
+def _speak_dialogue(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """The context's dialogue as one recording, a voice per speaker; the transcript leaves the item."""
+    turns = dialogue_turns(draft.get("context", ""), mask_word=params.get("mask_word", "blank"))
+    if len(turns) < 2:
+        raise OperatorError("the dialogue has fewer than two turns to speak")
+    chars = sum(len(words) for _, words in turns)
+    limit = int(params.get("max_chars", MAX_SPOKEN_CHARS))
+    if chars > limit:
+        raise OperatorError(f"the dialogue is {chars} characters long; at most {limit} are spoken")
+    draft["speech"] = turns
+    draft["context"] = ""
+    if ctx.dry_run:
+        return
+    if ctx.speak is None:
+        raise OperatorError("speech synthesis is not available here: espeak-ng is not installed")
+    draft.setdefault("media", []).append(ctx.speak(turns, ctx.item_key))
 
 
 # --- plans --------------------------------------------------------------------------------------

@@ -1,12 +1,14 @@
-"""Media checks: is a file there, and does it decode as what it claims to be?"""
+"""Media tools: is a file there and does it decode as what it claims to be; speech synthesis."""
 from __future__ import annotations
 
 import os
 import wave
+from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from agents.types import MediaCheck
+from agents.tools.speech import SpeechUnavailable, espeak_version, synthesize_dialogue
+from agents.types import MediaCheck, MediaRef
 
 PILLOW_VERSION = Image.__version__ if hasattr(Image, "__version__") else ""
 
@@ -56,7 +58,19 @@ def audio_check(abs_path: str) -> MediaCheck:
 
 
 class LocalTools:
-    """The Tools port over local libraries."""
+    """The Tools port over local libraries and programs; generated media go under media_root."""
+
+    def __init__(self, *, media_root: str | Path | None = None) -> None:
+        self.media_root = Path(media_root) if media_root is not None else None
+
+    def speak(self, turns: list[tuple[str, str]]) -> MediaRef:
+        if self.media_root is None:
+            raise SpeechUnavailable("no media store to write synthesised speech into")
+        return synthesize_dialogue(turns, store_dir=self.media_root / "generated" / "speech",
+                                   relative_to=self.media_root)
+
+    def speech_version(self) -> str:
+        return espeak_version()
 
     def media_check(self, abs_path: str, kind: str) -> MediaCheck:
         if kind == "image":

@@ -5,7 +5,9 @@ import pytest
 
 from agents.executor.cell import draw_order, run_cell
 from agents.offline.lexical import BM25, keywords, tokens
-from agents.offline.planner import answer_clusters, design_plan, dry_run, plan_offline
+from agents.offline.planner import plan_offline
+from agents.planner.search import lexical_search
+from agents.planner.transform import answer_clusters, design_plan, dry_run
 from agents.offline.scope import scope_parse
 from agents.operators import ItemContext, OperatorError, plan_apply, plan_validate
 from agents.planner.allocation import Claim, allocate
@@ -47,6 +49,9 @@ class MemoryPool:
     def records(self, dataset_id, record_ids=None):
         by_id = {r.record_id: r for r in self._records[dataset_id]}
         return [by_id[i] for i in (record_ids if record_ids is not None else by_id)]
+
+    def search(self, query, *, modalities, roles, limit):
+        return lexical_search(self._cards, query, modalities=modalities, roles=roles, limit=limit)
 
 
 class ListSink:
@@ -221,15 +226,16 @@ def test_plan_offline_grounds_text_requests_and_refuses_missing_modalities():
     result = plan_offline(BuildRequest(text="the cause or effect of an everyday event", target_size=20), pool)
     assert result.end_state == "ok"
     assert [(s.key, s.quota, s.groundings[0].capacity) for s in result.subtasks] == [("causal-reasoning", 20, 30)]
-    assert [step["step"] for step in result.trace] == ["scope", "modality_filter", "grounding", "allocation"]
+    assert [step["step"] for step in result.trace] == ["scope", "design", "grounding", "allocation"]
 
     result = plan_offline(BuildRequest(text="spoken dialogue in many languages", target_size=20), pool)
     assert (result.end_state, result.subtasks) == ("ungroundable", [])
-    assert result.reason == "no dataset in the pool has the modalities ['audio', 'text'] (the pool holds 2 datasets)"
+    assert result.reason == "no dataset in the pool has the inputs ['audio', 'text'] nor a dialogue to speak"
 
     result = plan_offline(BuildRequest(text="the cause or effect of an everyday event", target_size=50), pool)
     assert result.end_state == "allocation-gap"
     assert result.reason == "insufficient supply: the chosen datasets hold 30 usable records for 50 requested"
+    assert [(s.key, s.quota) for s in result.subtasks] == [("causal-reasoning", 30)]
 
 
 def test_run_cell_meets_quota_resumes_and_reports_exhaustion():
@@ -290,5 +296,5 @@ def test_function_words_are_noise_in_free_answers_but_labels_in_a_closed_set():
     assert plan.template == "label_choices"
     assert next(op for op in plan.operators if op.op == "distractors_from_bank").params["bank"] == [
         "AFTER", "BEFORE", "DURING"]
-    usable, failures = dry_run(plan, recs)
-    assert (usable, dict(failures)) == (12, {})
+    run = dry_run(plan, recs)
+    assert (run.usable, run.checked, dict(run.failures)) == (12, 12, {})

@@ -17,6 +17,7 @@ from tests.factories import MembershipFactory
 CAUSAL_REQUEST = "Can a model pick the most plausible cause or effect of an everyday event?"
 CAUSAL = "causal-reasoning"
 ART = "art-image-visual-question-answering"
+VQA = "visual-question-answering"
 
 
 def build_payload(**overrides) -> dict:
@@ -265,14 +266,14 @@ def test_sample_list_filters_by_benchmark_version_subtask_and_status(api_a, buil
 
     assert sample_count(api_a) == 19  # 12 text (ok) + 6 image (ok) + 1 image rejected by verification
     assert sample_count(api_a, f"subtask={CAUSAL}") == 12
-    assert sample_count(api_a, f"subtask={ART}") == 7
+    assert sample_count(api_a, f"subtask={VQA}") == 7
     assert sample_count(api_a, "subtask=no-such-subtask") == 0
     assert sample_count(api_a, "status=ok") == 18
     assert sample_count(api_a, "status=rejected") == 1
     assert sample_count(api_a, "status=repaired") == 0
     assert sample_count(api_a, f"benchmark={image_id}") == 7
     assert sample_count(api_a, f"benchmark={image_id}&status=ok") == 6
-    assert sample_count(api_a, f"benchmark={image_id}&version=1&subtask={ART}&status=rejected") == 1
+    assert sample_count(api_a, f"benchmark={image_id}&version=1&subtask={VQA}&status=rejected") == 1
     assert sample_count(api_a, f"benchmark={image_id}&version=2") == 0
     assert api_a.get("/api/samples/?status=great").status_code == 400
 
@@ -287,7 +288,7 @@ def test_sample_detail_shows_media_source_and_checks(api_a, built_image_benchmar
     assert {k: body[k] for k in ("id", "item_key", "benchmark", "version", "subtask", "question", "answer",
                                  "answer_type", "status", "engine")} == {
         "id": sample.id, "item_key": sample.item_key, "benchmark": built_image_benchmark.version.benchmark_id,
-        "version": 1, "subtask": ART, "question": sample.question, "answer": sample.answer,
+        "version": 1, "subtask": VQA, "question": sample.question, "answer": sample.answer,
         "answer_type": sample.answer_type, "status": "ok", "engine": "offline"}
     assert (body["options"], body["answer_index"], body["context"]) == (sample.options, sample.answer_index,
                                                                         sample.context)

@@ -14,11 +14,12 @@ from benchmarks.models import AgentRun, AgentRunEvent, Sample, Spec
 from teams.models import Membership
 from tests.factories import MembershipFactory, UserFactory
 
-# Plans three text subtasks from the pool_a datasets: quotas 11 / 10 / 9 of 30.
+# Plans three text subtasks from the pool_a datasets: quotas 11 / 11 / 8 of 30.
+SOCIAL_DATA = "social-science-question-answering"
 THREE_WAY = ("Can a model pick the most plausible cause of an event, answer social science questions "
              "and judge natural language inference?")
-NLI, SOCIAL, CAUSAL = "natural-language-inference", "social-science-question-answering", "causal-reasoning"
-PLANNED = {NLI: 11, SOCIAL: 10, CAUSAL: 9}
+NLI, SOCIAL, CAUSAL = "natural-language-inference", "social-reasoning", "causal-reasoning"
+PLANNED = {NLI: 11, CAUSAL: 11, SOCIAL: 8}
 NOT_WRITER = "Only owners and editors of team team-a may review this spec."
 
 
@@ -107,8 +108,8 @@ def test_quotas_must_sum_exactly_to_the_target(team_a, user_a, pool_a):
         services.spec_quotas_set(spec=_spec(started), user=user_a, quotas={CAUSAL: 10})
 
     assert caught.value.message_dict == {"quotas": [
-        "The quotas of the kept subtasks sum to 31 (natural-language-inference 11 + "
-        "social-science-question-answering 10 + causal-reasoning 10); they must sum to the target size 30."]}
+        "The quotas of the kept subtasks sum to 29 (natural-language-inference 11 + "
+        "causal-reasoning 10 + social-reasoning 8); they must sum to the target size 30."]}
     assert _quotas(_spec(started)) == PLANNED
 
 
@@ -119,8 +120,8 @@ def test_a_quota_over_the_datasets_capacity_is_refused(team_a, user_a, pool_a):
 
     assert caught.value.message_dict == {"quotas": [
         "natural-language-inference: quota 250 is outside 0..196 (its dataset has 196 usable records).",
-        "social-science-question-answering: quota -1 is outside 0..200 (its dataset has 200 usable records).",
-        "causal-reasoning: the quota must be a whole number; got 'x'."]}
+        "causal-reasoning: the quota must be a whole number; got 'x'.",
+        "social-reasoning: quota -1 is outside 0..200 (its dataset has 200 usable records)."]}
 
 
 def test_unknown_subtasks_and_dropping_every_subtask_are_refused(team_a, user_a, pool_a):
@@ -129,7 +130,7 @@ def test_unknown_subtasks_and_dropping_every_subtask_are_refused(team_a, user_a,
         services.spec_quotas_set(spec=_spec(started), user=user_a, quotas={"nope": 3}, dropped=[NLI, SOCIAL, CAUSAL])
 
     assert caught.value.message_dict == {
-        "subtasks": [f"Unknown subtask(s) ['nope']; this spec has {[NLI, SOCIAL, CAUSAL]}."],
+        "subtasks": [f"Unknown subtask(s) ['nope']; this spec has {[NLI, CAUSAL, SOCIAL]}."],
         "dropped": ["Keep at least one subtask; every subtask was dropped."]}
 
 
@@ -222,21 +223,22 @@ def test_api_spec_detail_quotas_and_approve(api_a, team_a, user_a, pool_a, djang
     assert (body["status"], body["target_size"], body["benchmark"], body["version"]) == (
         "draft", 30, started.version.benchmark_id, 1)
     assert [(s["key"], s["quota"], s["dropped"], [(g["dataset"], g["capacity"], g["quota"]) for g in s["groundings"]])
-            for s in body["subtasks"]] == [(NLI, 11, False, [(NLI, 196, 11)]), (SOCIAL, 10, False, [(SOCIAL, 200, 10)]),
-                                           (CAUSAL, 9, False, [(CAUSAL, 200, 9)])]
+            for s in body["subtasks"]] == [(NLI, 11, False, [(NLI, 196, 11)]), (CAUSAL, 11, False, [(CAUSAL, 200, 11)]),
+                                           (SOCIAL, 8, False, [(SOCIAL_DATA, 200, 8)])]
     assert set(body["subtasks"][0]["groundings"][0]["scores"]) == {
-        "lexical", "alignment", "qa_bonus", "coverage", "simplicity", "plan_score"}
-    assert [step["step"] for step in body["trace"]] == ["scope", "modality_filter", "grounding", "allocation", "end"]
+        "search", "alignment", "coverage", "simplicity", "risk", "composite"}
+    assert [step["step"] for step in body["trace"]] == [
+        "scope", "design", "grounding", "grounding", "grounding", "allocation", "end"]
 
     bad = api_a.post(f"/api/specs/{spec.id}/quotas/", {"quotas": {NLI: 1}}, format="json")
     assert (bad.status_code, bad.json()) == (400, {"quotas": [
         "The quotas of the kept subtasks sum to 20 (natural-language-inference 1 + "
-        "social-science-question-answering 10 + causal-reasoning 9); they must sum to the target size 30."]})
+        "causal-reasoning 11 + social-reasoning 8); they must sum to the target size 30."]})
 
-    ok = api_a.post(f"/api/specs/{spec.id}/quotas/", {"quotas": {NLI: 20}, "dropped": [CAUSAL]}, format="json")
+    ok = api_a.post(f"/api/specs/{spec.id}/quotas/", {"quotas": {NLI: 20, SOCIAL: 10}, "dropped": [CAUSAL]}, format="json")
     assert ok.status_code == 200, ok.content
     assert [(s["key"], s["quota"], s["dropped"]) for s in ok.json()["subtasks"]] == [
-        (NLI, 20, False), (SOCIAL, 10, False), (CAUSAL, 0, True)]
+        (NLI, 20, False), (CAUSAL, 0, True), (SOCIAL, 10, False)]
 
     with django_capture_on_commit_callbacks(execute=True):
         approved = api_a.post(f"/api/specs/{spec.id}/approve/")
@@ -293,8 +295,9 @@ def test_spec_page_shows_subtasks_scores_plans_quotas_and_trace(client, team_a, 
     assert html.count('class="quota" name="quota-') == 3
     assert f'name="quota-{NLI}" value="11" min="0" max="196"' in html
     assert html.count('class="drop" name="drop-') == 3
-    assert html.count('class="trace-step"') == 5
-    assert "plan_score" in html and "reads" in html and "writes" in html
+    assert html.count('class="trace-step"') == 7
+    assert "composite" in html and "reads" in html and "writes" in html
+    assert "Design decisions" in html and "All 6 candidate datasets considered" not in html
     for label in ("Save quotas", "Approve and build", "Re-plan"):
         assert label in html
 
@@ -308,7 +311,7 @@ def test_spec_page_saves_quotas_shows_errors_and_approves(client, team_a, user_a
     bad = client.post(url, {"action": "save", f"quota-{NLI}": "12", f"quota-{SOCIAL}": "10", f"quota-{CAUSAL}": "9"})
     assert bad.status_code == 400
     assert ("The quotas of the kept subtasks sum to 31 (natural-language-inference 12 + "
-            "social-science-question-answering 10 + causal-reasoning 9); they must sum to the target size 30."
+            "causal-reasoning 9 + social-reasoning 10); they must sum to the target size 30."
             ) in bad.content.decode()
     assert f'name="quota-{NLI}" value="12"' in bad.content.decode()
 

@@ -1,0 +1,178 @@
+"""The LLM brain: Scope, Design and the grounding judge asked of an OpenAI-compatible model.
+
+Prompts are template files beside this module (prompts/*.md). Dataset text that enters a prompt
+(card descriptions, example items made from records) is fenced and labelled as data. Replies are
+validated against pydantic schemas (one repair round in the client); the plans' operators stay
+rule-written and their dry runs measured, so the model judges plans but cannot invent capacity.
+Every call is checked against the request's budget first."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from string import Template
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agents.llm import LLMError, LLMRequest, fence_data
+from agents.planner.brain import CandidateView, DesignOutcome, Feedback, Judgement
+from agents.planner.budget import Budget
+from agents.planner.grounding import offline_judgement
+from agents.ports import LLM
+from agents.types import BuildRequest, Decision, Modality, Scope, SubtaskDraft
+
+ENGINE = "llm"
+PROMPTS = Path(__file__).with_name("prompts")
+MAX_SUBTASKS = 3
+
+
+def prompt(name: str, **values: object) -> str:
+    return Template((PROMPTS / f"{name}.md").read_text(encoding="utf-8")).substitute(
+        {k: str(v) for k, v in values.items()})
+
+
+class ScopeReply(BaseModel):
+    topic: str = Field(min_length=1, max_length=300)
+    modalities: list[Modality] = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list, max_length=12)
+    rationale: str = ""
+
+
+class DecisionReply(BaseModel):
+    action: Literal["propose", "revise", "keep", "discard"]
+    key: str
+    rationale: str
+
+
+class DesignReply(BaseModel):
+    subtasks: list[SubtaskDraft] = Field(max_length=6)
+    decisions: list[DecisionReply] = Field(default_factory=list)
+
+
+class ScoreReply(BaseModel):
+    dataset: str
+    alignment: float = Field(ge=0, le=1)
+    simplicity: float = Field(ge=0, le=1)
+    risk: float = Field(ge=0, le=1)
+    rationale: str = ""
+
+
+class AssessReply(BaseModel):
+    scores: list[ScoreReply]
+
+
+class LLMBrain:
+    engine = ENGINE
+
+    def __init__(self, llm: LLM, *, budget: Budget | None = None, max_subtasks: int = MAX_SUBTASKS) -> None:
+        self.llm = llm
+        self.budget = budget or Budget()
+        self.max_subtasks = max_subtasks
+        self.notes: list[str] = []  # what fell back to rules, for the trace
+
+    def _ask(self, role: str, system: str, user: str, schema: type[BaseModel]):
+        self.budget.check()
+        return self.llm.complete([{"role": "system", "content": system}, {"role": "user", "content": user}],
+                                 schema, role=role).value
+
+    # --- scope -----------------------------------------------------------------------------------
+
+    def scope(self, request: BuildRequest) -> Scope:
+        asked = f"Requested modalities: {sorted(request.modalities)}" if request.modalities else \
+            "No modalities were named; infer them from the request."
+        reply: ScopeReply = self._ask("scope", prompt("scope"), f"Request:\n{request.text}\n\n{asked}", ScopeReply)
+        if request.modalities:
+            modalities = sorted(set(request.modalities) | {"text"})
+        else:
+            modalities = sorted(set(reply.modalities) | {"text"})
+        return Scope(topic=reply.topic, modalities=modalities, keywords=reply.keywords[:8],  # type: ignore[arg-type]
+                     target_size=request.target_size, modalities_inferred=not request.modalities)
+
+    # --- design ----------------------------------------------------------------------------------
+
+    def design(self, *, request: BuildRequest, scope: Scope, round_no: int, current: list[SubtaskDraft],
+               feedback: list[Feedback]) -> DesignOutcome:
+        current_text = ("Current subtasks:\n" + json.dumps([s.model_dump() for s in current], indent=1)) \
+            if current else "There is no proposal yet."
+        feedback_text = ("Feedback from grounding and allocation:\n"
+                         + "\n".join(f"- {f.kind} {f.key}: {f.detail}".replace("  ", " ") for f in feedback)) \
+            if feedback else "No feedback yet."
+        user = prompt("design", max_subtasks=self.max_subtasks, request=request.text,
+                      scope=json.dumps(scope.model_dump()), round=round_no, current=current_text,
+                      feedback=feedback_text)
+        reply: DesignReply = self._ask("design", "You design benchmarks for evaluating AI models.", user, DesignReply)
+        subtasks: list[SubtaskDraft] = []
+        seen: set[str] = set()
+        for draft in reply.subtasks:
+            if draft.key in seen or len(subtasks) >= self.max_subtasks:
+                continue
+            seen.add(draft.key)
+            # Items carry the request's inputs; a subtask cannot ask for media the scope does not have.
+            subtasks.append(draft.model_copy(update={"modalities": scope.modalities}))
+        decisions = [Decision(round=round_no, action=d.action, key=d.key, rationale=d.rationale)
+                     for d in reply.decisions]
+        for draft in subtasks:
+            if not any(d.key == draft.key for d in decisions):
+                action = "keep" if any(c.key == draft.key for c in current) else "propose"
+                decisions.append(Decision(round=round_no, action=action, key=draft.key,
+                                          rationale=draft.rationale or "no decision given"))
+        return DesignOutcome(subtasks=subtasks, decisions=decisions)
+
+    # --- grounding -------------------------------------------------------------------------------
+
+    def _assess_prompt(self, request: BuildRequest, subtask: SubtaskDraft, candidates: list[CandidateView]) -> str:
+        blocks = []
+        for c in candidates:
+            ops = " -> ".join(op.op for op in c.plan.operators)
+            spoken = " The audio is synthesised from the dialogue text, one voice per speaker." if c.synthesis else ""
+            blocks.append(
+                f"Candidate {c.slug}\n"
+                + fence_data(f"card {c.slug}", f"{c.name}\n{c.description}") + "\n"
+                + f"Plan ({c.plan.template}, answer type {c.plan.answer_type}): {ops}.{spoken}\n"
+                + f"Dry run: {c.usable} of {c.checked} records became valid items; failures: "
+                + (json.dumps(c.failures) if c.failures else "none") + "\n"
+                + fence_data(f"example items {c.slug}", json.dumps(c.examples, ensure_ascii=False, indent=1)))
+        return prompt("assess", request=request.text,
+                      subtask=json.dumps({k: getattr(subtask, k) for k in ("key", "name", "description", "answer_type")}),
+                      candidates="\n\n".join(blocks))
+
+    def assess_many(self, *, request: BuildRequest,
+                    batch: list[tuple[SubtaskDraft, list[CandidateView]]]) -> list[dict[str, Judgement]]:
+        if not batch:
+            return []
+        self.budget.check()
+        calls = [LLMRequest([{"role": "system", "content": "You judge datasets for benchmark subtasks."},
+                             {"role": "user", "content": self._assess_prompt(request, subtask, candidates)}],
+                            AssessReply, "grounding") for subtask, candidates in batch]
+        replies = self.llm.complete_many(calls, return_exceptions=True)
+        results = []
+        for (subtask, candidates), reply in zip(batch, replies, strict=True):
+            if isinstance(reply, LLMError):
+                self.notes.append(f"grounding judge failed for {subtask.key} ({reply}); rules scored its candidates")
+                scores: list[ScoreReply] = []
+            else:
+                scores = reply.value.scores
+            results.append(self._judgements(candidates, scores))
+        return results
+
+    @staticmethod
+    def _judgements(candidates: list[CandidateView], scores: list[ScoreReply]) -> dict[str, Judgement]:
+        """The judge's scores of the named candidates; rules for any it left out (names it made up
+        are ignored)."""
+        judged: dict[str, Judgement] = {}
+        slugs = {c.slug for c in candidates}
+        for item in scores:
+            if item.dataset in slugs and item.dataset not in judged:
+                judged[item.dataset] = Judgement(alignment=item.alignment, simplicity=item.simplicity,
+                                                 risk=item.risk, rationale=_one_line(item.rationale))
+        for c in candidates:
+            if c.slug not in judged:
+                rules = offline_judgement(c)
+                judged[c.slug] = rules.model_copy(update={"rationale": "the judge gave no score; by rules: "
+                                                                       + rules.rationale})
+        return judged
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()[:500]

@@ -1,0 +1,141 @@
+"""The Planner's closed loop: scope, then design and grounding until every subtask is grounded
+(or the design cannot settle), then allocation, which may send a gap back to design.
+
+Bounded as in the reference method: up to 4 design-grounding rounds inside up to 3 allocation
+rounds. The loop ends in an explicit state: ok, design-not-stable, ungroundable, allocation-gap
+or budget-exhausted; every decision, score and rationale is in the trace."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.planner.allocation import Claim, allocate
+from agents.planner.brain import Brain, Feedback
+from agents.planner.budget import Budget, BudgetExhausted
+from agents.planner.grounding import NO_INPUTS, GroundingConfig, PlanCache, assign, ground_all
+from agents.ports import Pool
+from agents.types import BuildRequest, GroundingPlan, PlanResult, Scope, SubtaskDraft, SubtaskPlan
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    design_rounds: int = 4
+    allocation_rounds: int = 3
+    grounding: GroundingConfig = field(default_factory=GroundingConfig)
+
+
+def _subtask_plan(draft: SubtaskDraft, groundings: list[GroundingPlan], importance: float) -> SubtaskPlan:
+    answer_types = {g.plan.answer_type for g in groundings}
+    return SubtaskPlan(key=draft.key, name=draft.name, description=draft.description,
+                       answer_type=answer_types.pop() if len(answer_types) == 1 else draft.answer_type,
+                       modalities=sorted(set(draft.modalities) | {"text"}), keywords=draft.keywords,
+                       sample_schema=draft.sample_schema, importance=importance, groundings=groundings,
+                       rationale=draft.rationale)
+
+
+def _allocate(target: int, subtasks: list[SubtaskPlan]) -> tuple[int, str, dict[str, Any]]:
+    """Quotas for subtasks by importance within their capacity, then for each subtask's datasets by
+    composite score within theirs (spread, not first-come)."""
+    outer = allocate(target, [Claim(s.key, s.importance, sum(g.capacity for g in s.groundings)) for s in subtasks])
+    for subtask in subtasks:
+        subtask.quota = outer.quotas[subtask.key]
+        inner = allocate(subtask.quota, [Claim(f"{i}", g.scores.get("composite", 1.0), g.capacity)
+                                         for i, g in enumerate(subtask.groundings)])
+        for i, grounding in enumerate(subtask.groundings):
+            grounding.quota = inner.quotas[f"{i}"]
+    detail = {"target": target, "quotas": outer.quotas,
+              "capacities": {s.key: sum(g.capacity for g in s.groundings) for s in subtasks},
+              "datasets": {s.key: {g.dataset_slug: g.quota for g in s.groundings} for s in subtasks},
+              "gap": outer.gap, "diagnosis": outer.diagnosis}
+    return outer.gap, outer.diagnosis, detail
+
+
+def plan(request: BuildRequest, pool: Pool, brain: Brain, *, config: PlannerConfig | None = None,
+         budget: Budget | None = None) -> PlanResult:
+    config = config or PlannerConfig()
+    budget = budget or Budget()
+    trace: list[dict[str, Any]] = []
+    scope: Scope | None = None
+    last: list[SubtaskPlan] = []
+    try:
+        scope = brain.scope(request)
+        trace.append({"step": "scope", "engine": brain.engine, **scope.model_dump()})
+        current: list[SubtaskDraft] = []
+        feedback: list[Feedback] = []
+        discarded: dict[str, str] = {}
+        plan_cache: PlanCache = {}  # plans and dry runs per dataset, reused across rounds
+        round_no = 0
+        end_state, reason = "ok", ""
+        for allocation_round in range(1, config.allocation_rounds + 1):
+            grounded: list[SubtaskPlan] = []
+            stable = False
+            for _ in range(config.design_rounds):
+                round_no += 1
+                gap_feedback = any(f.kind == "allocation-gap" for f in feedback)
+                outcome = brain.design(request=request, scope=scope, round_no=round_no, current=current,
+                                       feedback=feedback)
+                trace.append({"step": "design", "round": round_no, "engine": brain.engine,
+                              "subtasks": [s.model_dump() for s in outcome.subtasks],
+                              "decisions": [d.model_dump() for d in outcome.decisions]})
+                discarded.update({f.key: f.detail for f in feedback if f.kind == "ungroundable"})
+                if not outcome.subtasks:
+                    return _end(brain, scope, [], "ungroundable", "no subtask could be grounded: " + "; ".join(
+                        f"{key}: {detail}" for key, detail in discarded.items()), trace)
+                if gap_feedback and all(d.action == "keep" for d in outcome.decisions):
+                    trace.append({"step": "allocation_final", "reason": "design has nothing to add for the gap"})
+                    return _end(brain, scope, last, "allocation-gap", reason, trace)
+                current = outcome.subtasks
+                feedback, grounded = [], []
+                total_importance = sum(s.importance for s in current)
+                outcomes = ground_all(current, request=request, pool=pool, brain=brain, config=config.grounding,
+                                      cache=plan_cache)
+                kept = assign(outcomes, max_groundings=config.grounding.max_groundings)
+                for draft in current:
+                    result = outcomes[draft.key]
+                    trace.append({"step": "grounding", "round": round_no, "subtask": draft.key,
+                                  "candidates": result.considered,
+                                  "kept": [g.dataset_slug for g in kept[draft.key]],
+                                  "reason": "" if kept[draft.key] else result.reason})
+                    if kept[draft.key]:
+                        grounded.append(_subtask_plan(draft, kept[draft.key],
+                                                      round(draft.importance / total_importance, 4)))
+                    else:
+                        feedback.append(Feedback(kind="ungroundable", key=draft.key, detail=result.reason))
+                if not feedback:
+                    stable = True
+                    break
+                if not grounded and all(f.detail.startswith(NO_INPUTS) for f in feedback):
+                    # No redesign can fix a pool without the inputs the request needs.
+                    return _end(brain, scope, [], "ungroundable", feedback[0].detail, trace)
+            if not stable:
+                return _end(brain, scope, [], "design-not-stable",
+                            f"after {config.design_rounds} design rounds some subtasks are still ungroundable: "
+                            + "; ".join(f"{f.key}: {f.detail}" for f in feedback), trace)
+            # Reweight importance over what was grounded (discarded subtasks gave theirs up).
+            weight = sum(s.importance for s in grounded)
+            for subtask in grounded:
+                subtask.importance = round(subtask.importance / weight, 4)
+            gap, diagnosis, detail = _allocate(request.target_size, grounded)
+            trace.append({"step": "allocation", "round": allocation_round, **detail})
+            last = grounded
+            if not gap:
+                end_state, reason = "ok", ""
+                break
+            end_state, reason = "allocation-gap", diagnosis
+            feedback = [Feedback(kind="allocation-gap", detail=diagnosis, gap=gap)]
+            current = [d for d in current if d.key in {s.key for s in grounded}]
+        return _end(brain, scope, last, end_state, reason, trace)
+    except BudgetExhausted as exc:
+        trace.append({"step": "budget", "budget": budget.summary(), "reason": str(exc)})
+        return _end(brain, scope or Scope(topic=request.text[:120], modalities=["text"], keywords=[],
+                                          target_size=request.target_size),
+                    [], "budget-exhausted", str(exc), trace)
+
+
+def _end(brain: Brain, scope: Scope, subtasks: list[SubtaskPlan], end_state: str, reason: str,
+         trace: list[dict[str, Any]]) -> PlanResult:
+    notes = getattr(brain, "notes", None)
+    if notes:
+        trace.append({"step": "notes", "notes": list(notes)})
+    return PlanResult(engine=brain.engine, scope=scope, subtasks=subtasks, end_state=end_state,  # type: ignore[arg-type]
+                      reason=reason, trace=trace)

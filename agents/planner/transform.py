@@ -1,0 +1,256 @@
+"""Transformation plans by rules: from a card's field roles to an ordered list of operators that
+name the fields they read and write; a dry run that counts how many real records a plan turns
+into sound items; and the spoken variant of a plan, whose audio is synthesised from the
+dataset's dialogue or context text. Both engines use these: the LLM judges the plans, it does not
+write their operators."""
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from agents.offline.lexical import STOPWORDS
+from agents.operators import (
+    ItemContext,
+    OperatorError,
+    answer_values,
+    get_path,
+    normalise,
+    plan_apply,
+    plan_validate,
+)
+from agents.types import CardView, Operator, RecordView, TransformPlan
+
+MIN_COVERAGE = 0.5  # share of a dataset's records the plan must turn into valid items
+LABEL_MAX_CLASSES = 30
+REJECT_ANSWERS = ["none of the above", "all of the above"]
+_LETTERED_LINE = re.compile(r"^\s*[A-H][.)]\s+\S", re.MULTILINE)
+
+
+def _first_path(card: CardView, role: str, modality: str = "text") -> str | None:
+    spec = card.fields.get(role)
+    if spec and spec.paths and spec.modality == modality:
+        return spec.paths[0]
+    return None
+
+
+def _text_values(records: list[RecordView], path: str) -> list[str]:
+    return [v for v in (get_path(r.payload, path) for r in records) if isinstance(v, str)]
+
+
+def answer_clusters(records: list[RecordView], path: str) -> tuple[list[str], dict[str, int]]:
+    """The dataset's distinct answers and their synonym clusters: answers a record accepts together
+    are one cluster, and so are a word and its plural."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    bank: dict[str, str] = {}
+    for record in records:
+        values = answer_values(get_path(record.payload, path))
+        folded = [normalise(v) for v in values]
+        for value, norm in zip(values, folded, strict=True):
+            if norm:
+                bank.setdefault(norm, value)
+                find(norm)
+        for norm in folded[1:]:
+            union(folded[0], norm)
+    for norm in list(bank):
+        for singular in (norm[:-1], norm[:-2]) if norm.endswith("s") else ():
+            if singular in bank:
+                union(norm, singular)
+    roots: dict[str, int] = {}
+    clusters = {norm: roots.setdefault(find(norm), len(roots)) for norm in sorted(bank)}
+    return [bank[norm] for norm in sorted(bank)], clusters
+
+
+def design_plan(card: CardView, records: list[RecordView]) -> tuple[TransformPlan | None, str]:
+    """A transformation plan for this card, or None and the reason it cannot be transformed."""
+    answer_path = _first_path(card, "answer")
+    if not answer_path:
+        return None, "the card maps no text answer field"
+    if card.fields["answer"].style == "structured":
+        # Relation lists, boxes, JSON: as options they differ in form, not in the skill tested.
+        return None, f"{answer_path} holds structured output (such as relation lists or boxes); no offline transform yet"
+    raw_answers = [get_path(r.payload, answer_path) for r in records]
+    if sum(1 for v in raw_answers if answer_values(v)) < len(records) * MIN_COVERAGE:
+        return None, f"{answer_path} is mostly not text (structured output such as boxes); no offline transform yet"
+
+    image_spec, audio_spec = card.fields.get("image"), card.fields.get("audio")
+    image_path = (image_spec.paths[0] if image_spec and image_spec.paths else None) or _first_path(card, "context", "image")
+    audio_path = (audio_spec.paths[0] if audio_spec and audio_spec.paths else None) or _first_path(card, "context", "audio")
+    question_path = _first_path(card, "question")
+    options_path = _first_path(card, "options")
+    context_spec = card.fields.get("context")
+    context_path = _first_path(card, "context")
+    dialog_path = _first_path(card, "dialog")
+    if context_path in (question_path, options_path):
+        context_path = None
+    if context_path and question_path and context_spec and context_spec.style == "instruction":
+        context_path = None  # a generic instruction next to a real question adds nothing
+    ops: list[Operator] = []
+    question_from_template = False
+    if question_path:
+        ops.append(Operator(op="read_text", reads=[question_path], writes=["question"],
+                            params={"path": question_path, "into": "question"}))
+    elif context_path and context_spec and context_spec.style == "instruction":
+        ops.append(Operator(op="read_text", reads=[context_path], writes=["question"],
+                            params={"path": context_path, "into": "question"}))
+        context_path = None
+    else:
+        question_from_template = True
+    context_source = context_path or dialog_path
+    if context_source:
+        ops.append(Operator(op="read_text", reads=[context_source], writes=["context"],
+                            params={"path": context_source, "into": "context"}))
+    if question_from_template:
+        contexts = _text_values(records, context_source) if context_source else []
+        if not context_source and not (image_path or audio_path):
+            return None, "the card maps neither a question, a context nor media to ask about"
+        if not context_source:
+            # A labelled image or recording with no question of its own (an image or audio folder).
+            text = ("Which option best describes the image?" if image_path
+                    else "Which option matches what is said in the recording?")
+        elif contexts and sum("<MASK>" in c for c in contexts) >= len(contexts) * MIN_COVERAGE:
+            text = "Which expression best fills <MASK> in the text above?"
+        elif context_source == dialog_path:
+            text = "Which reply best continues this conversation?"
+        else:
+            text = "Which option best fits the text above?"
+        ops.append(Operator(op="set_text", writes=["question"], params={"into": "question", "text": text}))
+    questions = _text_values(records, question_path) if question_path else []
+    if any("<<<" in q for q in questions):
+        ops.append(Operator(op="strip_placeholder", reads=["question"], writes=["question"],
+                            params={"field": "question"}))
+
+    answer_type = "choice"
+    if options_path and options_path != question_path:
+        template = "source_options"
+        ops += [Operator(op="options_from_list", reads=[options_path], writes=["options"], params={"path": options_path}),
+                Operator(op="answer_from_letter", reads=[answer_path, "options"], writes=["answer_index", "accepted_answers"],
+                         params={"path": answer_path})]
+    elif options_path and options_path == question_path:
+        template = "embedded_choices"
+        ops += [Operator(op="options_from_embedded_list", reads=["question"], writes=["options", "question"]),
+                Operator(op="answer_text", reads=[answer_path], writes=["accepted_answers"],
+                         params={"path": answer_path, "reject_answers": REJECT_ANSWERS}),
+                Operator(op="answer_match_option", reads=["accepted_answers", "options"], writes=["answer_index"])]
+    elif questions and sum(len(_LETTERED_LINE.findall(q)) >= 2 for q in questions) >= len(questions) * MIN_COVERAGE:
+        template = "lettered_options"
+        ops += [Operator(op="options_from_lettered_lines", reads=["question"], writes=["options", "question"]),
+                Operator(op="answer_from_letter", reads=[answer_path, "options"], writes=["answer_index", "accepted_answers"],
+                         params={"path": answer_path})]
+    else:
+        bank, clusters = answer_clusters(records, answer_path)
+        classes = len(set(clusters.values()))
+        if classes < 2:
+            return None, "every record has the same answer; no distractors to draw"
+        is_label = classes <= LABEL_MAX_CLASSES and classes <= len(records) / 2
+        # In free-text answers a function word ("are", "other") is noise: neither an answer worth
+        # asking for nor a distractor. In a closed label set ("BEFORE", "AFTER") it is a label.
+        noise = [] if is_label else [value for value in bank if normalise(value) in STOPWORDS]
+        bank = [value for value in bank if value not in noise]
+        template = "label_choices" if is_label else "answer_bank_choices"
+        if classes == 2:
+            answer_type = "binary"
+        ops += [Operator(op="answer_text", reads=[answer_path], writes=["accepted_answers"],
+                         params={"path": answer_path, "reject_answers": REJECT_ANSWERS + noise}),
+                Operator(op="distractors_from_bank", reads=["accepted_answers"], writes=["options", "answer_index"],
+                         params={"bank": bank, "clusters": clusters, "k": min(3, classes - 1)})]
+    ops.append(Operator(op="balance_positions", reads=["options", "answer_index"], writes=["options", "answer_index"]))
+    for media_path in (image_path, audio_path):
+        if media_path:
+            ops.append(Operator(op="attach_media", reads=[media_path], writes=["media"], params={"path": media_path}))
+    plan = TransformPlan(template=template, answer_type=answer_type, operators=ops)  # type: ignore[arg-type]
+    problems = plan_validate(plan, card)
+    if problems:
+        return None, "; ".join(problems)
+    return plan, ""
+
+
+@dataclass
+class DryRun:
+    usable: int
+    checked: int
+    failures: Counter[str]
+    examples: list[dict[str, Any]]  # the first items the plan made, for a judge to read
+
+    @property
+    def coverage(self) -> float:
+        return self.usable / self.checked if self.checked else 0.0
+
+
+def dry_run(plan: TransformPlan, records: list[RecordView], *, examples: int = 2) -> DryRun:
+    """How many of the records the plan turns into a sound item, and why the others fail. Speech is
+    not synthesised here: the spoken step checks the text it would speak."""
+    usable = 0
+    failures: Counter[str] = Counter()
+    made: list[dict[str, Any]] = []
+    for ordinal, record in enumerate(records):
+        try:
+            draft = plan_apply(plan, record, ItemContext(seed=0, item_key=record.source_id, ordinal=ordinal,
+                                                         dry_run=True))
+        except OperatorError as exc:
+            failures[re.sub(r"'[^']*'", "'…'", str(exc))] += 1
+            continue
+        folded = [normalise(o) for o in draft["options"]]
+        if len(set(folded)) != len(folded):
+            failures["two options are the same"] += 1
+        elif any(not os.path.isfile(m.abs_path) for m in draft["media"]):
+            failures["media file missing"] += 1
+        else:
+            usable += 1
+            if len(made) < examples:
+                made.append({"source_id": record.source_id, "question": draft["question"],
+                             "context": draft["context"][:600], "options": draft["options"],
+                             "answer": draft["options"][draft["answer_index"]],
+                             "spoken_turns": len(draft.get("speech", []))})
+    return DryRun(usable=usable, checked=len(records), failures=failures, examples=made)
+
+
+def speech_source(card: CardView) -> str | None:
+    """The path of a card's dialogue text that a spoken item can be made from, if any."""
+    dialog = _first_path(card, "dialog")
+    if dialog:
+        return dialog
+    context = card.fields.get("context")
+    if context and context.style == "dialog" and context.modality == "text" and context.paths:
+        return context.paths[0]
+    return None
+
+
+_TEXT_REFERENCES = (("<MASK> in the text above", "the blank in the conversation"),
+                    ("in the text above", "in the conversation"))
+
+
+def speech_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | None, str]:
+    """The spoken variant of a text plan: its dialogue is synthesised, one voice per speaker, and
+    the listener gets the recording instead of the transcript."""
+    source = speech_source(card)
+    if source is None:
+        return None, "the card maps no dialogue text to synthesise speech from"
+    ops: list[Operator] = []
+    spoken = False
+    for op in plan.operators:
+        if op.op == "set_text" and op.params.get("into") == "question":
+            text = op.params["text"]
+            for old, new in _TEXT_REFERENCES:
+                text = text.replace(old, new)
+            op = op.model_copy(update={"params": {**op.params, "text": text}})
+        ops.append(op)
+        if op.op == "read_text" and op.params.get("into") == "context" and op.params.get("path") == source:
+            ops.append(Operator(op="speak_dialogue", reads=["context"], writes=["media", "context"],
+                                params={"mask_word": "blank"}))
+            spoken = True
+    if not spoken:
+        return None, f"the plan does not read the dialogue at {source} as its context"
+    return plan.model_copy(update={"template": f"spoken_{plan.template}", "operators": ops}), ""

@@ -1,0 +1,91 @@
+"""Speech synthesis of a dialogue with espeak-ng (Debian package; offline): one voice per speaker,
+turns joined with a short pause into one WAV file, stored content-addressed so the same dialogue
+gives the same file (a retried or resumed build writes nothing twice).
+
+espeak-ng is robotic but instant; the natural piper voice is the executor's next step."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+from agents.types import MediaRef
+
+VOICES = ("en-us+m3", "en-us+f3", "en-gb+m1", "en-us+f4", "en-gb+f2", "en-us+m5")
+RATE_WPM = 160
+PAUSE_S = 0.35
+TIMEOUT_S = 30
+
+
+class SpeechUnavailable(RuntimeError):
+    pass
+
+
+def espeak_binary() -> str | None:
+    return shutil.which("espeak-ng")
+
+
+def espeak_version() -> str:
+    binary = espeak_binary()
+    if not binary:
+        return "espeak-ng (not installed)"
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=TIMEOUT_S).stdout
+    return " ".join(out.split()[:5]) or "espeak-ng"
+
+
+def voice_map(turns: list[tuple[str, str]]) -> dict[str, str]:
+    """Speakers in order of first appearance, each its own voice."""
+    voices: dict[str, str] = {}
+    for speaker, _ in turns:
+        if speaker not in voices:
+            voices[speaker] = VOICES[len(voices) % len(VOICES)]
+    return voices
+
+
+def synthesize_dialogue(turns: list[tuple[str, str]], *, store_dir: Path, relative_to: Path) -> MediaRef:
+    """The dialogue as one WAV under store_dir/<sha[:2]>/<sha>.wav; its MediaRef names the file
+    relative to `relative_to` (the media store's root)."""
+    binary = espeak_binary()
+    if not binary:
+        raise SpeechUnavailable("espeak-ng is not installed (bash scripts/install-tools.sh)")
+    voices = voice_map(turns)
+    key = hashlib.sha256(json.dumps({"engine": "espeak-ng", "rate": RATE_WPM, "voices": voices, "turns": turns},
+                                    ensure_ascii=False).encode("utf-8")).hexdigest()
+    target = store_dir / key[:2] / f"{key}.wav"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="tts-") as tmp:
+            parts = []
+            for i, (speaker, words) in enumerate(turns):
+                part = Path(tmp) / f"{i:04d}.wav"
+                subprocess.run([binary, "-v", voices[speaker], "-s", str(RATE_WPM), "-w", str(part), "--", words],
+                               check=True, capture_output=True, timeout=TIMEOUT_S)
+                parts.append(part)
+            joined = Path(tmp) / "dialogue.wav"
+            _concatenate(parts, joined)
+            staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            shutil.copyfile(joined, staged)
+            os.replace(staged, target)  # atomic: a concurrent writer of the same dialogue writes the same bytes
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    return MediaRef(path="speech", file=str(target.relative_to(relative_to)), abs_path=str(target), kind="audio",
+                    sha256=digest)
+
+
+def _concatenate(parts: list[Path], out: Path) -> None:
+    with wave.open(str(parts[0]), "rb") as first:
+        params = first.getparams()
+    silence = b"\x00" * int(params.framerate * PAUSE_S) * params.sampwidth * params.nchannels
+    with wave.open(str(out), "wb") as sink:
+        sink.setparams(params)
+        for i, part in enumerate(parts):
+            with wave.open(str(part), "rb") as source:
+                if source.getparams()[:3] != params[:3]:
+                    raise SpeechUnavailable("espeak-ng wrote turns in different audio formats")
+                if i:
+                    sink.writeframes(silence)
+                sink.writeframes(source.readframes(source.getnframes()))

@@ -1,0 +1,171 @@
+"""The Planner's closed loop without Django: every end state, the design-grounding feedback, dataset
+sharing between subtasks, spread allocation within a subtask, and spoken grounding of dialogues."""
+from __future__ import annotations
+
+from agents.offline.design import OfflineBrain
+from agents.offline.planner import plan_offline
+from agents.operators import dialogue_turns
+from agents.planner.brain import DesignOutcome
+from agents.planner.budget import Budget, BudgetExhausted, BudgetLedger
+from agents.planner.loop import PlannerConfig, plan
+from agents.types import BuildRequest, Decision, SubtaskDraft
+from tests.agents.test_offline_engine import MemoryPool, card, causal_pool, record
+
+
+def dialogue_pool(n: int = 12):
+    c = card("daily-dialogue", {"dialog": ["dialog"], "answer": ["output.response"]}, name="Daily Dialogue",
+             description="Short multi-turn daily conversations between two speakers; predict the next reply.")
+    replies = ["Certainly, sir.", "See you tomorrow.", "No, thanks.", "Yes, please.", "It is on the left.",
+               "About ten minutes."]
+    recs = [record(i, {"dialog": [f"Hello, number {i}.", "Hi, how can I help?", f"Where is room {i}?"],
+                       "output": {"response": replies[i % len(replies)]}}, dataset_id=c.dataset_id) for i in range(n)]
+    return c, recs
+
+
+class DriftingBrain(OfflineBrain):
+    """Design that answers every failure with yet another subtask no dataset fits."""
+
+    def design(self, *, request, scope, round_no, current, feedback):
+        draft = SubtaskDraft(key=f"quantum-poetry-{round_no}", name="Quantum poetry", modalities=scope.modalities,
+                             description="Poems about quantum chromodynamics.", keywords=["quark", "sonnet"])
+        decisions = [Decision(round=round_no, action="discard", key=f.key, rationale=f.detail) for f in feedback]
+        return DesignOutcome(subtasks=[draft], decisions=[*decisions, Decision(
+            round=round_no, action="propose", key=draft.key, rationale="another try")])
+
+
+def test_ok_grounds_and_spreads_a_subtask_over_its_datasets():
+    first, first_records = causal_pool(30)
+    second = card("everyday-causes", first.fields and {"question": ["input.question"], "options": ["input.options"],
+                                                       "answer": ["output.answer"]},
+                  name="Everyday causes", description="Pick the most plausible cause or effect of an everyday event.")
+    second_records = [r.model_copy(update={"dataset_id": second.dataset_id}) for r in first_records[:10]]
+    pool = MemoryPool([(first, first_records), (second, second_records)])
+
+    result = plan_offline(BuildRequest(text="the cause or effect of an everyday event", target_size=20), pool)
+
+    assert result.end_state == "ok"
+    (subtask,) = result.subtasks
+    assert subtask.key == "causal-reasoning"
+    assert sorted((g.dataset_slug, g.capacity) for g in subtask.groundings) == [("causal", 30), ("everyday-causes", 10)]
+    assert sum(g.quota for g in subtask.groundings) == 20
+    assert all(0 < g.quota <= g.capacity for g in subtask.groundings)
+    grounding = next(step for step in result.trace if step["step"] == "grounding")
+    assert all({"search", "alignment", "coverage", "simplicity", "risk", "composite"} <= set(c["scores"])
+               for c in grounding["candidates"])
+
+
+def test_design_not_stable_after_the_bounded_rounds():
+    c, recs = causal_pool(10)
+    result = plan(BuildRequest(text="the cause of an event", target_size=5), MemoryPool([(c, recs)]), DriftingBrain(),
+                  config=PlannerConfig(design_rounds=3))
+    assert (result.end_state, result.subtasks) == ("design-not-stable", [])
+    assert result.reason.startswith("after 3 design rounds some subtasks are still ungroundable: quantum-poetry-3: ")
+    assert [s["round"] for s in result.trace if s["step"] == "design"] == [1, 2, 3]
+
+
+def test_budget_exhausted_stops_between_calls_and_keeps_the_trace():
+    class SpendingBrain(OfflineBrain):
+        def __init__(self, budget):
+            super().__init__()
+            self.budget = budget
+
+        def design(self, **kwargs):
+            self.budget.check()
+            self.budget.charge(tokens=600, money=0)  # what the call spent, as the ledger wrapper records it
+            return super().design(**kwargs)
+
+    budget = Budget(tokens=500)
+    c, recs = causal_pool(10)
+    result = plan(BuildRequest(text="the cause or effect of an event", target_size=50), MemoryPool([(c, recs)]),
+                  SpendingBrain(budget), budget=budget)
+    # Round 1 spent the budget; allocation then asked design to fill a gap, and the check stopped it.
+    assert result.end_state == "budget-exhausted"
+    assert result.reason == "the token budget is spent: 600 of 500 tokens used"
+    assert [s["step"] for s in result.trace] == ["scope", "design", "grounding", "allocation", "budget"]
+
+
+def test_budget_ledger_charges_every_call_before_handing_it_on():
+    calls = []
+
+    class Inner:
+        def llm_call(self, **call):
+            calls.append(call)
+
+    budget = Budget(money=0.01)
+    ledger = BudgetLedger(Inner(), budget)
+    ledger.llm_call(role="design", prompt_tokens=100, completion_tokens=20, cost=__import__("decimal").Decimal("0.004"))
+    budget.check()
+    ledger.llm_call(role="design", prompt_tokens=100, completion_tokens=20, cost=__import__("decimal").Decimal("0.006"))
+    assert (budget.spent_tokens, len(calls)) == (240, 2)
+    try:
+        budget.check()
+    except BudgetExhausted as exc:
+        assert str(exc) == "the money budget is spent: $0.0100 of $0.0100 used"
+    else:
+        raise AssertionError("the budget should be spent")
+
+
+def test_a_dataset_grounds_only_the_subtask_it_fits_best():
+    c, recs = causal_pool(30)
+    pool = MemoryPool([(c, recs)])
+    result = plan_offline(BuildRequest(text="Can a model find the cause of an event and judge whether a hypothesis "
+                                            "follows from a premise?", target_size=10), pool)
+    owners = [(s.key, g.dataset_slug) for s in result.subtasks for g in s.groundings]
+    assert owners == [("causal-reasoning", "causal")]
+    design_rounds = [s for s in result.trace if s["step"] == "design"]
+    assert [d["action"] for d in design_rounds[-1]["decisions"]] == ["discard", "keep"]
+
+
+def test_spoken_requests_ground_in_dialogues_made_into_speech():
+    c, recs = dialogue_pool()
+    pool = MemoryPool([(c, recs)])
+
+    result = plan_offline(BuildRequest(text="Understanding spoken conversations across several turns",
+                                       target_size=8), pool)
+
+    assert result.end_state == "ok"
+    (subtask,) = result.subtasks
+    (grounding,) = subtask.groundings
+    assert (subtask.key, subtask.modalities, grounding.synthesis) == (
+        "spoken-dialogue-understanding", ["audio", "text"], "speech")
+    assert [op.op for op in grounding.plan.operators][:3] == ["read_text", "speak_dialogue", "set_text"]
+    assert grounding.plan.template == "spoken_label_choices"
+    assert (grounding.capacity, grounding.quota) == (12, 8)
+
+
+def test_dialogue_turns_keep_speakers_and_alternate_unlabelled_lines():
+    assert dialogue_turns("A: Hi . B: Hello , when ? A: At <MASK> .") == [
+        ("A", "Hi ."), ("B", "Hello , when ?"), ("A", "At blank .")]
+    assert dialogue_turns("Speaker 1: Hey!\nSpeaker 2: Yes?\nSpeaker 1: Bye.") == [
+        ("Speaker1", "Hey!"), ("Speaker2", "Yes?"), ("Speaker1", "Bye.")]
+    assert dialogue_turns("Good afternoon.\nOh, thank you.\nAnything else?") == [
+        ("A", "Good afternoon."), ("B", "Oh, thank you."), ("A", "Anything else?")]
+
+
+def test_speak_dialogue_writes_one_content_addressed_wav_per_dialogue(tmp_path):
+    import wave
+
+    from agents.operators import ItemContext, plan_apply
+    from agents.tools.media import LocalTools
+    from agents.types import Operator, TransformPlan
+
+    tools = LocalTools(media_root=tmp_path)
+    c, recs = dialogue_pool(2)
+    plan = TransformPlan(template="t", answer_type="choice", operators=[
+        Operator(op="read_text", reads=["dialog"], writes=["context"], params={"path": "dialog", "into": "context"}),
+        Operator(op="speak_dialogue", reads=["context"], writes=["media", "context"])])
+    made = [plan_apply(plan, recs[0], ItemContext(seed=0, item_key=f"k{i}", ordinal=0,
+                                                  speak=lambda turns, key: tools.speak(turns))) for i in range(2)]
+
+    assert made[0]["context"] == "" and made[0]["speech"] == [
+        ("A", "Hello, number 0."), ("B", "Hi, how can I help?"), ("A", "Where is room 0?")]
+    first, second = made[0]["media"][0], made[1]["media"][0]
+    assert first == second  # the same dialogue is one file, whoever asks
+    assert first.file.startswith("generated/speech/") and first.kind == "audio"
+    with wave.open(first.abs_path, "rb") as audio:
+        assert audio.getnframes() > audio.getframerate()  # more than a second of speech
+    assert tools.media_check(first.abs_path, "audio").ok
+    assert len(list((tmp_path / "generated" / "speech").rglob("*.wav"))) == 1
+
+    dry = plan_apply(plan, recs[1], ItemContext(seed=0, item_key="k", ordinal=0, dry_run=True))
+    assert (dry["media"], len(dry["speech"])) == ([], 3)  # a dry run checks the turns, synthesises nothing

@@ -10,6 +10,7 @@ from benchmarks.models import (
     Benchmark,
     BenchmarkVersion,
     Grounding,
+    LLMCall,
     MediaAsset,
     Sample,
     Spec,
@@ -194,3 +195,11 @@ def spec_candidates(*, spec: Spec) -> dict[str, list[dict]]:
 def spec_decisions(*, spec: Spec) -> list[dict]:
     """Every design decision of the planning loop, in order, with its round and rationale."""
     return [decision for step in spec.trace if step.get("step") == "design" for decision in step.get("decisions", [])]
+
+
+def spec_llm_calls(*, spec: Spec) -> list[LLMCall]:
+    """The LLM calls planning made for the spec's version (its build runs, not the cells)."""
+    return list(LLMCall.objects.filter(run__version_id=spec.version_id, run__kind=AgentRun.Kind.BUILD)
+                .order_by("created_at", "id")
+                .only("role", "model", "prompt_tokens", "completion_tokens", "cost", "latency_ms", "cached",
+                      "created_at"))

@@ -157,6 +157,7 @@ def spec_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": can_write and spec.status == Spec.Status.DRAFT, "can_write": can_write,
         "errors": errors, "submitted": submitted, "kept_total": kept_total,
         "target": version.request.target_size, "decisions": selectors.spec_decisions(spec=spec),
+        "llm_calls": selectors.spec_llm_calls(spec=spec), "request": version.request,
     }, status=status)
 
 

@@ -204,3 +204,75 @@ def test_a_spoken_build_synthesises_each_dialogue_with_espeak_ng(team_a, user_a,
     assert (tts.count(), tts.filter(ok=True).count()) == (3, 3)
     assert tts.first().tool_version.startswith("eSpeak NG")
     assert MediaAsset.objects.filter(samples__version=started.version).distinct().count() == 3
+
+
+def test_an_llm_that_returns_garbage_fails_the_plan_with_the_reason_and_keeps_the_raw_text(
+        team_a, user_a, pool_a, llm_engine):
+    from tests.llm_server import ok
+
+    llm_engine.queue(ok(json.dumps({"topic": "t", "modalities": ["text"], "keywords": [], "rationale": ""})),
+                     ok("Sure! Here are some subtasks: causal reasoning, maybe."), ok("{\"subtasks\": 7}"))
+    started = services.build_start(team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=5, engine="llm",
+                                   run_in_background=False)
+    services.build_plan(run_id=started.run.id)
+
+    run = AgentRun.objects.get(pk=started.run.id)
+    assert run.status == "failed"
+    assert run.error.startswith("Planning failed: the reply gave no valid object after one repair round")
+    design = LLMCall.objects.get(run=run, role="design")
+    assert design.response["raw_text"] == "{\"subtasks\": 7}"
+    assert [r["raw_text"] for r in design.response["rounds"]] == [
+        "Sure! Here are some subtasks: causal reasoning, maybe.", "{\"subtasks\": 7}"]
+    assert not Spec.objects.filter(version=started.version).exists()  # nothing half-made is kept as a spec
+
+
+def test_the_api_takes_engine_and_budgets_and_the_spec_page_shows_the_llm_calls(
+        api_a, client, user_a, pool_a, llm_engine, django_capture_on_commit_callbacks):
+    bad = api_a.post("/api/requests/", {"team": "team-a", "text": CAUSAL_REQUEST, "target_size": 5,
+                                        "engine": "oracle"}, format="json")
+    assert (bad.status_code, bad.json()) == (400, {"engine": ["Unknown engine 'oracle'; use one of ['offline', 'llm']."]})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        made = api_a.post("/api/requests/", {"team": "team-a", "text": CAUSAL_REQUEST, "target_size": 5,
+                                             "engine": "llm", "budget_tokens": 100000, "budget_money": "0.50"},
+                          format="json")
+    assert made.status_code == 201, made.content
+    run = AgentRun.objects.get(pk=made.json()["run"])
+    request = run.version.request
+    assert (run.engine, run.status, request.budget_tokens, str(request.budget_money)) == (
+        "llm", "awaiting_approval", 100000, "0.5000")
+
+    client.force_login(user_a)
+    html = client.get(f"/benchmarks/{run.version.benchmark_id}/spec/").content.decode()
+    assert "LLM calls of planning" in html and "100000 tokens · $0.5000" in html
+    assert html.count("<td>scope</td>") == html.count("<td>design</td>") == html.count("<td>grounding</td>") == 1
+    assert "Design decisions" in html and "the one skill asked for" in html
+
+
+def test_the_grounding_judge_of_several_subtasks_is_asked_concurrently(team_a, user_a, pool_a, llm_engine, settings):
+    settings.LLM_CONCURRENCY = 4
+    two = {"subtasks": [
+        {"key": "everyday-causality", "name": "Everyday causality", "description": "Pick the most plausible cause.",
+         "modalities": ["text"], "keywords": ["cause", "effect", "plausible"], "importance": 2},
+        {"key": "entailment", "name": "Entailment", "description": "Judge whether a hypothesis follows from a premise.",
+         "modalities": ["text"], "keywords": ["premise", "hypothesis", "inference"], "importance": 1}],
+        "decisions": []}
+    def model(request):
+        name = request.body.get("response_format", {}).get("json_schema", {}).get("name")
+        if name == "DesignReply":
+            return ok_json(two, delay_s=0)
+        if name == "AssessReply":
+            return ok_json({"scores": [{"dataset": slug, "alignment": 0.9, "simplicity": 0.8, "risk": 0.1}
+                                       for slug in re.findall(r"^Candidate (\S+)$", request.text, re.M)]})
+        return scripted_model(request)
+
+    llm_engine.default = model
+    llm_engine.latency_s = 0.3
+
+    spec = _plan(team_a, user_a, CAUSAL_REQUEST + " And natural language inference.", 30, engine="llm")
+
+    assert spec.end_state == "ok"
+    assert [s.key for s in spec.subtasks.all()] == ["everyday-causality", "entailment"]
+    judge = [r for r in llm_engine.requests if "Candidate " in r.text]
+    assert len(judge) == 2
+    assert judge[0].received_at < judge[1].finished_at and judge[1].received_at < judge[0].finished_at  # overlapped

@@ -20,6 +20,10 @@ class Command(BaseCommand):
         parser.add_argument("--team", default="", help="Team slug (default: the only team, if there is one).")
         parser.add_argument("--name", default="", help="Benchmark name.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the record draw.")
+        parser.add_argument("--engine", default="", choices=["", "offline", "llm"],
+                            help="Planning brain (default: BENCH_ENGINE; llm needs OPENAI_BASE_URL).")
+        parser.add_argument("--budget-tokens", type=int, default=None, help="LLM tokens the build may spend.")
+        parser.add_argument("--budget-money", type=float, default=None, help="USD the build may spend on LLM calls.")
         parser.add_argument("--review", action="store_true",
                             help="Plan only: the spec waits for review on its page (default: approve and build).")
 
@@ -28,10 +32,13 @@ class Command(BaseCommand):
         try:
             started = services.build_start(team=team, text=options["text"], target_size=options["size"],
                                            name=options["name"], seed=options["seed"],
-                                           auto_approve=not options["review"], run_in_background=False)
+                                           auto_approve=not options["review"], run_in_background=False,
+                                           engine=options["engine"], budget_tokens=options["budget_tokens"],
+                                           budget_money=options["budget_money"])
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
-        self.stdout.write(f"building {started.version} for team {team.slug} (run {started.run.id}, offline engine)")
+        self.stdout.write(f"building {started.version} for team {team.slug} "
+                          f"(run {started.run.id}, {started.run.engine} engine)")
         with tqdm(total=options["size"], unit="sample", disable=None) as bar:
             def on_progress(done: int, _total: int) -> None:
                 bar.update(max(0, done - bar.n))
@@ -44,6 +51,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"{started.version}: planned; the spec waits for review at {spec_url}"))
             return
+        if run.status == AgentRun.Status.BUDGET_EXHAUSTED:
+            raise CommandError(f"build stopped: {run.error}")
         if run.status != AgentRun.Status.SUCCEEDED:
             raise CommandError(f"build failed: {run.error}")
         self.stdout.write(self.style.SUCCESS(

@@ -160,7 +160,7 @@ class GroundingDetailSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Grounding
-        fields = ["id", "dataset", "dataset_name", "scores", "capacity", "quota", "plan"]
+        fields = ["id", "dataset", "dataset_name", "scores", "capacity", "quota", "plan", "synthesis", "rationale"]
 
 
 class SubtaskDetailSerializer(serializers.ModelSerializer):
@@ -169,7 +169,7 @@ class SubtaskDetailSerializer(serializers.ModelSerializer):
     class Meta:
         model = Subtask
         fields = ["key", "name", "description", "answer_type", "modalities", "keywords", "sample_schema",
-                  "importance", "quota", "dropped", "groundings"]
+                  "importance", "quota", "dropped", "rationale", "groundings"]
 
 
 class SpecDetailSerializer(serializers.ModelSerializer):

@@ -418,6 +418,15 @@ def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = 
     if not _mark_running(run_id, "executing"):
         return
     grounding = run.grounding
+    spent = _request_budget(run.version.request).exhausted_reason()
+    if spent:
+        # Nothing more may be spent on this request: the cell stops before its first item.
+        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.BUDGET_EXHAUSTED, stage="done",
+                                                  error=spent, finished_at=timezone.now())
+        run_event(run, "budget_exhausted", spent, level="warning")
+        if run.parent_id:
+            build_finish(run_id=run.parent_id)
+        return
     try:
         cell = Cell(subtask_key=grounding.subtask.key, grounding_id=grounding.id, dataset_id=grounding.dataset_id,
                     dataset_slug=grounding.dataset.slug, plan=TransformPlan.model_validate(grounding.plan),
@@ -460,8 +469,12 @@ def build_finish(*, run_id: int) -> None:
         failed = children.count(AgentRun.Status.FAILED)
         target = version.request.target_size
         BenchmarkVersion.objects.filter(pk=version.pk).update(checksum=version_checksum(version))
+        stopped = children.count(AgentRun.Status.BUDGET_EXHAUSTED)
         if failed:
             status, error = AgentRun.Status.FAILED, f"{failed} of {len(children)} cells failed; see their events"
+        elif stopped:
+            status, error = (AgentRun.Status.BUDGET_EXHAUSTED,
+                             f"the budget is spent: {stopped} of {len(children)} cells stopped; what was made is kept")
         else:
             status, error = AgentRun.Status.SUCCEEDED, ""
         AgentRun.objects.filter(pk=run.pk).update(status=status, error=error, stage="done",

@@ -67,7 +67,7 @@ class OfflineBrain:
                 vn = math.sqrt(sum(x * x for x in v)) or 1.0
                 semantic[i] = max(0.0, sum(a * b for a, b in zip(q, v, strict=True)) / (qn * vn))
         surface: dict[str, str] = {}
-        for word in re.findall(r"[a-z0-9'-]+", request.text.lower()):
+        for word in re.findall(r"[a-z0-9]+", request.text.lower()):
             surface.setdefault(stem(word), word)
         ranking = []
         for i, capability in enumerate(pool):

@@ -46,7 +46,10 @@ def _allocate(target: int, subtasks: list[SubtaskPlan]) -> tuple[int, str, dict[
     detail = {"target": target, "quotas": outer.quotas,
               "capacities": {s.key: sum(g.capacity for g in s.groundings) for s in subtasks},
               "datasets": {s.key: {g.dataset_slug: g.quota for g in s.groundings} for s in subtasks},
-              "gap": outer.gap, "diagnosis": outer.diagnosis}
+              "gap": outer.gap, "diagnosis": outer.diagnosis,
+              # Datasets whose whole measured capacity is taken: where the next records would have to come from.
+              "exhausted": sorted(g.dataset_slug for s in subtasks for g in s.groundings
+                                  if g.capacity and g.quota >= g.capacity)}
     return outer.gap, outer.diagnosis, detail
 
 

@@ -276,3 +276,18 @@ def test_the_grounding_judge_of_several_subtasks_is_asked_concurrently(team_a, u
     judge = [r for r in llm_engine.requests if "Candidate " in r.text]
     assert len(judge) == 2
     assert judge[0].received_at < judge[1].finished_at and judge[1].received_at < judge[0].finished_at  # overlapped
+
+
+def test_generation_stops_when_planning_spent_the_budget_and_keeps_the_spec(team_a, user_a, pool_a, llm_engine):
+    # Scope, design and the judge spend 60 tokens each: planning ends ok at exactly 180 of 180.
+    started = services.build_start(auto_approve=True, team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=6,
+                                   engine="llm", budget_tokens=180, run_in_background=False)
+    run = services.build_run_foreground(run_id=started.run.id)
+
+    spec = Spec.objects.get(version=started.version)
+    assert (spec.end_state, spec.status) == ("ok", "approved")
+    assert (run.status, run.error) == (
+        "budget_exhausted", "the budget is spent: 1 of 1 cells stopped; what was made is kept")
+    cell = run.children.get()
+    assert (cell.status, cell.error) == ("budget_exhausted", "the token budget is spent: 180 of 180 tokens used")
+    assert spec.version.samples.count() == 0

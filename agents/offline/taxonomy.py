@@ -107,8 +107,8 @@ CAPABILITIES: tuple[Capability, ...] = (
                        "patient malignant tumour tumor x-ray mri", roles=("image", "question", "answer")),
     Capability("visual-question-answering", "Visual question answering",
                "Answer a question about what an image shows: its content, scene, objects and their details.",
-               _IMAGE, "image images picture pictures photo photos visual question questions answering scene "
-                       "describe shown content vqa", roles=("image", "question", "answer")),
+               _IMAGE, "visual question questions answering scene scenes describe description content details "
+                       "vqa", roles=("image", "question", "answer")),
     # --- audio -------------------------------------------------------------------------------
     Capability("spoken-dialogue-understanding", "Spoken conversation understanding",
                "Listen to a conversation between several speakers and answer a question that needs the "

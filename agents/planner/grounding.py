@@ -25,7 +25,7 @@ class GroundingConfig:
     threshold: float = 0.55  # the composite score a candidate needs
     max_groundings: int = 3  # datasets kept per subtask
     search_limit: int = 6  # candidates examined per route
-    relative_floor: float = 0.75  # a candidate's search score as a share of the subtask's best
+    relative_floor: float = 0.8  # a candidate's content match as a share of the subtask's best
     dry_run_records: int = 2000  # records a dry run reads; capacity beyond is extrapolated
     min_semantic: float = 0.35  # a card sharing no word with the subtask needs this closeness in meaning
 
@@ -51,6 +51,14 @@ def _routes(subtask: SubtaskDraft, pool: Pool, config: GroundingConfig) -> list[
         hits += [(hit, "speech") for hit in spoken if speech_source(hit.card)]
     hits.sort(key=lambda pair: (-pair[0].score, pair[0].card.slug, pair[1]))
     return hits
+
+
+def content_score(hit: PoolHit) -> float:
+    """How much a card's text matches the subtask: lexical and semantic parts only. The QA and role
+    bonuses are near-constant across fitting cards and would blur the comparison with the best."""
+    if "semantic" in hit.parts:
+        return 0.5 * hit.parts.get("lexical", 0.0) + 0.5 * hit.parts["semantic"]
+    return hit.parts.get("lexical", hit.score)
 
 
 def _records(pool: Pool, card: CardView, config: GroundingConfig):
@@ -110,7 +118,7 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
     if not routes:
         return Prepared(considered, [], NO_INPUTS + f" {sorted(subtask.modalities)}"
                         + (" nor a dialogue to speak" if media_of(subtask.modalities) == {"audio"} else ""))
-    best = routes[0][0].score
+    best = max(content_score(hit) for hit, _ in routes)
     candidates: list[tuple[CandidateView, PoolHit, int]] = []
     for hit, synthesis in routes:
         card = hit.card
@@ -121,8 +129,11 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
         if not hit.matched_terms and hit.parts.get("semantic", 0.0) < config.min_semantic:
             entry["rejected"] = "its card shares no word with the subtask and is not close in meaning"
             continue
-        if hit.score <= 0 or hit.score < best * config.relative_floor:
-            entry["rejected"] = f"search score below {config.relative_floor:.0%} of the best match ({best:.2f})"
+        content = content_score(hit)
+        entry["content"] = round(content, 4)
+        if content <= 0 or content < best * config.relative_floor:
+            entry["rejected"] = (f"content match {content:.2f} is below {config.relative_floor:.0%} of the best "
+                                 f"({best:.2f})")
             continue
         plan, why, run, total = _plan_and_dry_run(card, synthesis, pool=pool, config=config, cache=cache)
         if plan is None:

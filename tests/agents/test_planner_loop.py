@@ -37,7 +37,8 @@ def test_ok_grounds_and_spreads_a_subtask_over_its_datasets():
     first, first_records = causal_pool(30)
     second = card("everyday-causes", first.fields and {"question": ["input.question"], "options": ["input.options"],
                                                        "answer": ["output.answer"]},
-                  name="Everyday causes", description="Pick the most plausible cause or effect of an everyday event.")
+                  name="Causal reasoning in everyday life",
+                  description="Pick the most plausible cause or effect of an everyday event.")
     second_records = [r.model_copy(update={"dataset_id": second.dataset_id}) for r in first_records[:10]]
     pool = MemoryPool([(first, first_records), (second, second_records)])
 

@@ -38,6 +38,12 @@ class Tools(Protocol):
     def speech_version(self) -> str:
         """The speech synthesiser's name and version, for the ledger."""
 
+    def transcribe(self, abs_path: str) -> str:
+        """What speech recognition hears in a recording."""
+
+    def asr_version(self) -> str:
+        """The recogniser's name, version and model, for the ledger."""
+
 
 class Ledger(Protocol):
     def tool_call(self, *, tool: str, version: str, ok: bool, latency_ms: int, item_key: str = "",
@@ -57,6 +63,9 @@ class Sink(Protocol):
 
     def put(self, draft: SampleDraft) -> bool:
         """Persist one sample; False when its item key already existed (nothing written)."""
+
+    def fingerprints(self) -> list[tuple[str, list[float], str]]:
+        """(item key, text embedding, exact key) of the version's accepted samples, for duplicate checks."""
 
     def progress(self, done: int, total: int) -> None:
         """Report progress of the current cell."""

@@ -180,6 +180,9 @@ class SampleDraft(BaseModel):
     accepted_answers: list[str] = Field(default_factory=list)
     answer_type: AnswerType = "choice"
     media: list[MediaRef] = Field(default_factory=list)
+    speech_text: str = ""  # the words a synthesised recording says (for its round trip and for reviewers)
+    fingerprint: list[float] = Field(default_factory=list)  # text embedding, for near-duplicate checks
+    dedup_key: str = ""  # question + media identity, for exact duplicate checks
     operators: list[str] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
     status: Literal["ok", "repaired", "rejected"] = "ok"

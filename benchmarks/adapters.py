@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -165,9 +166,12 @@ class DjangoSink:
                     answer_type=draft.answer_type, engine=draft.engine, status=draft.status,
                     provenance={"dataset_id": self.run.grounding.dataset_id, "record_id": draft.record_id,
                                 "source_id": draft.source_id, "operators": draft.operators,
-                                "engine": draft.engine, "run_id": self.run.id},
+                                "engine": draft.engine, "run_id": self.run.id,
+                                **({"speech_text": draft.speech_text} if draft.speech_text else {})},
                     verification={"checks": [c.model_dump() for c in draft.checks],
                                   "reasons": draft.rejected_reasons},
+                    fingerprint=np.asarray(draft.fingerprint, dtype=np.float32).tobytes() if draft.fingerprint else b"",
+                    dedup_key=draft.dedup_key,
                 )
                 assets = [self._asset(ref) for ref in draft.media]
                 if assets:
@@ -189,6 +193,12 @@ class DjangoSink:
                       "mime": mimetypes.guess_type(path.name)[0] or ""},
         )
         return asset
+
+    def fingerprints(self) -> list[tuple[str, list[float], str]]:
+        rows = (Sample.objects.filter(version=self.version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED])
+                .order_by("id").values_list("item_key", "fingerprint", "dedup_key"))
+        return [(key, np.frombuffer(bytes(vector), dtype=np.float32).tolist() if vector else [], exact)
+                for key, vector, exact in rows]
 
     def progress(self, done: int, total: int) -> None:
         AgentRun.objects.filter(pk=self.run.pk).update(progress_done=done, progress_total=total)

@@ -193,6 +193,9 @@ class Sample(models.Model):
     provenance = models.JSONField(default=dict, help_text="Source record, operator chain, tool versions.")
     verification = models.JSONField(default=dict, help_text="Checks run and their outcome.")
     status = models.CharField(max_length=16, choices=Status.choices)
+    fingerprint = models.BinaryField(blank=True, default=b"", editable=False,
+                                     help_text="Text embedding (float32), for near-duplicate checks.")
+    dedup_key = models.CharField(max_length=64, blank=True, help_text="Question + media identity hash.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

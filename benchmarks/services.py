@@ -433,7 +433,8 @@ def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = 
                     quota=grounding.quota, seed=run.version.request.seed)
         report = run_cell(cell, modalities=grounding.subtask.modalities, pool=DjangoPool(team_id=run.team_id),
                           tools=DjangoTools(), ledger=DjangoLedger(run=run),
-                          sink=DjangoSink(run=run, on_progress=on_progress), engine=OFFLINE_ENGINE)
+                          sink=DjangoSink(run=run, on_progress=on_progress), engine=OFFLINE_ENGINE,
+                          embedder=default_embedder())
         AgentRun.objects.filter(pk=run.pk).update(
             status=AgentRun.Status.SUCCEEDED, stage="done", finished_at=timezone.now(),
             progress_done=report.accepted, progress_total=report.quota)

@@ -7,9 +7,11 @@ import random
 import time
 from collections import Counter
 
+from agents.executor.dedup import DuplicateIndex, exact_key
 from agents.executor.verify import verify
 from agents.operators import ItemContext, OperatorError, plan_apply
 from agents.ports import Ledger, Pool, Sink, Tools
+from agents.tools.embedding import Embedder
 from agents.types import Cell, CellReport, MediaRef, SampleDraft
 
 BATCH = 100
@@ -48,9 +50,20 @@ def speaker(tools: Tools, ledger: Ledger):
     return speak
 
 
+def _deduplicate(draft: SampleDraft, dedup: DuplicateIndex) -> SampleDraft:
+    vector = dedup.fingerprint(draft)
+    check = dedup.check(draft, vector)
+    return draft.model_copy(update={"fingerprint": vector, "dedup_key": exact_key(draft),
+                                    "checks": [*draft.checks, check],
+                                    "status": draft.status if check.ok else "rejected"})
+
+
 def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, ledger: Ledger, sink: Sink,
-             engine: str = "offline") -> CellReport:
+             engine: str = "offline", embedder: Embedder | None = None) -> CellReport:
     existing = sink.existing(cell.grounding_id)
+    dedup = DuplicateIndex(embedder)
+    for key, vector, exact in sink.fingerprints():
+        dedup.add(key, vector, exact)
     accepted = sum(1 for status in existing.values() if status in ("ok", "repaired"))
     rejected = skipped = seen = 0
     transform_failures: Counter[str] = Counter()
@@ -81,12 +94,16 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                 answer_index=fields["answer_index"], answer=fields["options"][fields["answer_index"]],
                 accepted_answers=fields["accepted_answers"], answer_type=cell.plan.answer_type,
                 media=fields["media"], operators=[op.op for op in cell.plan.operators], engine=engine,
+                speech_text="\n".join(f"{speaker}: {said}" for speaker, said in fields.get("speech", [])),
             )
             draft = verify(draft, modalities=modalities, tools=tools, ledger=ledger)
+            if draft.status != "rejected":
+                draft = _deduplicate(draft, dedup)
             if sink.put(draft):
                 if draft.status == "rejected":
                     rejected += 1
                 else:
+                    dedup.add(draft.item_key, draft.fingerprint, draft.dedup_key)
                     accepted += 1
                     sink.progress(accepted, cell.quota)
     if transform_failures:

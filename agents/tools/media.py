@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from agents.tools.asr import asr_version, transcribe
 from agents.tools.speech import SpeechUnavailable, espeak_version, synthesize_dialogue
 from agents.types import MediaCheck, MediaRef
 
@@ -71,6 +72,12 @@ class LocalTools:
 
     def speech_version(self) -> str:
         return espeak_version()
+
+    def transcribe(self, abs_path: str) -> str:
+        return transcribe(abs_path)
+
+    def asr_version(self) -> str:
+        return asr_version()
 
     def media_check(self, abs_path: str, kind: str) -> MediaCheck:
         if kind == "image":

@@ -70,6 +70,9 @@ class ListSink:
     def progress(self, done, total):
         pass
 
+    def fingerprints(self):
+        return [(s.item_key, s.fingerprint, s.dedup_key) for s in self.samples if s.status != "rejected"]
+
     def event(self, kind, message, *, level="info", data=None):
         self.events.append((kind, level, message))
 

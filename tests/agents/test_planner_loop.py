@@ -170,3 +170,73 @@ def test_speak_dialogue_writes_one_content_addressed_wav_per_dialogue(tmp_path):
 
     dry = plan_apply(plan, recs[1], ItemContext(seed=0, item_key="k", ordinal=0, dry_run=True))
     assert (dry["media"], len(dry["speech"])) == ([], 3)  # a dry run checks the turns, synthesises nothing
+
+
+def test_word_error_rate_folds_case_and_punctuation():
+    from agents.tools.asr import word_error_rate
+
+    assert word_error_rate("Hello, how are you?", "hello how are you") == 0.0
+    assert word_error_rate("I’m quite tired", "I'm quite tired") == 0.0
+    assert word_error_rate("make the bed for me", "make the man for me") == 0.2  # one substitution in five
+    assert word_error_rate("yes please", "yes") == 0.5  # one deletion
+    assert word_error_rate("", "") == 0.0 and word_error_rate("", "noise") == 1.0
+
+
+def test_synthesised_speech_is_heard_back_or_the_sample_is_rejected(tmp_path):
+    from agents.executor.verify import verify
+    from agents.tools.media import LocalTools
+    from agents.types import SampleDraft
+    from tests.agents.test_offline_engine import NullLedger
+
+    tools, ledger = LocalTools(media_root=tmp_path), NullLedger()
+    turns = [("A", "Good afternoon. I brought the extra blanket you requested."), ("B", "Oh, thank you."),
+             ("A", "Is there anything else I can assist you with?"),
+             ("B", "Yes, I am quite tired and would like to go to bed early.")]
+    ref = tools.speak(turns)
+
+    def draft(spoken: str) -> SampleDraft:
+        return SampleDraft(item_key="k", subtask_key="s", grounding_id=1, record_id=1, source_id="r",
+                           question="Which reply fits?", options=["Certainly, sir.", "No."], answer_index=0,
+                           answer="Certainly, sir.", accepted_answers=["Certainly, sir."], media=[ref],
+                           speech_text=spoken)
+
+    good = verify(draft("\n".join(f"{who}: {said}" for who, said in turns)), modalities=["audio", "text"],
+                  tools=tools, ledger=ledger)
+    assert good.status == "ok"
+    wrong = verify(draft("A: The quarterly report is due on Friday afternoon.\nB: Bring the umbrella."),
+                   modalities=["audio", "text"], tools=tools, ledger=ledger)
+    assert wrong.status == "rejected"
+    assert wrong.rejected_reasons[0].startswith("speech_round_trip: word error rate ")
+    assert [c["tool"] for c in ledger.tool_calls] == ["audio_decode", "asr", "audio_decode", "asr"]
+
+
+def test_near_duplicates_are_rejected_and_replaced_from_the_next_records():
+    from agents.executor.cell import run_cell
+    from agents.tools.embedding import default_embedder
+    from agents.types import Cell, MediaCheck
+    from tests.agents.test_offline_engine import ListSink, NullLedger
+
+    c = card("causal", {"question": ["input.question"], "options": ["input.options"], "answer": ["output.answer"]},
+             name="Causal reasoning", description="Pick the most plausible cause.")
+    questions = ["Why did the glass break?", "Why did the glass break ?", "Why was the street wet this morning?",
+                 "Why did the crowd cheer?", "Why did the milk go sour?"]
+    recs = [record(i, {"input": {"question": q, "options": ["It fell on the floor.", "It was cold."]},
+                       "output": {"answer": "A"}}, c.dataset_id) for i, q in enumerate(questions)]
+
+    class Tools:
+        def media_check(self, abs_path, kind):
+            return MediaCheck(ok=True)
+
+    plan = __import__("agents.planner.transform", fromlist=["design_plan"]).design_plan(c, recs)[0]
+    cell = Cell(subtask_key="causal", grounding_id=1, dataset_id=c.dataset_id, dataset_slug="causal", plan=plan,
+                quota=4)
+    sink = ListSink()
+    report = run_cell(cell, modalities=["text"], pool=MemoryPool([(c, recs)]), tools=Tools(), ledger=NullLedger(),
+                      sink=sink, embedder=default_embedder())
+
+    assert (report.accepted, report.rejected) == (4, 1)
+    (dup,) = [s for s in sink.samples if s.status == "rejected"]
+    assert dup.question.startswith("Why did the glass break")
+    (reason,) = dup.rejected_reasons
+    assert reason.startswith("near_duplicate: near-duplicate of causal/causal/r") and "cosine" in reason
+    assert all(len(s.fingerprint) == 384 for s in sink.samples if s.status == "ok")

@@ -204,6 +204,14 @@ def test_a_spoken_build_synthesises_each_dialogue_with_espeak_ng(team_a, user_a,
     assert (tts.count(), tts.filter(ok=True).count()) == (3, 3)
     assert tts.first().tool_version.startswith("eSpeak NG")
     assert MediaAsset.objects.filter(samples__version=started.version).distinct().count() == 3
+    for sample in samples:  # whisper heard each recording say its dialogue
+        (round_trip,) = [c for c in sample.verification["checks"] if c["name"] == "speech_round_trip"]
+        assert round_trip["ok"] and round_trip["detail"].startswith("word error rate 0.")
+        assert sample.provenance["speech_text"].startswith("A: ")
+    asr = ToolCall.objects.filter(run__parent=started.run, tool="asr")
+    assert (asr.count(), asr.filter(ok=True).count()) == (3, 3)
+    assert asr.first().tool_version.startswith("faster-whisper 1.2.1 whisper-tiny.en")
+    assert all(call.detail["wer"] <= 0.35 for call in asr)
 
 
 def test_an_llm_that_returns_garbage_fails_the_plan_with_the_reason_and_keeps_the_raw_text(

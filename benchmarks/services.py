@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
 from agents.executor.cell import run_cell
 from agents.offline import ENGINE as OFFLINE_ENGINE
 from agents.offline.design import OfflineBrain
+from agents.planner.allocation import Claim, allocate
 from agents.planner.budget import Budget, BudgetLedger
 from agents.planner.grounding import GroundingConfig
 from agents.planner.llm_brain import LLMBrain
@@ -411,7 +412,8 @@ def spec_replan(*, spec: Spec, user) -> AgentRun:
     return run
 
 
-def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = None) -> None:
+def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = None,
+               queue_cells: bool = True) -> None:
     """Execute one cell run: realise its grounding's quota into samples, then try to finish the build."""
     run = AgentRun.objects.select_related("grounding__subtask", "grounding__dataset", "version__request").get(
         pk=run_id, kind=AgentRun.Kind.CELL)
@@ -425,7 +427,7 @@ def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = 
                                                   error=spent, finished_at=timezone.now())
         run_event(run, "budget_exhausted", spent, level="warning")
         if run.parent_id:
-            build_finish(run_id=run.parent_id)
+            build_finish(run_id=run.parent_id, queue_cells=queue_cells)
         return
     try:
         cell = Cell(subtask_key=grounding.subtask.key, grounding_id=grounding.id, dataset_id=grounding.dataset_id,
@@ -445,7 +447,7 @@ def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = 
         logger.exception("cell run %s failed", run_id)
         _mark_failed(run, f"Cell failed: {exc}\n{traceback.format_exc(limit=5)}")
     if run.parent_id:
-        build_finish(run_id=run.parent_id)
+        build_finish(run_id=run.parent_id, queue_cells=queue_cells)
 
 
 def version_checksum(version: BenchmarkVersion) -> str:
@@ -456,8 +458,53 @@ def version_checksum(version: BenchmarkVersion) -> str:
     return digest.hexdigest()
 
 
-def build_finish(*, run_id: int) -> None:
-    """Close a build run once every cell has finished (whichever cell finishes last does it)."""
+def _accepted_by(version: BenchmarkVersion, field: str) -> dict[int, int]:
+    rows = (Sample.objects.filter(version=version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED])
+            .values_list(field).annotate(n=Count("id")))
+    return dict(rows)
+
+
+def _replenish(run: AgentRun) -> list[int]:
+    """Quotas a subtask's cells missed (their datasets ran out of usable records) move to the
+    subtask's other datasets whose cells met their quota, so may hold more; those cells run again.
+    The ids of the cells to run; empty when no subtask is short or no dataset is left to draw from."""
+    spec = Spec.objects.filter(version_id=run.version_id).first()
+    if spec is None:
+        return []
+    by_grounding = _accepted_by(run.version, "grounding_id")
+    cells = {c.grounding_id: c for c in run.children.select_related("grounding").filter(kind=AgentRun.Kind.CELL)}
+    again: list[int] = []
+    for subtask in spec.subtasks.filter(dropped=False).prefetch_related("groundings"):
+        groundings = list(subtask.groundings.all())
+        short = subtask.quota - sum(by_grounding.get(g.id, 0) for g in groundings)
+        open_ = [g for g in groundings if g.id in cells and cells[g.id].status == AgentRun.Status.SUCCEEDED
+                 and by_grounding.get(g.id, 0) >= g.quota]
+        if short <= 0 or not open_:
+            continue
+        shares = allocate(short, [Claim(str(g.id), g.scores.get("composite", 1.0), short) for g in open_]).quotas
+        for grounding in open_:
+            extra = shares[str(grounding.id)]
+            if not extra:
+                continue
+            Grounding.objects.filter(pk=grounding.pk).update(quota=F("quota") + extra)
+            cell = cells[grounding.id]
+            AgentRun.objects.filter(pk=cell.pk).update(status=AgentRun.Status.QUEUED, stage="replenish",
+                                                       progress_total=grounding.quota + extra, finished_at=None)
+            run_event(cell, "replenish", f"{extra} more from {grounding.dataset.slug}: subtask {subtask.key} is "
+                      f"{short} short because another dataset ran out", data={"extra": extra, "subtask": subtask.key})
+            again.append(cell.pk)
+    return again
+
+
+def _subtask_report(version: BenchmarkVersion) -> dict[str, dict[str, int]]:
+    made = _accepted_by(version, "subtask_id")
+    return {s.key: {"quota": s.quota, "made": made.get(s.id, 0)}
+            for s in Subtask.objects.filter(spec__version=version, dropped=False).order_by("position")}
+
+
+def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
+    """Close a build run once every cell has finished (whichever cell finishes last does it), after
+    replenishing subtasks whose datasets ran out from their other datasets."""
     with transaction.atomic():
         run = AgentRun.objects.select_for_update().select_related("version").get(pk=run_id)
         if run.is_finished:
@@ -465,6 +512,13 @@ def build_finish(*, run_id: int) -> None:
         children = list(run.children.values_list("status", flat=True))
         if any(status not in AgentRun.FINISHED for status in children):
             return
+        if AgentRun.Status.FAILED not in children and AgentRun.Status.BUDGET_EXHAUSTED not in children:
+            again = _replenish(run)
+            if again:
+                if queue_cells:
+                    for cell_id in again:
+                        enqueue("benchmarks.tasks.build_cell_task", cell_id, name=f"cell run {cell_id} (replenish)")
+                return
         version = run.version
         accepted = Sample.objects.filter(version=version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED]).count()
         failed = children.count(AgentRun.Status.FAILED)
@@ -481,23 +535,26 @@ def build_finish(*, run_id: int) -> None:
         AgentRun.objects.filter(pk=run.pk).update(status=status, error=error, stage="done",
                                                   finished_at=timezone.now(), progress_done=accepted)
     short = target - accepted
-    run_event(run, "finished", f"{accepted} of {target} samples made" + (f"; {short} short" if short > 0 else ""),
+    subtasks = _subtask_report(version)
+    shortfalls = "; ".join(f"{key}: {r['made']} of {r['quota']} (its datasets ran out)"
+                           for key, r in subtasks.items() if r["made"] < r["quota"])
+    run_event(run, "finished", f"{accepted} of {target} samples made" + (f"; {short} short" if short > 0 else "")
+              + (f" — {shortfalls}" if shortfalls else ""),
               level="info" if status == AgentRun.Status.SUCCEEDED and short <= 0 else "warning",
-              data={"accepted": accepted, "target": target})
+              data={"accepted": accepted, "target": target, "subtasks": subtasks})
 
 
 def build_run_foreground(*, run_id: int, on_progress: Callable[[int, int], None] | None = None) -> AgentRun:
     """The same path as the queue, in this process: plan, then each cell in turn."""
     pending = build_plan(run_id=run_id, queue_cells=False)
-    cells = AgentRun.objects.filter(pk__in=pending)
-    done_before = 0
-    for cell in cells.order_by("id"):
-        base = done_before
+    while pending:
+        for cell_id in sorted(pending):
+            def report(done: int, total: int) -> None:
+                if on_progress:  # the build's accepted count, which the sink keeps on the build run
+                    on_progress(AgentRun.objects.values_list("progress_done", flat=True).get(pk=run_id), 0)
 
-        def report(done: int, total: int, base: int = base) -> None:
-            if on_progress:
-                on_progress(base + done, 0)
-
-        build_cell(run_id=cell.id, on_progress=report)
-        done_before += AgentRun.objects.get(pk=cell.id).progress_done
+            build_cell(run_id=cell_id, on_progress=report, queue_cells=False)
+        # Cells queued again to replenish a subtask whose other dataset ran out.
+        pending = list(AgentRun.objects.filter(parent_id=run_id, kind=AgentRun.Kind.CELL,
+                                               status=AgentRun.Status.QUEUED).values_list("id", flat=True))
     return AgentRun.objects.get(pk=run_id)

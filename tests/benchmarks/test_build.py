@@ -130,7 +130,12 @@ def test_a_gap_is_reported_not_hidden(team_a, pool_a):
     assert spec.end_state == "allocation-gap"
     rejected = Sample.objects.filter(version=started.version, status="rejected").count()
     assert made + rejected == capacity  # capacity counts records the plan transforms; verification rejects some
-    assert run.events.get(kind="finished").message == f"{made} of 700 samples made; {700 - made} short"
+    finished = run.events.get(kind="finished")
+    assert finished.message.startswith(f"{made} of 700 samples made; {700 - made} short")
+    # The allocation gap leaves every subtask at its capacity; one whose records verification rejected is named.
+    short = {key: r for key, r in finished.data["subtasks"].items() if r["made"] < r["quota"]}
+    assert all(f"{key}: {r['made']} of {r['quota']} (its datasets ran out)" in finished.message
+               for key, r in short.items())
 
 
 @pytest.mark.parametrize("text,size,field,message", [

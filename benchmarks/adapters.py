@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from agents.llm import LLMClient, LLMConfig, RoleConfig
 from agents.tools.media import LocalTools
@@ -94,6 +95,7 @@ class DjangoLedger:
                   detail: dict[str, Any] | None = None) -> None:
         ToolCall.objects.create(team_id=self.run.team_id, run=self.run, item_key=item_key, tool=tool,
                                 tool_version=version[:64], ok=ok, latency_ms=latency_ms, detail=detail or {})
+        self._alive()
 
     def llm_call(self, *, role: str, model: str, prompt_tokens: int, completion_tokens: int, latency_ms: int,
                  cached: bool, item_key: str = "", cost: Decimal = Decimal(0), request: dict[str, Any] | None = None,
@@ -102,6 +104,11 @@ class DjangoLedger:
                                model=model[:200], prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                                cost=cost, latency_ms=latency_ms, cached=cached, request=request or {},
                                response=response or {})
+        self._alive()
+
+    def _alive(self) -> None:
+        """A recorded call is a sign of life of the worker running this run (see services.runs_reap)."""
+        AgentRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
 
 
 class DjangoLLMCache:
@@ -201,7 +208,8 @@ class DjangoSink:
                 for key, vector, exact in rows]
 
     def progress(self, done: int, total: int) -> None:
-        AgentRun.objects.filter(pk=self.run.pk).update(progress_done=done, progress_total=total)
+        AgentRun.objects.filter(pk=self.run.pk).update(progress_done=done, progress_total=total,
+                                                        heartbeat_at=timezone.now())
         if self.run.parent_id:
             accepted = Sample.objects.filter(version=self.version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED]).count()
             AgentRun.objects.filter(pk=self.run.parent_id).update(progress_done=accepted)

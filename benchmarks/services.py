@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import traceback
+from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -141,8 +143,9 @@ def build_start(*, team: Team, text: str, target_size: int, user=None, modalitie
 
 def _mark_running(run_id: int, stage: str) -> bool:
     """Move a queued (or retried running) run to running; False when it has already finished."""
+    now = timezone.now()
     updated = AgentRun.objects.filter(pk=run_id, status__in=[AgentRun.Status.QUEUED, AgentRun.Status.RUNNING]).update(
-        status=AgentRun.Status.RUNNING, stage=stage, started_at=timezone.now())
+        status=AgentRun.Status.RUNNING, stage=stage, started_at=now, heartbeat_at=now)
     return bool(updated)
 
 
@@ -542,6 +545,38 @@ def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
               + (f" — {shortfalls}" if shortfalls else ""),
               level="info" if status == AgentRun.Status.SUCCEEDED and short <= 0 else "warning",
               data={"accepted": accepted, "target": target, "subtasks": subtasks})
+
+
+def runs_reap(*, stale_after_s: float | None = None) -> list[int]:
+    """Queue again the runs whose worker died: running, with no sign of life for stale_after_s.
+
+    A killed worker's task would come back from the broker only after its retry time; this brings
+    it back at once. Re-running is safe (item keys are unique, content-addressed media are the same
+    files). Staged media files a killed worker left half-written are removed. The ids queued again.
+    """
+    stale_after_s = settings.BENCH_RUN_STALE_AFTER_S if stale_after_s is None else stale_after_s
+    cutoff = timezone.now() - timedelta(seconds=stale_after_s)
+    queued: list[int] = []
+    # A build run that is executing lives through its cells (each reaped on its own); only its planning is reaped.
+    stale = (AgentRun.objects.filter(status=AgentRun.Status.RUNNING, heartbeat_at__lt=cutoff)
+             .filter(Q(kind=AgentRun.Kind.CELL) | Q(kind=AgentRun.Kind.BUILD, stage="planning")).order_by("id"))
+    for run in stale:
+        with transaction.atomic():
+            if not AgentRun.objects.filter(pk=run.pk, status=AgentRun.Status.RUNNING, heartbeat_at__lt=cutoff).update(
+                    status=AgentRun.Status.QUEUED, stage="requeued"):
+                continue  # it came back to life, or another reaper took it
+            run_event(run, "requeued", f"no sign of life since {run.heartbeat_at:%Y-%m-%d %H:%M:%S}; queued again",
+                      level="warning")
+            task = "benchmarks.tasks.build_plan_task" if run.kind == AgentRun.Kind.BUILD else \
+                "benchmarks.tasks.build_cell_task"
+            enqueue(task, run.pk, name=f"{run.kind} run {run.pk} (requeued)")
+        queued.append(run.pk)
+    generated = Path(settings.MEDIA_ROOT) / "generated"
+    if generated.is_dir():
+        for staged in generated.rglob(".*.tmp"):
+            if staged.stat().st_mtime < cutoff.timestamp():
+                staged.unlink(missing_ok=True)
+    return queued
 
 
 def build_run_foreground(*, run_id: int, on_progress: Callable[[int, int], None] | None = None) -> AgentRun:

@@ -10,3 +10,8 @@ def build_plan_task(run_id: int) -> None:
 
 def build_cell_task(run_id: int) -> None:
     services.build_cell(run_id=run_id)
+
+
+def runs_reap_task() -> None:
+    """Scheduled every minute (benchmarks.apps): re-queue runs whose worker died."""
+    services.runs_reap()

@@ -143,6 +143,10 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# A running build or cell with no sign of life (start, each sample) for this long is re-queued by the
+# reaper (scheduled every minute; `manage.py reap_runs`): its worker died. Far above one item's time.
+BENCH_RUN_STALE_AFTER_S = env_int("BENCH_RUN_STALE_AFTER_S", 300)
+
 # When true, enqueued jobs run in the same process right after commit (tests, one-off scripts).
 BENCH_TASKS_INLINE = env_bool("BENCH_TASKS_INLINE", False)
 

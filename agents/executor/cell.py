@@ -102,6 +102,7 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
             if sink.put(draft):
                 if draft.status == "rejected":
                     rejected += 1
+                    sink.progress(accepted, cell.quota)
                 else:
                     dedup.add(draft.item_key, draft.fingerprint, draft.dedup_key)
                     accepted += 1

@@ -81,3 +81,72 @@ def test_qcluster_worker_finishes_a_queued_build(settings, monkeypatch, broker):
     assert (run.progress_done, run.progress_total) == (15, 15)
     assert Sample.objects.filter(version=started.version, status="ok").count() == 15
     assert AgentRun.objects.filter(parent=run, kind="cell", status="succeeded").count() == run.children.count()
+
+
+def _start_worker(settings, queue_name: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": _database_url(), "BENCH_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+           "BENCH_TASKS_INLINE": "false", "Q_WORKERS": "1", "LOG_LEVEL": "WARNING", "BENCH_Q_NAME": queue_name,
+           "REDIS_URL": ""}
+    # Its own session, so SIGKILL reaches the whole cluster (sentinel, pusher, worker, monitor) at once.
+    return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _wait(predicate, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+@pytest.mark.qcluster
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_build_is_replaced_and_the_build_ends_exact(settings, monkeypatch, tmp_path):
+    import signal
+
+    from benchmarks.models import MediaAsset
+
+    settings.BENCH_TASKS_INLINE = False
+    settings.MEDIA_ROOT = tmp_path / "media"  # its own store, so every file in it is this build's
+    queue_name = f"test-kill-{os.getpid()}"
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", queue_name)
+    monkeypatch.setattr(Conf, "PREFIX", queue_name)
+    team = TeamFactory(slug="kill-team")
+    import_seed_datasets(team, ["Multi-Turn-Daily-Dialogue-Generation"])
+    # Spoken items (speech synthesis and recognition, ~1 s each): slow enough to kill a worker in the middle.
+    started = services.build_start(auto_approve=True, team=team, target_size=10, text=(
+        "Can a model follow a spoken conversation between several speakers and pick the fitting next reply?"))
+    accepted = Sample.objects.filter(version=started.version, status="ok")
+
+    worker = _start_worker(settings, queue_name)
+    try:
+        assert _wait(lambda: accepted.count() >= 3, 180), "the first worker made no samples"
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    cell = AgentRun.objects.get(parent=started.run, kind="cell")
+    assert cell.status == "running" and accepted.count() < 10  # killed in the middle
+
+    time.sleep(1.2)
+    assert services.runs_reap(stale_after_s=1) == [cell.id]
+    worker = _start_worker(settings, queue_name)
+    try:
+        run = AgentRun.objects.get(pk=started.run.pk)
+        assert _wait(lambda: AgentRun.objects.get(pk=run.pk).is_finished, 240), "the build did not finish"
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=60)[0].decode(errors="replace")
+    run.refresh_from_db()
+    assert run.status == "succeeded", f"{run.error}\n{output[-3000:]}"
+    assert accepted.count() == 10
+    keys = list(Sample.objects.filter(version=started.version).values_list("item_key", flat=True))
+    assert len(keys) == len(set(keys))
+    assert run.children.get().events.filter(kind="requeued").count() == 1
+    # Every synthesised file belongs to a sample's media; nothing half-written is left.
+    generated = Path(settings.MEDIA_ROOT) / "generated" / "speech"
+    on_disk = {str(p.relative_to(settings.MEDIA_ROOT)) for p in generated.rglob("*") if p.is_file()}
+    referenced = set(MediaAsset.objects.filter(team=team, samples__version=started.version)
+                     .values_list("file", flat=True))
+    assert on_disk == referenced

@@ -44,6 +44,24 @@ class Tools(Protocol):
     def asr_version(self) -> str:
         """The recogniser's name, version and model, for the ledger."""
 
+    def render_text(self, text: str) -> MediaRef:
+        """The text rendered as an image in the media store."""
+
+    def degrade_image(self, abs_path: str, kind: str, severity: int, *, seed: str) -> MediaRef:
+        """The image degraded (downscale, blur, jpeg, occlusion, noise; severity 1-5), seeded."""
+
+    def crop_image(self, abs_path: str, box: tuple[float, float, float, float]) -> MediaRef:
+        """The region (left, top, right, bottom) of the image."""
+
+    def image_version(self) -> str:
+        """The image library's name and version, for the ledger."""
+
+    def ocr(self, abs_path: str) -> str:
+        """The text OCR reads in an image."""
+
+    def ocr_version(self) -> str:
+        """The OCR engine's name and version, for the ledger."""
+
 
 class Ledger(Protocol):
     def tool_call(self, *, tool: str, version: str, ok: bool, latency_ms: int, item_key: str = "",

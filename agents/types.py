@@ -19,12 +19,20 @@ class BuildRequest(BaseModel):
     budget_money: float | None = Field(default=None, ge=0)  # USD
 
 
+class Perturbation(BaseModel):
+    """A robustness condition the request asks for: every image degraded this way."""
+
+    kind: Literal["downscale", "blur", "jpeg", "occlusion", "noise"]
+    severity: int = Field(default=3, ge=1, le=5)
+
+
 class Scope(BaseModel):
     topic: str
     modalities: list[Modality]
     keywords: list[str]
     target_size: int
     modalities_inferred: bool = True
+    perturbation: Perturbation | None = None
 
 
 class FieldSpec(BaseModel):
@@ -113,6 +121,9 @@ class SubtaskDraft(BaseModel):
     sample_schema: dict[str, str] = Field(default_factory=dict)
     importance: float = Field(default=1.0, gt=0, le=10)
     roles: list[str] = Field(default_factory=list, max_length=6)  # card roles grounding prefers
+    # Ways its media may be made from a text dataset: "speech" (a dialogue spoken) for audio subtasks,
+    # "render" (a passage rendered as a page image) for image subtasks.
+    synthesis: list[Literal["speech", "render"]] = Field(default_factory=list)
     rationale: str = ""
 
 
@@ -181,6 +192,8 @@ class SampleDraft(BaseModel):
     answer_type: AnswerType = "choice"
     media: list[MediaRef] = Field(default_factory=list)
     speech_text: str = ""  # the words a synthesised recording says (for its round trip and for reviewers)
+    rendered_text: str = ""  # the text a rendered image shows (for its OCR round trip and for reviewers)
+    rendered_page: MediaRef | None = None  # the page as rendered, before any degradation
     fingerprint: list[float] = Field(default_factory=list)  # text embedding, for near-duplicate checks
     dedup_key: str = ""  # question + media identity, for exact duplicate checks
     operators: list[str] = Field(default_factory=list)

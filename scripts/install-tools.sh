@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the command-line tools the executor runs (Debian packages): espeak-ng for speech synthesis.
+# Install the command-line tools the executor runs (Debian packages): espeak-ng for speech synthesis,
+# tesseract for OCR (English), DejaVu fonts to render text into images.
 # Idempotent and quiet when everything is there. As root with apt-get the packages are installed;
 # otherwise the command to install them is printed. Exits 1 when something is still missing.
 #   bash scripts/install-tools.sh
@@ -8,6 +9,8 @@ set -euo pipefail
 # package=a file the platform runs from it
 APT_PACKAGES=(
   "espeak-ng=/usr/bin/espeak-ng"
+  "tesseract-ocr=/usr/bin/tesseract"
+  "fonts-dejavu-core=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 )
 missing=()
 for entry in "${APT_PACKAGES[@]}"; do

@@ -4,15 +4,15 @@ exhausted. Resumable: item keys the sink already holds are never made again."""
 from __future__ import annotations
 
 import random
-import time
 from collections import Counter
 
 from agents.executor.dedup import DuplicateIndex, exact_key
+from agents.executor.toolbox import ToolBox
 from agents.executor.verify import verify
 from agents.operators import ItemContext, OperatorError, plan_apply
 from agents.ports import Ledger, Pool, Sink, Tools
 from agents.tools.embedding import Embedder
-from agents.types import Cell, CellReport, MediaRef, SampleDraft
+from agents.types import Cell, CellReport, SampleDraft
 
 BATCH = 100
 
@@ -26,28 +26,6 @@ def draw_order(cell: Cell, record_ids: list[int]) -> list[int]:
     order = list(record_ids)
     random.Random(f"{cell.seed}:{cell.dataset_slug}:{cell.subtask_key}").shuffle(order)
     return order
-
-
-def speaker(tools: Tools, ledger: Ledger):
-    """The speech step's tool for operators: each synthesis timed and recorded in the ledger."""
-    version = ""
-
-    def speak(turns: list[tuple[str, str]], key: str) -> MediaRef:
-        nonlocal version
-        version = version or tools.speech_version()
-        started = time.monotonic()
-        try:
-            ref = tools.speak(turns)
-        except Exception as exc:  # noqa: BLE001 - any tool failure fails this item, never the cell
-            ledger.tool_call(tool="tts", version=version, ok=False, item_key=key,
-                             latency_ms=round((time.monotonic() - started) * 1000), detail={"error": str(exc)[:500]})
-            raise OperatorError(f"speech synthesis failed: {exc}") from exc
-        ledger.tool_call(tool="tts", version=version, ok=True, item_key=key,
-                         latency_ms=round((time.monotonic() - started) * 1000),
-                         detail={"turns": len(turns), "file": ref.file})
-        return ref
-
-    return speak
 
 
 def _deduplicate(draft: SampleDraft, dedup: DuplicateIndex) -> SampleDraft:
@@ -69,7 +47,7 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     transform_failures: Counter[str] = Counter()
     sink.progress(min(accepted, cell.quota), cell.quota)
     order = draw_order(cell, pool.record_ids(cell.dataset_id))
-    speak = speaker(tools, ledger) if any(op.op == "speak_dialogue" for op in cell.plan.operators) else None
+    toolbox = ToolBox(tools, ledger)
     for start in range(0, len(order), BATCH):
         if accepted >= cell.quota:
             break
@@ -83,7 +61,7 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
             seen += 1
             try:
                 fields = plan_apply(cell.plan, record, ItemContext(seed=cell.seed, item_key=key, ordinal=accepted,
-                                                                   speak=speak))
+                                                                   tools=toolbox))
             except OperatorError as exc:
                 transform_failures[str(exc)] += 1
                 continue
@@ -95,6 +73,7 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                 accepted_answers=fields["accepted_answers"], answer_type=cell.plan.answer_type,
                 media=fields["media"], operators=[op.op for op in cell.plan.operators], engine=engine,
                 speech_text="\n".join(f"{speaker}: {said}" for speaker, said in fields.get("speech", [])),
+                rendered_text=fields.get("rendered_text", ""), rendered_page=fields.get("rendered_page"),
             )
             draft = verify(draft, modalities=modalities, tools=tools, ledger=ledger)
             if draft.status != "rejected":

@@ -95,6 +95,48 @@ def _speech_round_trip(draft: SampleDraft, tools: Tools, ledger: Ledger) -> Chec
                  detail=f"word error rate {wer:.2f} (bound {SPEECH_MAX_WER:.2f}); heard: {heard[:300]}")
 
 
+RENDER_MAX_WER = 0.05  # tesseract reads DejaVu Sans on white almost word for word
+LEGIBLE_MAX_WER = 0.6  # a degraded page must still be partly legible, or the item cannot be answered
+
+
+def _ocr_wer(draft: SampleDraft, ref, tools: Tools, ledger: Ledger) -> float | str:
+    """The word error rate of OCR on the file against the rendered text, or the failure's text."""
+    started = time.perf_counter()
+    try:
+        read = tools.ocr(ref.abs_path)
+    except Exception as exc:  # noqa: BLE001 - a tool failure rejects this sample, never the cell
+        ledger.tool_call(tool="ocr", version=tools.ocr_version(), ok=False, item_key=draft.item_key,
+                         latency_ms=int((time.perf_counter() - started) * 1000), detail={"error": str(exc)[:500]})
+        return f"OCR failed: {exc}"
+    wer = word_error_rate(draft.rendered_text, read)
+    ledger.tool_call(tool="ocr", version=tools.ocr_version(), ok=True, item_key=draft.item_key,
+                     latency_ms=int((time.perf_counter() - started) * 1000),
+                     detail={"file": ref.file, "wer": round(wer, 4), "read": read[:1000]})
+    return wer
+
+
+def _render_round_trip(draft: SampleDraft, tools: Tools, ledger: Ledger) -> list[Check]:
+    """A rendered page must show its text (OCR reads the clean page back within a tight bound); a
+    page degraded on purpose must stay legible (OCR reads the degraded image within a loose bound)."""
+    images = [m for m in draft.media if m.kind == "image"]
+    page = draft.rendered_page or (images[-1] if images else None)
+    if page is None:
+        return [Check(name="render_round_trip", ok=False, detail="no rendered image to read back")]
+    wer = _ocr_wer(draft, page, tools, ledger)
+    if isinstance(wer, str):
+        return [Check(name="render_round_trip", ok=False, detail=wer)]
+    checks = [Check(name="render_round_trip", ok=wer <= RENDER_MAX_WER,
+                    detail=f"word error rate {wer:.2f} (bound {RENDER_MAX_WER:.2f})")]
+    shown = images[-1] if images else page
+    if checks[0].ok and shown.sha256 != page.sha256:
+        wer = _ocr_wer(draft, shown, tools, ledger)
+        legible = not isinstance(wer, str) and wer <= LEGIBLE_MAX_WER
+        checks.append(Check(name="degraded_legible", ok=legible,
+                            detail=wer if isinstance(wer, str) else
+                            f"word error rate {wer:.2f} on the degraded page (bound {LEGIBLE_MAX_WER:.2f})"))
+    return checks
+
+
 def verify(draft: SampleDraft, *, modalities: list[str], tools: Tools, ledger: Ledger) -> SampleDraft:
     """Run every check; the draft comes back with its checks and status set."""
     checks = [_schema(draft)]
@@ -103,4 +145,6 @@ def verify(draft: SampleDraft, *, modalities: list[str], tools: Tools, ledger: L
     checks.append(_media(draft, modalities, tools, ledger))
     if draft.speech_text and checks[-1].ok:
         checks.append(_speech_round_trip(draft, tools, ledger))
+    if draft.rendered_text and checks[-1].ok:
+        checks += _render_round_trip(draft, tools, ledger)
     return draft.model_copy(update={"checks": checks, "status": "ok" if all(c.ok for c in checks) else "rejected"})

@@ -93,6 +93,8 @@ class OfflineBrain:
             answer_type=capability.answer_type, modalities=scope.modalities,  # type: ignore[arg-type]
             keywords=(matched + [w for w in scope.keywords if w not in matched])[:8], sample_schema=schema,
             importance=max(round(score, 4), 0.01), roles=list(capability.roles),
+            synthesis=(["speech"] if capability.speech_from_text else []) + (["render"] if capability.render_from_text
+                                                                              else []),
             rationale=(f"The request matches the taxonomy capability {capability.name!r} "
                        f"(score {score:.2f}: lexical {parts['lexical']:.2f}, semantic {parts['semantic']:.2f}); "
                        f"shared words: {words}."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from agents.offline.lexical import keywords
-from agents.types import BuildRequest, Scope
+from agents.types import BuildRequest, Perturbation, Scope
 
 # Words that, in a request, say the benchmark needs this modality in its inputs.
 _MODALITY_CUES = {
@@ -12,6 +12,28 @@ _MODALITY_CUES = {
               "paintings", "diagram", "diagrams", "chart", "charts", "figure", "scan", "screenshot", "multimodal"),
     "audio": ("audio", "speech", "spoken", "voice", "sound", "sounds", "listening", "utterance", "acoustic"),
 }
+
+
+# Words that ask for a robustness condition on images, and its severity.
+_PERTURBATION_CUES = (
+    ("occlusion", ("occluded", "occlusion", "occlusions", "partially hidden", "covered")),
+    ("noise", ("noisy", "noise", "grainy")),
+    ("jpeg", ("jpeg", "compressed", "compression", "artifacts", "artefacts")),
+    ("downscale", ("low-resolution", "low resolution", "pixelated", "downscaled", "tiny images")),
+    ("blur", ("blurry", "blurred", "blur", "out of focus", "out-of-focus", "degraded", "low-quality", "low quality",
+              "corrupted", "robustness", "robust")),
+)
+_SEVERITY_CUES = ((5, ("extreme", "extremely")), (4, ("severe", "severely", "heavy", "heavily", "strong")),
+                  (2, ("mild", "mildly", "slight", "slightly", "light")))
+
+
+def perturbation_parse(text: str) -> Perturbation | None:
+    lowered = f" {' '.join(re.findall(r'[a-z-]+', text.lower()))} "
+    kind = next((kind for kind, cues in _PERTURBATION_CUES if any(f" {cue} " in lowered for cue in cues)), None)
+    if kind is None:
+        return None
+    severity = next((level for level, cues in _SEVERITY_CUES if any(f" {cue} " in lowered for cue in cues)), 3)
+    return Perturbation(kind=kind, severity=severity)  # type: ignore[arg-type]
 
 
 def scope_parse(request: BuildRequest) -> Scope:
@@ -38,4 +60,5 @@ def scope_parse(request: BuildRequest) -> Scope:
         keywords=keywords(text, limit=8),
         target_size=request.target_size,
         modalities_inferred=inferred,
+        perturbation=perturbation_parse(text) if "image" in modalities else None,
     )

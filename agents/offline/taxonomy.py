@@ -18,6 +18,7 @@ class Capability:
     roles: tuple[str, ...] = ("question", "answer")
     answer_type: str = "choice"
     speech_from_text: bool = False  # its audio may be spoken from a dataset's dialogue or context text
+    render_from_text: bool = False  # its image may be a dataset's passage rendered as a page
     schema: dict[str, str] = field(default_factory=dict)
 
     def document(self) -> str:
@@ -105,6 +106,12 @@ CAPABILITIES: tuple[Capability, ...] = (
                "Read a medical image such as a CT scan and answer a diagnostic question about it.",
                _IMAGE, "medical medicine ct scan scans nodule nodules diagnosis diagnostic radiology lung clinical "
                        "patient malignant tumour tumor x-ray mri", roles=("image", "question", "answer")),
+    Capability("document-image-reading", "Reading text in images",
+               "Read a printed passage, such as a scanned page or a screenshot, and answer a question about what "
+               "it says.",
+               _IMAGE, "document documents scanned scan page pages screenshot screenshots ocr printed text-rich "
+                       "read reading written passage passages", roles=("context", "question", "answer"),
+               render_from_text=True),
     Capability("visual-question-answering", "Visual question answering",
                "Answer a question about what an image shows: its content, scene, objects and their details.",
                _IMAGE, "visual question questions answering scene scenes describe description content details "

@@ -23,20 +23,22 @@ class OperatorError(ValueError):
     """A record cannot go through an operator; the message says why."""
 
 
-SpeakFn = Callable[[list[tuple[str, str]], str], MediaRef]
-
-
 class ItemContext:
     """What an operator may use besides the record: a seeded RNG, the item's ordinal, and the tools
-    that make media (speech synthesis). A dry run checks what a tool would be given but runs no tool."""
+    that make media (agents.executor.toolbox.ToolBox: speech, rendering, image edits). A dry run
+    checks what a tool would be given but runs no tool."""
 
-    def __init__(self, *, seed: int, item_key: str, ordinal: int, dry_run: bool = False,
-                 speak: SpeakFn | None = None) -> None:
+    def __init__(self, *, seed: int, item_key: str, ordinal: int, dry_run: bool = False, tools: Any = None) -> None:
         self.rng = random.Random(f"{seed}:{item_key}")
         self.item_key = item_key
         self.ordinal = ordinal
         self.dry_run = dry_run
-        self.speak = speak
+        self.tools = tools
+
+    def need_tools(self, what: str) -> Any:
+        if self.tools is None:
+            raise OperatorError(f"{what} needs the executor's tools, which this context does not have")
+        return self.tools
 
 
 Draft = dict[str, Any]
@@ -309,9 +311,73 @@ def _speak_dialogue(draft: Draft, record: RecordView, params: dict[str, Any], ct
     draft["context"] = ""
     if ctx.dry_run:
         return
-    if ctx.speak is None:
-        raise OperatorError("speech synthesis is not available here: espeak-ng is not installed")
-    draft.setdefault("media", []).append(ctx.speak(turns, ctx.item_key))
+    draft.setdefault("media", []).append(ctx.need_tools("speech synthesis").speak(turns, ctx.item_key))
+
+
+# --- images -------------------------------------------------------------------------------------
+
+MAX_RENDERED_CHARS = 4000
+DEGRADATIONS = ("downscale", "blur", "jpeg", "occlusion", "noise")
+
+
+@operator("render_text_image")
+def _render_text_image(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """A text field rendered as an image the model must read; the text leaves the item."""
+    field = params.get("field", "context")
+    text = draft.get(field, "")
+    if not text.strip():
+        raise OperatorError(f"{field} is empty; nothing to render")
+    limit = int(params.get("max_chars", MAX_RENDERED_CHARS))
+    if len(text) > limit:
+        raise OperatorError(f"{field} is {len(text)} characters long; at most {limit} are rendered")
+    draft["rendered_text"] = text
+    draft[field] = ""
+    if ctx.dry_run:
+        return
+    page = ctx.need_tools("rendering").render(text, ctx.item_key)
+    draft["rendered_page"] = page  # the clean page, for the OCR round trip even once the item's image is degraded
+    draft.setdefault("media", []).append(page)
+
+
+def _last_image(draft: Draft) -> int:
+    for index in range(len(draft.get("media", [])) - 1, -1, -1):
+        if draft["media"][index].kind == "image":
+            return index
+    raise OperatorError("the item has no image yet")
+
+
+@operator("degrade_image")
+def _degrade_image(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """The item's image made harder to see (robustness): downscale, blur, jpeg, occlusion or noise, 1-5."""
+    kind, severity = params.get("kind", "blur"), int(params.get("severity", 3))
+    if kind not in DEGRADATIONS or not 1 <= severity <= 5:
+        raise OperatorError(f"degradation {kind!r} at severity {severity} is not one of {list(DEGRADATIONS)} at 1-5")
+    draft["degradation"] = f"{kind}:{severity}"
+    if ctx.dry_run and draft.get("rendered_text"):
+        return  # the page is rendered only for real
+    index = _last_image(draft)
+    if ctx.dry_run:
+        return
+    draft["media"][index] = ctx.need_tools("image degradation").degrade(draft["media"][index], kind, severity,
+                                                                        ctx.item_key)
+
+
+@operator("crop_image")
+def _crop_image(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """The item's image cut to the record's box (x1, y1, x2, y2 or x, y, w, h in pixels)."""
+    value = get_path(record.payload, params["path"])
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+        value = value[0]
+    if not (isinstance(value, list) and len(value) == 4 and all(isinstance(v, (int, float)) for v in value)):
+        raise OperatorError(f"{params['path']} is not a box of four numbers")
+    x1, y1, a, b = (float(v) for v in value)
+    box = (x1, y1, x1 + a, y1 + b) if params.get("format") == "xywh" else (x1, y1, a, b)
+    if box[2] <= box[0] or box[3] <= box[1]:
+        raise OperatorError(f"{params['path']} is an empty box")
+    index = _last_image(draft)
+    if ctx.dry_run:
+        return
+    draft["media"][index] = ctx.need_tools("cropping").crop(draft["media"][index], box, ctx.item_key)
 
 
 # --- plans --------------------------------------------------------------------------------------

@@ -12,9 +12,18 @@ from typing import Any
 
 from agents.planner.brain import Brain, CandidateView, Judgement
 from agents.planner.search import media_of
-from agents.planner.transform import MIN_COVERAGE, design_plan, dry_run, speech_plan, speech_source
+from agents.planner.transform import (
+    MIN_COVERAGE,
+    design_plan,
+    dry_run,
+    perturb_plan,
+    render_plan,
+    render_source,
+    speech_plan,
+    speech_source,
+)
 from agents.ports import Pool
-from agents.types import BuildRequest, CardView, GroundingPlan, PoolHit, SubtaskDraft
+from agents.types import BuildRequest, CardView, GroundingPlan, Perturbation, PoolHit, SubtaskDraft
 
 NO_INPUTS = "no dataset in the pool has the inputs"
 WEIGHTS = {"alignment": 0.45, "coverage": 0.25, "simplicity": 0.10, "safety": 0.20}  # safety = 1 - risk
@@ -46,9 +55,13 @@ def _routes(subtask: SubtaskDraft, pool: Pool, config: GroundingConfig) -> list[
     query = search_query(subtask)
     hits = [(hit, "") for hit in pool.search(query, modalities=subtask.modalities, roles=subtask.roles,
                                              limit=config.search_limit)]
-    if media_of(subtask.modalities) == {"audio"}:
+    media = media_of(subtask.modalities)
+    if media == {"audio"} and "speech" in subtask.synthesis:
         spoken = pool.search(query, modalities=["text"], roles=["dialog"], limit=config.search_limit)
         hits += [(hit, "speech") for hit in spoken if speech_source(hit.card)]
+    if media == {"image"} and "render" in subtask.synthesis:
+        rendered = pool.search(query, modalities=["text"], roles=["context"], limit=config.search_limit)
+        hits += [(hit, "render") for hit in rendered if render_source(hit.card)]
     hits.sort(key=lambda pair: (-pair[0].score, pair[0].card.slug, pair[1]))
     return hits
 
@@ -100,25 +113,37 @@ class Prepared:
 PlanCache = dict[tuple[int, str], tuple[Any, str, Any, int]]
 
 
-def _plan_and_dry_run(card: CardView, synthesis: str, *, pool: Pool, config: GroundingConfig, cache: PlanCache):
+def _plan_and_dry_run(card: CardView, synthesis: str, *, pool: Pool, config: GroundingConfig, cache: PlanCache,
+                      perturbation: Perturbation | None = None):
     """(plan or None, why not, dry run, record total) for a dataset and route, once per planning."""
     key = (card.dataset_id, synthesis)
     if key not in cache:
         records, total = _records(pool, card, config)
         plan, why = design_plan(card, records)
-        if plan is not None and synthesis:
+        if plan is not None and synthesis == "speech":
             plan, why = speech_plan(plan, card)
+        elif plan is not None and synthesis == "render":
+            plan, why = render_plan(plan, card)
+        if plan is not None and perturbation is not None and any(
+                op.op in ("attach_media", "render_text_image") for op in plan.operators) and (
+                "image" in card.modalities or synthesis == "render"):
+            plan = perturb_plan(plan, perturbation.kind, perturbation.severity)
         cache[key] = (plan, why, dry_run(plan, records) if plan is not None else None, total)
     return cache[key]
 
 
-def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache: PlanCache) -> Prepared:
+def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache: PlanCache,
+            perturbation: Perturbation | None = None) -> Prepared:
     routes = _routes(subtask, pool, config)
     considered: list[dict[str, Any]] = []
     if not routes:
         return Prepared(considered, [], NO_INPUTS + f" {sorted(subtask.modalities)}"
                         + (" nor a dialogue to speak" if media_of(subtask.modalities) == {"audio"} else ""))
-    best = max(content_score(hit) for hit, _ in routes)
+    # Text cards to render are compared among themselves: they never mention the image they will become.
+    # (Dialogues to speak do mention conversations, so they compete with recordings directly.)
+    best_of: dict[bool, float] = {}
+    for hit, synthesis in routes:
+        best_of[synthesis == "render"] = max(best_of.get(synthesis == "render", 0.0), content_score(hit))
     candidates: list[tuple[CandidateView, PoolHit, int]] = []
     for hit, synthesis in routes:
         card = hit.card
@@ -131,11 +156,13 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
             continue
         content = content_score(hit)
         entry["content"] = round(content, 4)
+        best = best_of[synthesis == "render"]
         if content <= 0 or content < best * config.relative_floor:
             entry["rejected"] = (f"content match {content:.2f} is below {config.relative_floor:.0%} of the best "
                                  f"({best:.2f})")
             continue
-        plan, why, run, total = _plan_and_dry_run(card, synthesis, pool=pool, config=config, cache=cache)
+        plan, why, run, total = _plan_and_dry_run(card, synthesis, pool=pool, config=config, cache=cache,
+                                                  perturbation=perturbation)
         if plan is None:
             entry["rejected"] = why
             continue
@@ -181,11 +208,12 @@ def score(prepared: Prepared, judgements: dict[str, Judgement], *, config: Groun
 
 
 def ground_all(subtasks: list[SubtaskDraft], *, request: BuildRequest, pool: Pool, brain: Brain,
-               config: GroundingConfig, cache: PlanCache | None = None) -> dict[str, GroundingOutcome]:
+               config: GroundingConfig, cache: PlanCache | None = None,
+               perturbation: Perturbation | None = None) -> dict[str, GroundingOutcome]:
     """Every subtask's candidates that pass the threshold, best first (`assign` then shares them
     out). The judge sees all subtasks' candidates in one batch, so its calls can run concurrently."""
     cache = {} if cache is None else cache
-    prepared = {s.key: prepare(s, pool=pool, config=config, cache=cache) for s in subtasks}
+    prepared = {s.key: prepare(s, pool=pool, config=config, cache=cache, perturbation=perturbation) for s in subtasks}
     batch = [(s, [view for view, _, _ in prepared[s.key].candidates]) for s in subtasks if prepared[s.key].candidates]
     judged = dict(zip([s.key for s, _ in batch], brain.assess_many(request=request, batch=batch), strict=True))
     return {s.key: score(prepared[s.key], judged.get(s.key, {}), config=config) for s in subtasks}

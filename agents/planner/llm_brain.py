@@ -20,7 +20,7 @@ from agents.planner.brain import CandidateView, DesignOutcome, Feedback, Judgeme
 from agents.planner.budget import Budget
 from agents.planner.grounding import offline_judgement
 from agents.ports import LLM
-from agents.types import BuildRequest, Decision, Modality, Scope, SubtaskDraft
+from agents.types import BuildRequest, Decision, Modality, Perturbation, Scope, SubtaskDraft
 
 ENGINE = "llm"
 PROMPTS = Path(__file__).with_name("prompts")
@@ -36,6 +36,7 @@ class ScopeReply(BaseModel):
     topic: str = Field(min_length=1, max_length=300)
     modalities: list[Modality] = Field(min_length=1)
     keywords: list[str] = Field(default_factory=list, max_length=12)
+    perturbation: Perturbation | None = None
     rationale: str = ""
 
 
@@ -87,7 +88,8 @@ class LLMBrain:
         else:
             modalities = sorted(set(reply.modalities) | {"text"})
         return Scope(topic=reply.topic, modalities=modalities, keywords=reply.keywords[:8],  # type: ignore[arg-type]
-                     target_size=request.target_size, modalities_inferred=not request.modalities)
+                     target_size=request.target_size, modalities_inferred=not request.modalities,
+                     perturbation=reply.perturbation if "image" in modalities else None)
 
     # --- design ----------------------------------------------------------------------------------
 

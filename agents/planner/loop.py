@@ -91,7 +91,7 @@ def plan(request: BuildRequest, pool: Pool, brain: Brain, *, config: PlannerConf
                 feedback, grounded = [], []
                 total_importance = sum(s.importance for s in current)
                 outcomes = ground_all(current, request=request, pool=pool, brain=brain, config=config.grounding,
-                                      cache=plan_cache)
+                                      cache=plan_cache, perturbation=scope.perturbation)
                 kept = assign(outcomes, max_groundings=config.grounding.max_groundings)
                 for draft in current:
                     result = outcomes[draft.key]

@@ -254,3 +254,48 @@ def speech_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | No
     if not spoken:
         return None, f"the plan does not read the dialogue at {source} as its context"
     return plan.model_copy(update={"template": f"spoken_{plan.template}", "operators": ops}), ""
+
+
+def render_source(card: CardView) -> str | None:
+    """The path of a card's passage text that a page image can be rendered from, if any."""
+    context = card.fields.get("context")
+    if context and context.modality == "text" and context.paths and context.style != "instruction":
+        return context.paths[0]
+    return None
+
+
+_RENDER_REFERENCES = (("<MASK> in the text above", "the blank in the text in the image"),
+                      ("in the text above", "in the text shown in the image"),
+                      ("this conversation", "the conversation in the image"))
+
+
+def render_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | None, str]:
+    """The rendered variant of a text plan: its passage becomes a page image the model must read."""
+    source = render_source(card)
+    if source is None:
+        return None, "the card maps no passage text to render as an image"
+    ops: list[Operator] = []
+    rendered = False
+    for op in plan.operators:
+        if op.op == "set_text" and op.params.get("into") == "question":
+            text = op.params["text"]
+            for old, new in _RENDER_REFERENCES:
+                text = text.replace(old, new)
+            op = op.model_copy(update={"params": {**op.params, "text": text}})
+        ops.append(op)
+        if op.op == "read_text" and op.params.get("into") == "context" and op.params.get("path") == source:
+            ops.append(Operator(op="render_text_image", reads=["context"], writes=["media", "context"],
+                                params={"field": "context"}))
+            rendered = True
+    if not rendered:
+        return None, f"the plan does not read the passage at {source} as its context"
+    return plan.model_copy(update={"template": f"rendered_{plan.template}", "operators": ops}), ""
+
+
+def perturb_plan(plan: TransformPlan, kind: str, severity: int) -> TransformPlan:
+    """The plan with its image degraded (a robustness condition of the request), after the image is made."""
+    ops = list(plan.operators)
+    last_image = max(i for i, op in enumerate(ops) if op.op in ("attach_media", "render_text_image"))
+    ops.insert(last_image + 1, Operator(op="degrade_image", reads=["media"], writes=["media"],
+                                        params={"kind": kind, "severity": severity}))
+    return plan.model_copy(update={"template": f"{plan.template}+{kind}{severity}", "operators": ops})

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from agents.tools import image as image_tools
 from agents.tools.asr import asr_version, transcribe
+from agents.tools.image import ImageToolError
 from agents.tools.speech import SpeechUnavailable, espeak_version, synthesize_dialogue
 from agents.types import MediaCheck, MediaRef
 
@@ -75,6 +77,29 @@ class LocalTools:
 
     def transcribe(self, abs_path: str) -> str:
         return transcribe(abs_path)
+
+    def _images(self) -> dict[str, Path]:
+        if self.media_root is None:
+            raise ImageToolError("no media store to write images into")
+        return {"store_dir": self.media_root / "generated" / "images", "relative_to": self.media_root}
+
+    def render_text(self, text: str) -> MediaRef:
+        return image_tools.render_text(text, **self._images())
+
+    def degrade_image(self, abs_path: str, kind: str, severity: int, *, seed: str) -> MediaRef:
+        return image_tools.degrade(abs_path, kind, severity, seed=seed, **self._images())
+
+    def crop_image(self, abs_path: str, box: tuple[float, float, float, float]) -> MediaRef:
+        return image_tools.crop(abs_path, box, **self._images())
+
+    def image_version(self) -> str:
+        return f"pillow {PILLOW_VERSION}"
+
+    def ocr(self, abs_path: str) -> str:
+        return image_tools.ocr(abs_path)
+
+    def ocr_version(self) -> str:
+        return image_tools.tesseract_version()
 
     def asr_version(self) -> str:
         return asr_version()

@@ -146,8 +146,10 @@ def test_dialogue_turns_keep_speakers_and_alternate_unlabelled_lines():
 def test_speak_dialogue_writes_one_content_addressed_wav_per_dialogue(tmp_path):
     import wave
 
+    from agents.executor.toolbox import ToolBox
     from agents.operators import ItemContext, plan_apply
     from agents.tools.media import LocalTools
+    from tests.agents.test_offline_engine import NullLedger
     from agents.types import Operator, TransformPlan
 
     tools = LocalTools(media_root=tmp_path)
@@ -155,8 +157,8 @@ def test_speak_dialogue_writes_one_content_addressed_wav_per_dialogue(tmp_path):
     plan = TransformPlan(template="t", answer_type="choice", operators=[
         Operator(op="read_text", reads=["dialog"], writes=["context"], params={"path": "dialog", "into": "context"}),
         Operator(op="speak_dialogue", reads=["context"], writes=["media", "context"])])
-    made = [plan_apply(plan, recs[0], ItemContext(seed=0, item_key=f"k{i}", ordinal=0,
-                                                  speak=lambda turns, key: tools.speak(turns))) for i in range(2)]
+    box = ToolBox(tools, NullLedger())
+    made = [plan_apply(plan, recs[0], ItemContext(seed=0, item_key=f"k{i}", ordinal=0, tools=box)) for i in range(2)]
 
     assert made[0]["context"] == "" and made[0]["speech"] == [
         ("A", "Hello, number 0."), ("B", "Hi, how can I help?"), ("A", "Where is room 0?")]
@@ -240,3 +242,77 @@ def test_near_duplicates_are_rejected_and_replaced_from_the_next_records():
     (reason,) = dup.rejected_reasons
     assert reason.startswith("near_duplicate: near-duplicate of causal/causal/r") and "cosine" in reason
     assert all(len(s.fingerprint) == 384 for s in sink.samples if s.status == "ok")
+
+
+def passage_pool(n: int = 6):
+    c = card("news-qa", {"context": ["input.passage"], "question": ["input.question"], "answer": ["output.answer"]},
+             name="News reading", description="Questions about short news passages and what they report.")
+    answers = ["the mayor", "the council", "a storm", "the river", "the school", "a fire"]
+    recs = [record(i, {"input": {"passage": f"Report {i}. Yesterday {answers[i]} was in the news again because "
+                                            f"of events in the old town.",
+                                 "question": f"Who or what was in the news in report {i}?"},
+                       "output": {"answer": answers[i]}}, c.dataset_id) for i in range(n)]
+    return c, recs
+
+
+def test_image_requests_may_read_text_datasets_rendered_as_pages_and_robustness_degrades_images(tmp_path):
+    from agents.executor.cell import run_cell
+    from agents.tools.media import LocalTools
+    from agents.types import Cell
+    from tests.agents.test_offline_engine import ListSink, NullLedger
+
+    c, recs = passage_pool()
+    pool = MemoryPool([(c, recs)])
+    result = plan_offline(BuildRequest(text="Can a model read a scanned news page shown as a blurry image?",
+                                       target_size=3), pool)
+
+    assert result.end_state == "ok"
+    (subtask,) = result.subtasks
+    (grounding,) = subtask.groundings
+    assert (subtask.key, subtask.modalities, grounding.synthesis) == ("document-image-reading", ["image", "text"],
+                                                                      "render")
+    assert result.scope.perturbation.model_dump() == {"kind": "blur", "severity": 3}
+    assert grounding.plan.template.startswith("rendered_") and grounding.plan.template.endswith("+blur3")
+    assert [op.op for op in grounding.plan.operators][:4] == ["read_text", "read_text", "render_text_image",
+                                                              "degrade_image"]
+
+    tools, ledger, sink = LocalTools(media_root=tmp_path), NullLedger(), ListSink()
+    cell = Cell(subtask_key=subtask.key, grounding_id=1, dataset_id=c.dataset_id, dataset_slug=c.slug,
+                plan=grounding.plan, quota=3)
+    report = run_cell(cell, modalities=subtask.modalities, pool=pool, tools=tools, ledger=ledger, sink=sink)
+    assert report.accepted + report.rejected == len(sink.samples)
+    sample = sink.samples[0]
+    assert sample.context == "" and sample.rendered_text.startswith("Report ")
+    assert [m.file.split("/")[1] for m in sample.media] == ["images"]
+    assert [c["tool"] for c in ledger.tool_calls[:5]] == ["render_text", "degrade_image", "image_decode", "ocr", "ocr"]
+    # The clean page reads back word for word; the blurred one is what the request asked for, and must stay legible.
+    checks = {c.name: c for c in sample.checks}
+    assert checks["render_round_trip"].ok and checks["render_round_trip"].detail.startswith("word error rate 0.0")
+    assert checks["degraded_legible"].detail.startswith("word error rate ")
+    assert sample.status == ("ok" if checks["degraded_legible"].ok else "rejected")
+
+
+def test_a_rendered_page_is_read_back_by_ocr(tmp_path):
+    from agents.executor.verify import verify
+    from agents.tools.media import LocalTools
+    from agents.types import SampleDraft
+    from tests.agents.test_offline_engine import NullLedger
+
+    tools, ledger = LocalTools(media_root=tmp_path), NullLedger()
+    text = "Yesterday the council met in the old town hall to discuss the new bridge over the river."
+    page = tools.render_text(text)
+    draft = SampleDraft(item_key="k", subtask_key="s", grounding_id=1, record_id=1, source_id="r",
+                        question="Where did the council meet?", options=["the town hall", "the school"],
+                        answer_index=0, answer="the town hall", accepted_answers=["the town hall"], media=[page],
+                        rendered_text=text)
+    checked = verify(draft, modalities=["image", "text"], tools=tools, ledger=ledger)
+    assert checked.status == "ok"
+    assert [c.name for c in checked.checks] == ["schema", "one_correct_option", "answer_leakage", "media_present",
+                                                "render_round_trip"]
+    assert ledger.tool_calls[-1]["detail"]["wer"] == 0.0
+    occluded = tools.degrade_image(page.abs_path, "occlusion", 5, seed="k")
+    bad = verify(draft.model_copy(update={"media": [occluded], "rendered_page": page}), modalities=["image", "text"],
+                 tools=tools, ledger=ledger)
+    assert bad.status == "rejected"
+    assert bad.rejected_reasons[0].startswith("degraded_legible: word error rate") and "on the degraded page" in \
+        bad.rejected_reasons[0]

@@ -1,0 +1,53 @@
+"""The tools operators may call while making an item (speech, rendering, image edits), each call
+timed and recorded in the ledger next to the LLM calls; a failure fails the item, never the cell."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agents.operators import OperatorError
+from agents.ports import Ledger, Tools
+from agents.types import MediaRef
+
+
+class ToolBox:
+    def __init__(self, tools: Tools, ledger: Ledger) -> None:
+        self.tools = tools
+        self.ledger = ledger
+        self._versions: dict[str, str] = {}
+
+    def _version(self, name: str, read: Callable[[], str]) -> str:
+        if name not in self._versions:
+            self._versions[name] = read()
+        return self._versions[name]
+
+    def _call(self, tool: str, version: str, key: str, run: Callable[[], MediaRef], detail: dict[str, Any]) -> MediaRef:
+        started = time.monotonic()
+        try:
+            ref = run()
+        except Exception as exc:  # noqa: BLE001 - any tool failure fails this item, never the cell
+            self.ledger.tool_call(tool=tool, version=version, ok=False, item_key=key,
+                                  latency_ms=round((time.monotonic() - started) * 1000),
+                                  detail={**detail, "error": str(exc)[:500]})
+            raise OperatorError(f"{tool} failed: {exc}") from exc
+        self.ledger.tool_call(tool=tool, version=version, ok=True, item_key=key,
+                              latency_ms=round((time.monotonic() - started) * 1000), detail={**detail, "file": ref.file})
+        return ref
+
+    def speak(self, turns: list[tuple[str, str]], key: str) -> MediaRef:
+        return self._call("tts", self._version("tts", self.tools.speech_version), key,
+                          lambda: self.tools.speak(turns), {"turns": len(turns)})
+
+    def render(self, text: str, key: str) -> MediaRef:
+        return self._call("render_text", self._version("image", self.tools.image_version), key,
+                          lambda: self.tools.render_text(text), {"chars": len(text)})
+
+    def degrade(self, ref: MediaRef, kind: str, severity: int, key: str) -> MediaRef:
+        return self._call("degrade_image", self._version("image", self.tools.image_version), key,
+                          lambda: self.tools.degrade_image(ref.abs_path, kind, severity, seed=key),
+                          {"source": ref.file, "kind": kind, "severity": severity})
+
+    def crop(self, ref: MediaRef, box: tuple[float, float, float, float], key: str) -> MediaRef:
+        return self._call("crop_image", self._version("image", self.tools.image_version), key,
+                          lambda: self.tools.crop_image(ref.abs_path, box), {"source": ref.file, "box": list(box)})

@@ -1,0 +1,135 @@
+"""Image tools (Pillow, numpy, tesseract): render text into an image, crop to a box, degrade an image
+(downscale, blur, JPEG, occlusion, noise; severity 1-5), read text back with OCR.
+
+Made files are content-addressed (the same input and parameters give the same file) under the
+media store's generated/images/ folder, written through a staged file and an atomic rename."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import random
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from agents.types import MediaRef
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+DEGRADATIONS = ("downscale", "blur", "jpeg", "occlusion", "noise")
+MAX_RENDER_CHARS = 4000
+OCR_TIMEOUT_S = 60
+
+
+class ImageToolError(RuntimeError):
+    pass
+
+
+def _store(data: bytes, *, suffix: str, store_dir: Path, relative_to: Path) -> MediaRef:
+    digest = hashlib.sha256(data).hexdigest()
+    target = store_dir / digest[:2] / f"{digest}{suffix}"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        staged.write_bytes(data)
+        os.replace(staged, target)
+    return MediaRef(path="generated", file=str(target.relative_to(relative_to)), abs_path=str(target), kind="image",
+                    sha256=digest)
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False)
+    return out.getvalue()
+
+
+def render_text(text: str, *, store_dir: Path, relative_to: Path, width: int = 1000, font_size: int = 26) -> MediaRef:
+    """Black text on white, wrapped to the width, DejaVu Sans: a page a model must read."""
+    text = " ".join(text.split()) if "\n" not in text else "\n".join(" ".join(line.split()) for line in text.splitlines())
+    if not text.strip():
+        raise ImageToolError("nothing to render")
+    if len(text) > MAX_RENDER_CHARS:
+        raise ImageToolError(f"the text is {len(text)} characters long; at most {MAX_RENDER_CHARS} are rendered")
+    font = ImageFont.truetype(FONT, font_size)
+    margin = font_size
+    chars_per_line = max(20, int((width - 2 * margin) / (font_size * 0.55)))
+    lines = [wrapped for paragraph in text.splitlines() for wrapped in (textwrap.wrap(paragraph, chars_per_line) or [""])]
+    line_height = int(font_size * 1.4)
+    image = Image.new("L", (width, 2 * margin + line_height * len(lines)), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((margin, margin + i * line_height), line, font=font, fill=0)
+    return _store(_png(image), suffix=".png", store_dir=store_dir, relative_to=relative_to)
+
+
+def crop(abs_path: str, box: tuple[float, float, float, float], *, store_dir: Path, relative_to: Path) -> MediaRef:
+    """The region (left, top, right, bottom) in pixels, clamped to the image; refused when empty."""
+    with Image.open(abs_path) as source:
+        source.load()
+        w, h = source.size
+        left, top, right, bottom = (max(0, min(w, int(round(box[0])))), max(0, min(h, int(round(box[1])))),
+                                    max(0, min(w, int(round(box[2])))), max(0, min(h, int(round(box[3])))))
+        if right - left < 8 or bottom - top < 8:
+            raise ImageToolError(f"the box {box} leaves less than 8x8 pixels of a {w}x{h} image")
+        region = source.crop((left, top, right, bottom))
+        return _store(_png(region.convert("RGB")), suffix=".png", store_dir=store_dir, relative_to=relative_to)
+
+
+def degrade(abs_path: str, kind: str, severity: int, *, seed: str, store_dir: Path, relative_to: Path) -> MediaRef:
+    """The image made harder to see: severity 1 (mild) to 5 (severe). Seeded: the same seed gives
+    the same occlusion boxes and noise."""
+    if kind not in DEGRADATIONS:
+        raise ImageToolError(f"unknown degradation {kind!r}; use one of {list(DEGRADATIONS)}")
+    if not 1 <= severity <= 5:
+        raise ImageToolError(f"severity must be 1 to 5; got {severity}")
+    rng = random.Random(f"{seed}:{kind}:{severity}")
+    with Image.open(abs_path) as source:
+        image = source.convert("RGB")
+    w, h = image.size
+    if kind == "downscale":
+        factor = (0.6, 0.4, 0.25, 0.15, 0.1)[severity - 1]
+        small = image.resize((max(1, int(w * factor)), max(1, int(h * factor))), Image.BILINEAR)
+        image = small.resize((w, h), Image.NEAREST)
+    elif kind == "blur":
+        image = image.filter(ImageFilter.GaussianBlur(radius=min(w, h) / 300 * (0.8, 1.5, 2.5, 4, 6)[severity - 1]))
+    elif kind == "jpeg":
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=(50, 30, 18, 10, 5)[severity - 1])
+        return _store(out.getvalue(), suffix=".jpg", store_dir=store_dir, relative_to=relative_to)
+    elif kind == "occlusion":
+        draw = ImageDraw.Draw(image)
+        covered, target = 0, (0.05, 0.1, 0.18, 0.28, 0.4)[severity - 1] * w * h
+        while covered < target:
+            bw, bh = rng.randint(max(2, w // 12), max(3, w // 5)), rng.randint(max(2, h // 12), max(3, h // 5))
+            x, y = rng.randint(0, max(0, w - bw)), rng.randint(0, max(0, h - bh))
+            draw.rectangle((x, y, x + bw, y + bh), fill=(rng.randint(0, 255),) * 3)
+            covered += bw * bh
+    else:  # noise
+        pixels = np.asarray(image, dtype=np.float32)
+        noise = np.random.default_rng(int(hashlib.sha256(f"{seed}:{severity}".encode()).hexdigest()[:8], 16)).normal(
+            0, (8, 16, 28, 42, 60)[severity - 1], pixels.shape)
+        image = Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8))
+    return _store(_png(image), suffix=".png", store_dir=store_dir, relative_to=relative_to)
+
+
+def tesseract_version() -> str:
+    binary = shutil.which("tesseract")
+    if not binary:
+        return "tesseract (not installed)"
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=OCR_TIMEOUT_S)
+    return ((out.stdout or out.stderr).splitlines() or ["tesseract"])[0].strip()
+
+
+def ocr(abs_path: str) -> str:
+    binary = shutil.which("tesseract")
+    if not binary:
+        raise ImageToolError("tesseract is not installed (bash scripts/install-tools.sh)")
+    done = subprocess.run([binary, abs_path, "stdout", "-l", "eng", "--psm", "6"], capture_output=True, text=True,
+                          timeout=OCR_TIMEOUT_S)
+    if done.returncode != 0:
+        raise ImageToolError(f"tesseract failed: {done.stderr.strip()[:300]}")
+    return done.stdout.strip()

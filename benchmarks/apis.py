@@ -29,6 +29,7 @@ from benchmarks.serializers import (
     BenchmarkSerializer,
     BuildRequestInputSerializer,
     BuildStartedOutputSerializer,
+    RunDetailSerializer,
     RunSerializer,
     SampleSerializer,
     SpecDetailSerializer,
@@ -180,6 +181,9 @@ class RunFilter(filters.FilterSet):
 class RunViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RunSerializer
     filterset_class = RunFilter
+
+    def get_serializer_class(self):
+        return RunDetailSerializer if self.action == "retrieve" else RunSerializer
 
     def get_queryset(self):
         return selectors.run_list_detailed(team_ids=team_ids_for_user(user=self.request.user))

@@ -1,7 +1,9 @@
 """Reads of the benchmarks app. Every function takes the caller's team ids: nothing leaves its team."""
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from benchmarks.models import (
@@ -15,6 +17,7 @@ from benchmarks.models import (
     Sample,
     Spec,
     Subtask,
+    ToolCall,
 )
 
 ACCEPTED = (Sample.Status.OK, Sample.Status.REPAIRED)
@@ -203,3 +206,25 @@ def spec_llm_calls(*, spec: Spec) -> list[LLMCall]:
                 .order_by("created_at", "id")
                 .only("role", "model", "prompt_tokens", "completion_tokens", "cost", "latency_ms", "cached",
                       "created_at"))
+
+
+def run_costs(*, run: AgentRun) -> dict:
+    """What a run spent, with its cells: LLM calls (tokens, money, minutes) and tool calls (minutes),
+    and per accepted sample of its version: agent minutes and money."""
+    runs = AgentRun.objects.filter(Q(pk=run.pk) | Q(parent_id=run.pk))
+    llm = LLMCall.objects.filter(run__in=runs).aggregate(
+        calls=Count("id"), cached=Count("id", filter=Q(cached=True)), prompt=Sum("prompt_tokens"),
+        completion=Sum("completion_tokens"), money=Sum("cost"), ms=Sum("latency_ms"))
+    tools = ToolCall.objects.filter(run__in=runs).aggregate(calls=Count("id"), ms=Sum("latency_ms"))
+    accepted = Sample.objects.filter(version_id=run.version_id, status__in=ACCEPTED).count()
+    money = llm["money"] or Decimal(0)
+    minutes = ((llm["ms"] or 0) + (tools["ms"] or 0)) / 60000
+    return {
+        "llm_calls": llm["calls"], "llm_cached_calls": llm["cached"], "prompt_tokens": llm["prompt"] or 0,
+        "completion_tokens": llm["completion"] or 0, "money_usd": f"{money:.6f}",
+        "llm_minutes": round((llm["ms"] or 0) / 60000, 4), "tool_calls": tools["calls"],
+        "tool_minutes": round((tools["ms"] or 0) / 60000, 4), "agent_minutes": round(minutes, 4),
+        "accepted_samples": accepted,
+        "agent_minutes_per_sample": round(minutes / accepted, 5) if accepted else None,
+        "money_per_sample_usd": f"{money / accepted:.6f}" if accepted else None,
+    }

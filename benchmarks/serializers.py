@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from benchmarks import selectors
 from benchmarks.models import (
     AgentRun,
     AgentRunEvent,
@@ -237,6 +238,32 @@ class RunSerializer(serializers.ModelSerializer):
     @extend_schema_field(RunEventSerializer(many=True))
     def get_events(self, run: AgentRun) -> list[dict]:
         return RunEventSerializer(reversed(run.recent_events), many=True).data
+
+
+class RunCostsSerializer(serializers.Serializer):
+    llm_calls = serializers.IntegerField()
+    llm_cached_calls = serializers.IntegerField()
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    money_usd = serializers.CharField(help_text="From the LLM_PRICES table.")
+    llm_minutes = serializers.FloatField()
+    tool_calls = serializers.IntegerField()
+    tool_minutes = serializers.FloatField()
+    agent_minutes = serializers.FloatField(help_text="LLM and tool time, summed over calls.")
+    accepted_samples = serializers.IntegerField()
+    agent_minutes_per_sample = serializers.FloatField(allow_null=True)
+    money_per_sample_usd = serializers.CharField(allow_null=True)
+
+
+class RunDetailSerializer(RunSerializer):
+    costs = serializers.SerializerMethodField(help_text="What the run and its cells spent; per accepted sample.")
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "costs"]
+
+    @extend_schema_field(RunCostsSerializer)
+    def get_costs(self, run: AgentRun) -> dict:
+        return RunCostsSerializer(selectors.run_costs(run=run)).data
 
 
 # --- Samples -------------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ def _progress_context(run: AgentRun | None) -> dict:
         return {"run": None}
     percent = min(100, round(100 * run.progress_done / run.progress_total)) if run.progress_total else 0
     return {"run": run, "percent": percent, "cells": selectors.run_cells(run=run),
-            "events": selectors.run_events_recent(run=run, limit=RECENT_EVENTS)}
+            "events": selectors.run_events_recent(run=run, limit=RECENT_EVENTS),
+            "costs": selectors.run_costs(run=run) if run.is_finished else None}
 
 
 def _int_or_none(value: str | None) -> int | None:

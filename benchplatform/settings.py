@@ -120,6 +120,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status`; name each choice set once in the schema.
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "benchmarks.models.AgentRun.Status",
+        "RunKindEnum": "benchmarks.models.AgentRun.Kind",
         "SampleStatusEnum": "benchmarks.models.Sample.Status",
         "SpecStatusEnum": "benchmarks.models.Spec.Status",
     },

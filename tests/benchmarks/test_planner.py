@@ -299,3 +299,20 @@ def test_generation_stops_when_planning_spent_the_budget_and_keeps_the_spec(team
     cell = run.children.get()
     assert (cell.status, cell.error) == ("budget_exhausted", "the token budget is spent: 180 of 180 tokens used")
     assert spec.version.samples.count() == 0
+
+
+def test_a_run_reports_agent_minutes_and_money_per_accepted_sample(api_a, team_a, user_a, pool_a, llm_engine):
+    started = services.build_start(auto_approve=True, team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=6,
+                                   engine="llm", run_in_background=False)
+    services.build_run_foreground(run_id=started.run.id)
+
+    costs = api_a.get(f"/api/runs/{started.run.id}/").json()["costs"]
+    llm_ms = sum(LLMCall.objects.filter(run=started.run).values_list("latency_ms", flat=True))
+    # Three planning calls of 50 + 10 tokens at $0.40 / $1.60 per million tokens.
+    assert {k: costs[k] for k in ("llm_calls", "llm_cached_calls", "prompt_tokens", "completion_tokens", "money_usd",
+                                  "tool_calls", "accepted_samples", "money_per_sample_usd")} == {
+        "llm_calls": 3, "llm_cached_calls": 0, "prompt_tokens": 150, "completion_tokens": 30,
+        "money_usd": "0.000108", "tool_calls": 0, "accepted_samples": 6, "money_per_sample_usd": "0.000018"}
+    assert costs["agent_minutes"] == round(llm_ms / 60000, 4)
+    assert costs["agent_minutes_per_sample"] == round(llm_ms / 60000 / 6, 5)
+    assert "costs" not in api_a.get("/api/runs/").json()["results"][0]  # the list stays light

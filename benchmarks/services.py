@@ -249,7 +249,8 @@ def planner_config_from_settings() -> PlannerConfig:
     return PlannerConfig(design_rounds=settings.PLANNER_DESIGN_ROUNDS,
                          allocation_rounds=settings.PLANNER_ALLOCATION_ROUNDS,
                          grounding=GroundingConfig(threshold=settings.PLANNER_GROUNDING_THRESHOLD,
-                                                   max_groundings=settings.PLANNER_MAX_GROUNDINGS))
+                                                   max_groundings=settings.PLANNER_MAX_GROUNDINGS,
+                                                   embedder=default_embedder()))
 
 
 def _request_budget(request: BenchmarkRequest) -> Budget:

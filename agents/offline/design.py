@@ -23,6 +23,7 @@ MAX_SUBTASKS = 3
 RELATIVE_FLOOR = 0.5  # a capability joins the design when it scores at least this share of the best
 GAP_FLOOR = 0.25  # to fill an allocation gap, a weaker capability may join
 W_LEXICAL, W_SEMANTIC = 0.5, 0.5
+MEDIA_MARGIN = 1.5  # a media capability must match this much better than any text one to add its media
 
 
 def _slug(text: str) -> str:
@@ -41,7 +42,20 @@ class OfflineBrain:
     # --- scope -----------------------------------------------------------------------------------
 
     def scope(self, request: BuildRequest) -> Scope:
-        return scope_parse(request)
+        """Rules read the request; when they find no media word but the request matches a capability
+        that needs media far better than any text capability ("which country a flag belongs to"),
+        that capability's media join the scope."""
+        scope = scope_parse(request)
+        if not scope.modalities_inferred or scope.modalities != ["text"]:
+            return scope
+        query = tokens(request.text)
+        index = BM25([tokens(c.document()) for c in CAPABILITIES])
+        scores = [(index.score(query, i), c) for i, c in enumerate(CAPABILITIES)]
+        best_text = max((score for score, c in scores if not c.media), default=0.0)
+        score, top = max(scores, key=lambda t: (t[0], t[1].key))
+        if top.media and score > MEDIA_MARGIN * best_text:
+            scope = scope.model_copy(update={"modalities": sorted({"text", *top.media})})
+        return scope
 
     # --- design ----------------------------------------------------------------------------------
 

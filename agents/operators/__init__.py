@@ -222,7 +222,8 @@ def _shape(text: str) -> tuple[int, bool]:
 def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
     """Options: the answer and k distractors taken from the dataset's other answers.
 
-    A distractor is never in the answer's synonym cluster (answers that some record accepts
+    With `nearest` (label -> other labels, closest in meaning first), distractors are drawn from the
+    labels nearest the answer (hard distractors). A distractor is never in the answer's synonym cluster (answers that some record accepts
     together are one cluster), and no two distractors share a cluster. Distractors of similar
     shape (word count, digits) are preferred, so a time gets times and a name gets names.
     """
@@ -236,7 +237,16 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
     words, digits = _shape(answer)
     candidates = [v for v in params["bank"] if normalise(v) not in taken_norm]
     ctx.rng.shuffle(candidates)
-    candidates.sort(key=lambda v: (abs(_shape(v)[0] - words) + (2 if _shape(v)[1] != digits else 0)))
+    nearest: list[str] = (params.get("nearest") or {}).get(normalise(answer), [])
+    if nearest:
+        # Hard distractors: the labels nearest the answer in meaning, a seeded pick among the closest few.
+        k = params.get("k", 3)
+        pool = [v for v in nearest if normalise(v) not in taken_norm][:2 * k]
+        ctx.rng.shuffle(pool)
+        rank = {v: i for i, v in enumerate(pool)}
+        candidates.sort(key=lambda v: rank.get(v, len(pool)))
+    else:
+        candidates.sort(key=lambda v: (abs(_shape(v)[0] - words) + (2 if _shape(v)[1] != digits else 0)))
     chosen: list[str] = []
     for value in candidates:
         cluster = clusters.get(normalise(value))

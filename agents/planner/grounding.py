@@ -23,6 +23,7 @@ from agents.planner.transform import (
     speech_source,
 )
 from agents.ports import Pool
+from agents.tools.embedding import Embedder
 from agents.types import BuildRequest, CardView, GroundingPlan, Perturbation, PoolHit, SubtaskDraft
 
 NO_INPUTS = "no dataset in the pool has the inputs"
@@ -37,6 +38,7 @@ class GroundingConfig:
     relative_floor: float = 0.8  # a candidate's content match as a share of the subtask's best
     dry_run_records: int = 2000  # records a dry run reads; capacity beyond is extrapolated
     min_semantic: float = 0.35  # a card sharing no word with the subtask needs this closeness in meaning
+    embedder: Embedder | None = None  # for hard distractors among labels (nearest in meaning)
 
 
 @dataclass
@@ -119,7 +121,7 @@ def _plan_and_dry_run(card: CardView, synthesis: str, *, pool: Pool, config: Gro
     key = (card.dataset_id, synthesis)
     if key not in cache:
         records, total = _records(pool, card, config)
-        plan, why = design_plan(card, records)
+        plan, why = design_plan(card, records, embedder=config.embedder)
         if plan is not None and synthesis == "speech":
             plan, why = speech_plan(plan, card)
         elif plan is not None and synthesis == "render":

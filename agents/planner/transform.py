@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from agents.offline.lexical import STOPWORDS
 from agents.operators import (
     ItemContext,
@@ -21,10 +23,12 @@ from agents.operators import (
     plan_apply,
     plan_validate,
 )
+from agents.tools.embedding import Embedder
 from agents.types import CardView, Operator, RecordView, TransformPlan
 
 MIN_COVERAGE = 0.5  # share of a dataset's records the plan must turn into valid items
 LABEL_MAX_CLASSES = 30
+NEAREST_KEPT = 8  # hard-distractor candidates kept per label
 REJECT_ANSWERS = ["none of the above", "all of the above"]
 _LETTERED_LINE = re.compile(r"^\s*[A-H][.)]\s+\S", re.MULTILINE)
 
@@ -73,7 +77,21 @@ def answer_clusters(records: list[RecordView], path: str) -> tuple[list[str], di
     return [bank[norm] for norm in sorted(bank)], clusters
 
 
-def design_plan(card: CardView, records: list[RecordView]) -> tuple[TransformPlan | None, str]:
+def nearest_labels(bank: list[str], clusters: dict[str, int], embedder: Embedder) -> dict[str, list[str]]:
+    """For each label, the other labels closest in meaning (MiniLM cosine), outside its synonym cluster."""
+    vectors = np.asarray(embedder.embed(bank), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
+    sims = vectors @ vectors.T
+    nearest: dict[str, list[str]] = {}
+    for i, label in enumerate(bank):
+        own = clusters.get(normalise(label))
+        order = [j for j in np.argsort(-sims[i]) if j != i and clusters.get(normalise(bank[j])) != own]
+        nearest[normalise(label)] = [bank[j] for j in order[:NEAREST_KEPT]]
+    return nearest
+
+
+def design_plan(card: CardView, records: list[RecordView],
+                embedder: Embedder | None = None) -> tuple[TransformPlan | None, str]:
     """A transformation plan for this card, or None and the reason it cannot be transformed."""
     answer_path = _first_path(card, "answer")
     if not answer_path:
@@ -162,10 +180,13 @@ def design_plan(card: CardView, records: list[RecordView]) -> tuple[TransformPla
         template = "label_choices" if is_label else "answer_bank_choices"
         if classes == 2:
             answer_type = "binary"
+        distractor_params: dict[str, Any] = {"bank": bank, "clusters": clusters, "k": min(3, classes - 1)}
+        if is_label and embedder is not None and classes > 4:
+            distractor_params["nearest"] = nearest_labels(bank, clusters, embedder)
         ops += [Operator(op="answer_text", reads=[answer_path], writes=["accepted_answers"],
                          params={"path": answer_path, "reject_answers": REJECT_ANSWERS + noise}),
                 Operator(op="distractors_from_bank", reads=["accepted_answers"], writes=["options", "answer_index"],
-                         params={"bank": bank, "clusters": clusters, "k": min(3, classes - 1)})]
+                         params=distractor_params)]
     ops.append(Operator(op="balance_positions", reads=["options", "answer_index"], writes=["options", "answer_index"]))
     for media_path in (image_path, audio_path):
         if media_path:

@@ -316,3 +316,24 @@ def test_a_rendered_page_is_read_back_by_ocr(tmp_path):
     assert bad.status == "rejected"
     assert bad.rejected_reasons[0].startswith("degraded_legible: word error rate") and "on the degraded page" in \
         bad.rejected_reasons[0]
+
+
+def test_label_items_get_hard_distractors_nearest_in_meaning():
+    from agents.operators import ItemContext, plan_apply
+    from agents.planner.transform import design_plan, nearest_labels
+    from agents.tools.embedding import default_embedder
+
+    labels = ["cat", "dog", "wolf", "car", "truck", "bus", "apple", "pear"]
+    c = card("things", {"image": ["file"], "answer": ["label"]}, modalities=("image", "text"))
+    recs = [record(i, {"file": f"{i}.png", "label": labels[i % len(labels)]}, c.dataset_id) for i in range(24)]
+    nearest = nearest_labels(labels, {label: i for i, label in enumerate(labels)}, default_embedder())
+    assert set(nearest["truck"][:2]) == {"car", "bus"} and set(nearest["dog"][:2]) == {"cat", "wolf"}
+
+    plan, why = design_plan(c, recs, embedder=default_embedder())
+    assert (plan.template, why) == ("label_choices", "")
+    (step,) = [op for op in plan.operators if op.op == "distractors_from_bank"]
+    assert step.params["nearest"]["truck"][:2] == nearest["truck"][:2]
+    for i in (4, 12, 20):  # the truck records
+        draft = plan_apply(plan.model_copy(update={"operators": [op for op in plan.operators if op.op != "attach_media"]}),
+                           recs[i], ItemContext(seed=0, item_key=f"k{i}", ordinal=i))
+        assert set(draft["options"]) - {"truck"} <= set(nearest["truck"][:6])

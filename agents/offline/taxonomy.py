@@ -116,6 +116,12 @@ CAPABILITIES: tuple[Capability, ...] = (
                "Answer a question about what an image shows: its content, scene, objects and their details.",
                _IMAGE, "visual question questions answering scene scenes describe description content details "
                        "vqa", roles=("image", "question", "answer")),
+    # --- image and audio ---------------------------------------------------------------------
+    Capability("spoken-visual-question-answering", "Spoken questions about images",
+               "Listen to a question asked aloud about an image and answer it from what the image shows.",
+               frozenset({"image", "audio"}), "spoken voice listen listening aloud asked speech question questions "
+                                              "image images picture pictures photo photos visual",
+               roles=("image", "question", "answer"), speech_from_text=True),
     # --- audio -------------------------------------------------------------------------------
     Capability("spoken-dialogue-understanding", "Spoken conversation understanding",
                "Listen to a conversation between several speakers and answer a question that needs the "

@@ -324,6 +324,23 @@ def _speak_dialogue(draft: Draft, record: RecordView, params: dict[str, Any], ct
     draft.setdefault("media", []).append(ctx.need_tools("speech synthesis").speak(turns, ctx.item_key))
 
 
+@operator("speak_text")
+def _speak_text(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """A text field read aloud by one voice; the field then holds an instruction to listen."""
+    field = params.get("field", "question")
+    text = " ".join(draft.get(field, "").split())
+    if not text:
+        raise OperatorError(f"{field} is empty; nothing to speak")
+    limit = int(params.get("max_chars", MAX_SPOKEN_CHARS))
+    if len(text) > limit:
+        raise OperatorError(f"{field} is {len(text)} characters long; at most {limit} are spoken")
+    draft["speech"] = [("Q", text)]
+    draft[field] = params.get("instead", "Listen to the question in the recording and answer it.")
+    if ctx.dry_run:
+        return
+    draft.setdefault("media", []).append(ctx.need_tools("speech synthesis").speak(draft["speech"], ctx.item_key))
+
+
 # --- images -------------------------------------------------------------------------------------
 
 MAX_RENDERED_CHARS = 4000

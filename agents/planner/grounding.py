@@ -20,6 +20,7 @@ from agents.planner.transform import (
     render_plan,
     render_source,
     speech_plan,
+    spoken_question_plan,
     speech_source,
 )
 from agents.ports import Pool
@@ -53,7 +54,8 @@ def search_query(subtask: SubtaskDraft) -> str:
 
 
 def _routes(subtask: SubtaskDraft, pool: Pool, config: GroundingConfig) -> list[tuple[PoolHit, str]]:
-    """Search hits with how their media are made: "" (the dataset has them) or "speech"."""
+    """Search hits with how their media are made: "" (the dataset has them), "speech" (a dialogue
+    spoken), "render" (a passage rendered as a page), "spoken_question" (the question spoken)."""
     query = search_query(subtask)
     hits = [(hit, "") for hit in pool.search(query, modalities=subtask.modalities, roles=subtask.roles,
                                              limit=config.search_limit)]
@@ -61,6 +63,9 @@ def _routes(subtask: SubtaskDraft, pool: Pool, config: GroundingConfig) -> list[
     if media == {"audio"} and "speech" in subtask.synthesis:
         spoken = pool.search(query, modalities=["text"], roles=["dialog"], limit=config.search_limit)
         hits += [(hit, "speech") for hit in spoken if speech_source(hit.card)]
+    if media == {"image", "audio"} and "speech" in subtask.synthesis:
+        asked = pool.search(query, modalities=["image", "text"], roles=["question", "image"], limit=config.search_limit)
+        hits += [(hit, "spoken_question") for hit in asked]
     if media == {"image"} and "render" in subtask.synthesis:
         rendered = pool.search(query, modalities=["text"], roles=["context"], limit=config.search_limit)
         hits += [(hit, "render") for hit in rendered if render_source(hit.card)]
@@ -126,6 +131,8 @@ def _plan_and_dry_run(card: CardView, synthesis: str, *, pool: Pool, config: Gro
             plan, why = speech_plan(plan, card)
         elif plan is not None and synthesis == "render":
             plan, why = render_plan(plan, card)
+        elif plan is not None and synthesis == "spoken_question":
+            plan, why = spoken_question_plan(plan, card)
         if plan is not None and perturbation is not None and any(
                 op.op in ("attach_media", "render_text_image") for op in plan.operators) and (
                 "image" in card.modalities or synthesis == "render"):

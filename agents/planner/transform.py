@@ -320,3 +320,20 @@ def perturb_plan(plan: TransformPlan, kind: str, severity: int) -> TransformPlan
     ops.insert(last_image + 1, Operator(op="degrade_image", reads=["media"], writes=["media"],
                                         params={"kind": kind, "severity": severity}))
     return plan.model_copy(update={"template": f"{plan.template}+{kind}{severity}", "operators": ops})
+
+
+def spoken_question_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | None, str]:
+    """The plan with its question asked aloud: the item carries the recording and the dataset's image."""
+    reads = [i for i, op in enumerate(plan.operators) if op.op in ("read_text", "strip_placeholder", "set_text")
+             and op.writes == ["question"]]
+    last_question = max((i for i, op in enumerate(plan.operators) if "question" in op.writes), default=None)
+    if not reads or last_question is None:
+        return None, "the plan writes no question to speak"
+    if not any(op.op == "attach_media" for op in plan.operators):
+        return None, "the plan attaches no image to ask about"
+    ops = list(plan.operators)
+    ops.insert(last_question + 1, Operator(
+        op="speak_text", reads=["question"], writes=["media", "question"],
+        params={"field": "question", "instead": "Listen to the question in the recording and answer it about "
+                                                "the image."}))
+    return plan.model_copy(update={"template": f"spoken_question_{plan.template}", "operators": ops}), ""

@@ -316,3 +316,25 @@ def test_a_run_reports_agent_minutes_and_money_per_accepted_sample(api_a, team_a
     assert costs["agent_minutes"] == round(llm_ms / 60000, 4)
     assert costs["agent_minutes_per_sample"] == round(llm_ms / 60000 / 6, 5)
     assert "costs" not in api_a.get("/api/runs/").json()["results"][0]  # the list stays light
+
+
+def test_image_audio_and_text_items_ask_a_spoken_question_about_an_image(team_a, user_a, pool_a):
+    from benchmarks.models import ToolCall
+
+    started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=2, run_in_background=False,
+                                   text="Can a model answer spoken questions, asked aloud, about artwork images?")
+    run = services.build_run_foreground(run_id=started.run.id)
+
+    spec = Spec.objects.get(version=started.version)
+    subtask = spec.subtasks.get()
+    assert (subtask.key, subtask.modalities) == ("spoken-visual-question-answering", ["audio", "image", "text"])
+    assert _datasets(spec) == {"art-image-visual-question-answering": "spoken_question"}
+    samples = list(run.version.samples.filter(status="ok"))
+    assert len(samples) == 2
+    for sample in samples:
+        assert sample.question == "Listen to the question in the recording and answer it about the image."
+        assert sorted(m.kind for m in sample.media.all()) == ["audio", "image"]
+        assert sample.provenance["speech_text"].startswith("Q: ")
+        assert {c["name"]: c["ok"] for c in sample.verification["checks"]}["speech_round_trip"] is True
+    assert set(ToolCall.objects.filter(run__parent=run).values_list("tool", flat=True)) == {
+        "tts", "asr", "image_decode", "audio_decode"}

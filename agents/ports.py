@@ -38,6 +38,9 @@ class Tools(Protocol):
     def speech_version(self) -> str:
         """The speech synthesiser's name and version, for the ledger."""
 
+    def mix_noise(self, abs_path: str, snr_db: float, *, seed: str) -> MediaRef:
+        """The recording with noise mixed in at the signal-to-noise ratio (dB), seeded."""
+
     def transcribe(self, abs_path: str) -> str:
         """What speech recognition hears in a recording."""
 

@@ -20,9 +20,10 @@ class BuildRequest(BaseModel):
 
 
 class Perturbation(BaseModel):
-    """A robustness condition the request asks for: every image degraded this way."""
+    """A robustness condition the request asks for: every image degraded this way, or ("audio_noise")
+    background noise mixed into every recording."""
 
-    kind: Literal["downscale", "blur", "jpeg", "occlusion", "noise"]
+    kind: Literal["downscale", "blur", "jpeg", "occlusion", "noise", "audio_noise"]
     severity: int = Field(default=3, ge=1, le=5)
 
 
@@ -192,6 +193,7 @@ class SampleDraft(BaseModel):
     answer_type: AnswerType = "choice"
     media: list[MediaRef] = Field(default_factory=list)
     speech_text: str = ""  # the words a synthesised recording says (for its round trip and for reviewers)
+    spoken_clean: MediaRef | None = None  # the recording as synthesised, before any noise
     rendered_text: str = ""  # the text a rendered image shows (for its OCR round trip and for reviewers)
     rendered_page: MediaRef | None = None  # the page as rendered, before any degradation
     fingerprint: list[float] = Field(default_factory=list)  # text embedding, for near-duplicate checks

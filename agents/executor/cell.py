@@ -74,6 +74,7 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                 media=fields["media"], operators=[op.op for op in cell.plan.operators], engine=engine,
                 speech_text="\n".join(f"{speaker}: {said}" for speaker, said in fields.get("speech", [])),
                 rendered_text=fields.get("rendered_text", ""), rendered_page=fields.get("rendered_page"),
+                spoken_clean=fields.get("spoken_clean"),
             )
             draft = verify(draft, modalities=modalities, tools=tools, ledger=ledger)
             if draft.status != "rejected":

@@ -51,3 +51,8 @@ class ToolBox:
     def crop(self, ref: MediaRef, box: tuple[float, float, float, float], key: str) -> MediaRef:
         return self._call("crop_image", self._version("image", self.tools.image_version), key,
                           lambda: self.tools.crop_image(ref.abs_path, box), {"source": ref.file, "box": list(box)})
+
+    def noise(self, ref: MediaRef, snr_db: float, key: str) -> MediaRef:
+        return self._call("mix_noise", "numpy white noise", key,
+                          lambda: self.tools.mix_noise(ref.abs_path, snr_db, seed=key),
+                          {"source": ref.file, "snr_db": snr_db})

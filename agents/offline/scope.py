@@ -27,9 +27,16 @@ _SEVERITY_CUES = ((5, ("extreme", "extremely")), (4, ("severe", "severely", "hea
                   (2, ("mild", "mildly", "slight", "slightly", "light")))
 
 
-def perturbation_parse(text: str) -> Perturbation | None:
+_AUDIO_NOISE_CUES = ("noisy", "noise", "background noise", "crowded", "cafe", "street noise", "robust", "robustness",
+                     "degraded", "low-quality", "low quality")
+
+
+def perturbation_parse(text: str, *, audio: bool = False) -> Perturbation | None:
     lowered = f" {' '.join(re.findall(r'[a-z-]+', text.lower()))} "
-    kind = next((kind for kind, cues in _PERTURBATION_CUES if any(f" {cue} " in lowered for cue in cues)), None)
+    if audio:
+        kind = "audio_noise" if any(f" {cue} " in lowered for cue in _AUDIO_NOISE_CUES) else None
+    else:
+        kind = next((kind for kind, cues in _PERTURBATION_CUES if any(f" {cue} " in lowered for cue in cues)), None)
     if kind is None:
         return None
     severity = next((level for level, cues in _SEVERITY_CUES if any(f" {cue} " in lowered for cue in cues)), 3)
@@ -60,5 +67,7 @@ def scope_parse(request: BuildRequest) -> Scope:
         keywords=keywords(text, limit=8),
         target_size=request.target_size,
         modalities_inferred=inferred,
-        perturbation=perturbation_parse(text) if "image" in modalities else None,
+        # Images are what a robustness request degrades; without images, recordings get noise.
+        perturbation=(perturbation_parse(text) if "image" in modalities else
+                      perturbation_parse(text, audio=True) if "audio" in modalities else None),
     )

@@ -321,7 +321,9 @@ def _speak_dialogue(draft: Draft, record: RecordView, params: dict[str, Any], ct
     draft["context"] = ""
     if ctx.dry_run:
         return
-    draft.setdefault("media", []).append(ctx.need_tools("speech synthesis").speak(turns, ctx.item_key))
+    recording = ctx.need_tools("speech synthesis").speak(turns, ctx.item_key)
+    draft["spoken_clean"] = recording  # for the ASR round trip even once noise is mixed in
+    draft.setdefault("media", []).append(recording)
 
 
 @operator("speak_text")
@@ -338,7 +340,29 @@ def _speak_text(draft: Draft, record: RecordView, params: dict[str, Any], ctx: I
     draft[field] = params.get("instead", "Listen to the question in the recording and answer it.")
     if ctx.dry_run:
         return
-    draft.setdefault("media", []).append(ctx.need_tools("speech synthesis").speak(draft["speech"], ctx.item_key))
+    recording = ctx.need_tools("speech synthesis").speak(draft["speech"], ctx.item_key)
+    draft["spoken_clean"] = recording
+    draft.setdefault("media", []).append(recording)
+
+
+SNR_BY_SEVERITY = (20.0, 15.0, 10.0, 5.0, 0.0)
+
+
+@operator("mix_noise")
+def _mix_noise(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """The item's recording with background noise at a signal-to-noise ratio (robustness)."""
+    snr_db = float(params.get("snr_db", 10.0))
+    if not -10.0 <= snr_db <= 40.0:
+        raise OperatorError(f"snr_db {snr_db} is outside -10..40 dB")
+    draft["noise"] = f"{snr_db:g} dB SNR"
+    audio = [i for i, m in enumerate(draft.get("media", [])) if m.kind == "audio"]
+    if ctx.dry_run:
+        if not audio and not draft.get("speech"):
+            raise OperatorError("the item has no recording yet")
+        return
+    if not audio:
+        raise OperatorError("the item has no recording yet")
+    draft["media"][audio[-1]] = ctx.need_tools("noise mixing").noise(draft["media"][audio[-1]], snr_db, ctx.item_key)
 
 
 # --- images -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ it yields) and by a judge's scores (alignment, simplicity, risk; the brain gives
 them into a composite score and keep the best 2-3 above the threshold."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +93,7 @@ def offline_judgement(candidate: CandidateView) -> Judgement:
     synthesised media and from the dry run's failures."""
     template_risk = {"source_options": 0.05, "lettered_options": 0.1, "embedded_choices": 0.15,
                      "label_choices": 0.2, "answer_bank_choices": 0.3}
-    base = candidate.plan.template.removeprefix("spoken_")
+    base = re.sub(r"^(spoken_question_|spoken_|rendered_)", "", candidate.plan.template.split("+")[0])
     risk = template_risk.get(base, 0.3) + (0.15 if candidate.synthesis else 0.0)
     risk += 0.3 * (1 - candidate.usable / candidate.checked if candidate.checked else 1.0)
     alignment = min(1.0, candidate.search_score / 0.6)
@@ -120,6 +121,14 @@ class Prepared:
 PlanCache = dict[tuple[int, str], tuple[Any, str, Any, int]]
 
 
+def _perturbable(plan, card: CardView, synthesis: str, perturbation: Perturbation) -> bool:
+    """Does the plan make the kind of media the robustness condition degrades?"""
+    ops = {op.op for op in plan.operators}
+    if perturbation.kind == "audio_noise":
+        return bool(ops & {"speak_dialogue", "speak_text"}) or ("attach_media" in ops and "audio" in card.modalities)
+    return "render_text_image" in ops or ("attach_media" in ops and "image" in card.modalities)
+
+
 def _plan_and_dry_run(card: CardView, synthesis: str, *, pool: Pool, config: GroundingConfig, cache: PlanCache,
                       perturbation: Perturbation | None = None):
     """(plan or None, why not, dry run, record total) for a dataset and route, once per planning."""
@@ -133,9 +142,7 @@ def _plan_and_dry_run(card: CardView, synthesis: str, *, pool: Pool, config: Gro
             plan, why = render_plan(plan, card)
         elif plan is not None and synthesis == "spoken_question":
             plan, why = spoken_question_plan(plan, card)
-        if plan is not None and perturbation is not None and any(
-                op.op in ("attach_media", "render_text_image") for op in plan.operators) and (
-                "image" in card.modalities or synthesis == "render"):
+        if plan is not None and perturbation is not None and _perturbable(plan, card, synthesis, perturbation):
             plan = perturb_plan(plan, perturbation.kind, perturbation.severity)
         cache[key] = (plan, why, dry_run(plan, records) if plan is not None else None, total)
     return cache[key]

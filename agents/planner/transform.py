@@ -15,6 +15,7 @@ import numpy as np
 
 from agents.offline.lexical import STOPWORDS
 from agents.operators import (
+    SNR_BY_SEVERITY,
     ItemContext,
     OperatorError,
     answer_values,
@@ -314,8 +315,14 @@ def render_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | No
 
 
 def perturb_plan(plan: TransformPlan, kind: str, severity: int) -> TransformPlan:
-    """The plan with its image degraded (a robustness condition of the request), after the image is made."""
+    """The plan with its image degraded, or noise mixed into its recording (a robustness condition of
+    the request), after the image or recording is made."""
     ops = list(plan.operators)
+    if kind == "audio_noise":
+        last_audio = max(i for i, op in enumerate(ops) if op.op in ("speak_dialogue", "speak_text", "attach_media"))
+        snr = SNR_BY_SEVERITY[severity - 1]
+        ops.insert(last_audio + 1, Operator(op="mix_noise", reads=["media"], writes=["media"], params={"snr_db": snr}))
+        return plan.model_copy(update={"template": f"{plan.template}+noise{snr:g}dB", "operators": ops})
     last_image = max(i for i, op in enumerate(ops) if op.op in ("attach_media", "render_text_image"))
     ops.insert(last_image + 1, Operator(op="degrade_image", reads=["media"], writes=["media"],
                                         params={"kind": kind, "severity": severity}))

@@ -10,7 +10,7 @@ from PIL import Image, UnidentifiedImageError
 from agents.tools import image as image_tools
 from agents.tools.asr import asr_version, transcribe
 from agents.tools.image import ImageToolError
-from agents.tools.speech import SpeechUnavailable, espeak_version, synthesize_dialogue
+from agents.tools.speech import SpeechUnavailable, espeak_version, mix_noise, synthesize_dialogue
 from agents.types import MediaCheck, MediaRef
 
 PILLOW_VERSION = Image.__version__ if hasattr(Image, "__version__") else ""
@@ -74,6 +74,12 @@ class LocalTools:
 
     def speech_version(self) -> str:
         return espeak_version()
+
+    def mix_noise(self, abs_path: str, snr_db: float, *, seed: str) -> MediaRef:
+        if self.media_root is None:
+            raise SpeechUnavailable("no media store to write audio into")
+        return mix_noise(abs_path, snr_db, seed=seed, store_dir=self.media_root / "generated" / "speech",
+                         relative_to=self.media_root)
 
     def transcribe(self, abs_path: str) -> str:
         return transcribe(abs_path)

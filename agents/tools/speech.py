@@ -89,3 +89,31 @@ def _concatenate(parts: list[Path], out: Path) -> None:
                 if i:
                     sink.writeframes(silence)
                 sink.writeframes(source.readframes(source.getnframes()))
+
+
+def mix_noise(abs_path: str, snr_db: float, *, seed: str, store_dir: Path, relative_to: Path) -> MediaRef:
+    """The recording with white noise mixed in at the signal-to-noise ratio (dB), seeded; 16-bit WAV."""
+    import numpy as np
+
+    with wave.open(abs_path, "rb") as source:
+        params = source.getparams()
+        if params.sampwidth != 2:
+            raise SpeechUnavailable(f"noise mixing takes 16-bit audio; this file has {8 * params.sampwidth}-bit samples")
+        signal = np.frombuffer(source.readframes(params.nframes), dtype=np.int16).astype(np.float64)
+    power = float(np.mean(signal ** 2)) if signal.size else 0.0
+    if power <= 0:
+        raise SpeechUnavailable("the recording is silent")
+    rng = np.random.default_rng(int(hashlib.sha256(f"{seed}:{snr_db}".encode()).hexdigest()[:8], 16))
+    noise = rng.normal(0.0, (power / 10 ** (snr_db / 10)) ** 0.5, signal.shape)
+    mixed = np.clip(signal + noise, -32768, 32767).astype(np.int16).tobytes()
+    key = hashlib.sha256(mixed).hexdigest()
+    target = store_dir / key[:2] / f"{key}.wav"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with wave.open(str(staged), "wb") as sink:
+            sink.setparams(params)
+            sink.writeframes(mixed)
+        os.replace(staged, target)
+    return MediaRef(path="speech", file=str(target.relative_to(relative_to)), abs_path=str(target), kind="audio",
+                    sha256=hashlib.sha256(target.read_bytes()).hexdigest())

@@ -337,3 +337,45 @@ def test_label_items_get_hard_distractors_nearest_in_meaning():
         draft = plan_apply(plan.model_copy(update={"operators": [op for op in plan.operators if op.op != "attach_media"]}),
                            recs[i], ItemContext(seed=0, item_key=f"k{i}", ordinal=i))
         assert set(draft["options"]) - {"truck"} <= set(nearest["truck"][:6])
+
+
+def test_noise_is_mixed_at_the_requested_snr_and_noisy_speech_must_stay_intelligible(tmp_path):
+    import wave
+
+    import numpy as np
+
+    from agents.executor.cell import run_cell
+    from agents.tools.media import LocalTools
+    from agents.types import Cell
+    from tests.agents.test_offline_engine import ListSink, NullLedger
+
+    tools = LocalTools(media_root=tmp_path)
+    clean = tools.speak([("A", "Good afternoon. I brought the extra blanket you requested."),
+                         ("B", "Oh, thank you. Is there anything else I can assist you with?")])
+    noisy = tools.mix_noise(clean.abs_path, 10.0, seed="k")
+
+    def samples(ref):
+        with wave.open(ref.abs_path, "rb") as audio:
+            return np.frombuffer(audio.readframes(audio.getnframes()), dtype=np.int16).astype(np.float64)
+
+    signal, mixed = samples(clean), samples(noisy)
+    snr = 10 * np.log10(np.mean(signal ** 2) / np.mean((mixed - signal) ** 2))
+    assert abs(snr - 10.0) < 0.2
+    assert tools.mix_noise(clean.abs_path, 10.0, seed="k") == noisy  # seeded, content-addressed
+
+    c, recs = dialogue_pool()
+    result = plan_offline(BuildRequest(text="Understanding spoken conversations across turns in noisy rooms",
+                                       target_size=2), MemoryPool([(c, recs)]))
+    (grounding,) = result.subtasks[0].groundings
+    assert result.scope.perturbation.model_dump() == {"kind": "audio_noise", "severity": 3}
+    assert grounding.plan.template.endswith("+noise10dB")
+    assert [op.op for op in grounding.plan.operators][:3] == ["read_text", "speak_dialogue", "mix_noise"]
+    sink, ledger = ListSink(), NullLedger()
+    cell = Cell(subtask_key="s", grounding_id=1, dataset_id=c.dataset_id, dataset_slug=c.slug, plan=grounding.plan,
+                quota=2)
+    run_cell(cell, modalities=["audio", "text"], pool=MemoryPool([(c, recs)]), tools=tools, ledger=ledger, sink=sink)
+    first = sink.samples[0]
+    assert [ch.name for ch in first.checks] == ["schema", "one_correct_option", "answer_leakage", "media_present",
+                                                "speech_round_trip", "noisy_intelligible", "near_duplicate"]
+    assert first.spoken_clean.sha256 != first.media[0].sha256
+    assert [call["tool"] for call in ledger.tool_calls[:5]] == ["tts", "mix_noise", "audio_decode", "asr", "asr"]

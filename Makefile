@@ -39,6 +39,7 @@ test: starter-packages tools
 
 bench: starter-packages
 	$(PY) bench/build_offline_text.py
+	$(PY) bench/executor_throughput.py
 	$(PY) bench/planning_offline.py
 	$(PY) bench/planning_llm.py
 	$(PY) bench/import_throughput.py

@@ -26,7 +26,7 @@ from agents.executor.cell import run_cell
 from agents.offline import ENGINE as OFFLINE_ENGINE
 from agents.offline.design import OfflineBrain
 from agents.planner.allocation import Claim, allocate
-from agents.planner.budget import Budget, BudgetLedger
+from agents.planner.budget import Budget, BudgetExhausted, BudgetLedger
 from agents.planner.grounding import GroundingConfig
 from agents.planner.llm_brain import LLMBrain
 from agents.planner.loop import PlannerConfig, plan
@@ -437,10 +437,22 @@ def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = 
         cell = Cell(subtask_key=grounding.subtask.key, grounding_id=grounding.id, dataset_id=grounding.dataset_id,
                     dataset_slug=grounding.dataset.slug, plan=TransformPlan.model_validate(grounding.plan),
                     quota=grounding.quota, seed=run.version.request.seed)
-        report = run_cell(cell, modalities=grounding.subtask.modalities, pool=DjangoPool(team_id=run.team_id),
-                          tools=DjangoTools(), ledger=DjangoLedger(run=run),
-                          sink=DjangoSink(run=run, on_progress=on_progress), engine=OFFLINE_ENGINE,
-                          embedder=default_embedder())
+        budget, llm = _request_budget(run.version.request), None
+        if run.engine == Engine.LLM:  # the blind check of media items (target-signal dependency)
+            llm = llm_client_for_run(run=run)
+            llm.ledger = BudgetLedger(llm.ledger, budget)
+        try:
+            report = run_cell(cell, modalities=grounding.subtask.modalities, pool=DjangoPool(team_id=run.team_id),
+                              tools=DjangoTools(), ledger=DjangoLedger(run=run),
+                              sink=DjangoSink(run=run, on_progress=on_progress), engine=OFFLINE_ENGINE,
+                              embedder=default_embedder(), llm=llm, budget=budget)
+        except BudgetExhausted as exc:
+            AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.BUDGET_EXHAUSTED, stage="done",
+                                                      error=str(exc), finished_at=timezone.now())
+            run_event(run, "budget_exhausted", f"{exc}; the samples made so far are kept", level="warning")
+            if run.parent_id:
+                build_finish(run_id=run.parent_id, queue_cells=queue_cells)
+            return
         AgentRun.objects.filter(pk=run.pk).update(
             status=AgentRun.Status.SUCCEEDED, stage="done", finished_at=timezone.now(),
             progress_done=report.accepted, progress_total=report.quota)

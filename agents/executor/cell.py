@@ -7,10 +7,12 @@ import random
 from collections import Counter
 
 from agents.executor.dedup import DuplicateIndex, exact_key
+from agents.executor.llm_checks import target_signal_dependency
 from agents.executor.toolbox import ToolBox
 from agents.executor.verify import verify
 from agents.operators import ItemContext, OperatorError, plan_apply
-from agents.ports import Ledger, Pool, Sink, Tools
+from agents.planner.budget import Budget
+from agents.ports import LLM, Ledger, Pool, Sink, Tools
 from agents.tools.embedding import Embedder
 from agents.types import Cell, CellReport, SampleDraft
 
@@ -37,7 +39,11 @@ def _deduplicate(draft: SampleDraft, dedup: DuplicateIndex) -> SampleDraft:
 
 
 def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, ledger: Ledger, sink: Sink,
-             engine: str = "offline", embedder: Embedder | None = None) -> CellReport:
+             engine: str = "offline", embedder: Embedder | None = None, llm: LLM | None = None,
+             budget: Budget | None = None) -> CellReport:
+    """Realise the cell. With an LLM, items that carry media also pass the blind check (the model
+    must not find the key without the media); the budget is checked before each call and a spent
+    budget stops the cell cleanly (BudgetExhausted propagates after the items made so far are kept)."""
     existing = sink.existing(cell.grounding_id)
     dedup = DuplicateIndex(embedder)
     for key, vector, exact in sink.fingerprints():
@@ -77,6 +83,10 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                 spoken_clean=fields.get("spoken_clean"),
             )
             draft = verify(draft, modalities=modalities, tools=tools, ledger=ledger)
+            if draft.status != "rejected" and llm is not None and draft.media:
+                check = target_signal_dependency(draft, llm=llm, budget=budget or Budget())
+                draft = draft.model_copy(update={"checks": [*draft.checks, check],
+                                                 "status": "ok" if check.ok else "rejected"})
             if draft.status != "rejected":
                 draft = _deduplicate(draft, dedup)
             if sink.put(draft):

@@ -338,3 +338,47 @@ def test_image_audio_and_text_items_ask_a_spoken_question_about_an_image(team_a,
         assert {c["name"]: c["ok"] for c in sample.verification["checks"]}["speech_round_trip"] is True
     assert set(ToolCall.objects.filter(run__parent=run).values_list("tool", flat=True)) == {
         "tts", "asr", "image_decode", "audio_decode"}
+
+
+def test_with_an_llm_media_items_must_need_their_media(team_a, user_a, pool_a, llm_engine):
+    def model(request):
+        if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "BlindAnswer":
+            return ok_json({"letter": "A"})  # a blind guesser that always says A
+        if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "DesignReply":
+            return ok_json({"subtasks": [{"key": "art-vqa", "name": "Art VQA", "modalities": ["image", "text"],
+                                          "description": "Questions about what artwork images show.",
+                                          "keywords": ["art", "painting", "artwork", "visual", "question"]}],
+                            "decisions": []})
+        if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "ScopeReply":
+            return ok_json({"topic": "art", "modalities": ["image", "text"], "keywords": ["art"]})
+        return ok_json({"scores": [{"dataset": slug, "alignment": 0.9, "simplicity": 0.8, "risk": 0.1}
+                                   for slug in re.findall(r"^Candidate (\S+)$", request.text, re.M)]})
+
+    llm_engine.default = model
+    started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=8, engine="llm",
+                                   run_in_background=False,
+                                   text="Visual question answering about what is shown in artwork images.")
+    run = services.build_run_foreground(run_id=started.run.id)
+
+    assert run.status == "succeeded", run.error + str(list(run.children.values_list("error", flat=True)))
+    from agents.executor.llm_checks import blind_order
+    from agents.types import SampleDraft
+    from benchmarks.models import Sample
+
+    accepted = list(Sample.objects.filter(version=started.version, status="ok"))
+    rejected = list(Sample.objects.filter(version=started.version, status="rejected"))
+    assert len(accepted) == 8 and rejected
+
+    def shown_at_a(sample) -> bool:  # the options are shuffled for the blind model, seeded by the item
+        draft = SampleDraft(item_key=sample.item_key, subtask_key="", grounding_id=0, record_id=0, source_id="",
+                            options=sample.options, answer_index=sample.answer_index)
+        return blind_order(draft)[0] == sample.answer_index
+
+    assert not any(shown_at_a(s) for s in accepted)  # the blind guess never hit an accepted key
+    for sample in rejected:
+        assert shown_at_a(sample)
+        assert sample.verification["reasons"] == [
+            "target_signal_dependency: answered A (the key) without the image"]
+    verify_calls = LLMCall.objects.filter(run__parent=run, role="verify")
+    assert verify_calls.count() == len(accepted) + len(rejected)
+    assert all("<<<DATA" in str(call.request["messages"]) for call in verify_calls)  # the item is fenced data

@@ -45,6 +45,7 @@ bench: starter-packages
 	$(PY) bench/import_throughput.py
 	$(PY) bench/search_latency.py
 	$(PY) bench/llm_concurrency.py
+	$(PY) bench/llm_build.py
 	bash bench/make_run_clean_clone.sh
 
 clean:

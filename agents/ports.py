@@ -105,3 +105,9 @@ class LLM(Protocol):
     def complete_many(self, requests: list[LLMRequest], *, return_exceptions: bool = False) -> list[Any]:
         """Independent calls, sent concurrently; results (or, with return_exceptions, LLMErrors) in order."""
 
+    def submit(self, request: LLMRequest) -> Any:
+        """Start a call without waiting; a handle for result()."""
+
+    def result(self, handle: Any) -> LLMResult:
+        """Wait for a submitted call; raises its LLMError."""
+

@@ -446,7 +446,11 @@ def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = 
                               tools=DjangoTools(), ledger=DjangoLedger(run=run),
                               sink=DjangoSink(run=run, on_progress=on_progress), engine=OFFLINE_ENGINE,
                               embedder=default_embedder(), llm=llm, budget=budget)
+            if llm is not None:
+                llm.close()
         except BudgetExhausted as exc:
+            if llm is not None:
+                llm.close()
             AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.BUDGET_EXHAUSTED, stage="done",
                                                       error=str(exc), finished_at=timezone.now())
             run_event(run, "budget_exhausted", f"{exc}; the samples made so far are kept", level="warning")

@@ -9,7 +9,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from agents.llm import LLMError, fence_data
+from agents.llm import LLMError, LLMRequest, fence_data
 from agents.planner.budget import Budget
 from agents.ports import LLM
 from agents.types import Check, SampleDraft
@@ -44,15 +44,37 @@ def blind_prompt(draft: SampleDraft) -> list[dict[str, str]]:
 
 
 def target_signal_dependency(draft: SampleDraft, *, llm: LLM, budget: Budget) -> Check:
+    return target_signal_dependency_many([draft], llm=llm, budget=budget)[0]
+
+
+def target_signal_dependency_many(drafts: list[SampleDraft], *, llm: LLM, budget: Budget) -> list[Check]:
+    """The blind check of several items at once: the calls go out concurrently."""
     budget.check()
-    try:
-        reply = llm.complete(blind_prompt(draft), BlindAnswer, role="verify", item_key=draft.item_key).value
-    except LLMError as exc:
-        return Check(name="target_signal_dependency", ok=False, detail=f"the blind check could not run: {exc}")
-    letter = re.sub(r"[^A-H]", "", reply.letter.upper())[:1]
+    replies = llm.complete_many([LLMRequest(blind_prompt(d), BlindAnswer, "verify", d.item_key) for d in drafts],
+                                return_exceptions=True)
+    return [_judge(draft, reply) for draft, reply in zip(drafts, replies, strict=True)]
+
+
+def _judge(draft: SampleDraft, reply) -> Check:
+    if isinstance(reply, LLMError):
+        return Check(name="target_signal_dependency", ok=False, detail=f"the blind check could not run: {reply}")
+    letter = re.sub(r"[^A-H]", "", reply.value.letter.upper())[:1]
     keyed = LETTERS[blind_order(draft).index(draft.answer_index or 0)]
     if letter == keyed:
         return Check(name="target_signal_dependency", ok=False,
                      detail=f"answered {letter} (the key) without the {'/'.join(sorted({m.kind for m in draft.media}))}")
     return Check(name="target_signal_dependency", ok=True,
                  detail=f"without the media the model answered {letter or '?'}; the key is {keyed}")
+
+
+def blind_request(draft: SampleDraft) -> LLMRequest:
+    return LLMRequest(blind_prompt(draft), BlindAnswer, "verify", draft.item_key)
+
+
+def blind_check_finish(draft: SampleDraft, *, llm: LLM, handle) -> Check:
+    """The blind check of a submitted call (LLM.submit(blind_request(draft)))."""
+    try:
+        reply = llm.result(handle)
+    except LLMError as exc:
+        return _judge(draft, exc)
+    return _judge(draft, reply)

@@ -46,6 +46,7 @@ class LLMClient:
         self.cache = cache
         self.ledger = ledger
         self.backend = backend or OpenAIChatBackend(config)
+        self._pool: ThreadPoolExecutor | None = None  # for submit()
 
     # --- the interface -------------------------------------------------------------------------
 
@@ -78,6 +79,28 @@ class LLMClient:
                 if isinstance(item, LLMError):
                     raise item
         return results
+
+    def submit(self, request: LLMRequest) -> dict[str, Any]:
+        """Start one call without waiting: the cache is read here, the call runs on the client's
+        thread pool; `result(handle)` waits for it and records it (on the caller's thread)."""
+        handle = self._prepare(request)
+        if handle["hit"] is None:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=max(1, self.config.concurrency), thread_name_prefix="llm")
+            handle["future"] = self._pool.submit(self._call, handle)
+        return handle
+
+    def result(self, handle: dict[str, Any]) -> LLMResult:
+        """The submitted call's result (raises its LLMError), recorded in the cache and the ledger."""
+        future = handle.pop("future", None)
+        if future is not None:
+            handle["outcome"] = future.result()
+        return self._finish(handle)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     # --- steps ---------------------------------------------------------------------------------
 

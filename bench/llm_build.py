@@ -1,0 +1,83 @@
+#!/usr/bin/env python
+"""Benchmark (not a test): an LLM build of image items against the local OpenAI-protocol server
+(tests/llm_server.py) with injected latency: wall time against the ideal (LLM calls x latency /
+concurrency) as a ratio (aim: 1.25 or less at concurrency 16), and LLM calls and tokens per
+accepted sample. The LLM plans (scope, design, judge) and blind-checks every image item; the
+scripted model guesses blind, so about one item in four is rejected and replaced.
+
+    .venv/bin/python bench/llm_build.py [--size 200] [--latency 0.5] [--concurrency 16]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import time
+
+from _django import database_label, django_on_fresh_database
+
+
+def scripted(request):
+    from tests.llm_server import ok_json
+
+    name = request.body.get("response_format", {}).get("json_schema", {}).get("name")
+    tokens = max(1, len(request.text) // 4)
+    if name == "ScopeReply":
+        return ok_json({"topic": "clothing", "modalities": ["image", "text"], "keywords": ["clothing"]},
+                       prompt_tokens=tokens, completion_tokens=30)
+    if name == "DesignReply":
+        return ok_json({"subtasks": [{"key": "garments", "name": "Garment recognition", "modalities": ["image", "text"],
+                                      "description": "Which kind of clothing item or accessory a product photo shows.",
+                                      "keywords": ["clothing", "fashion", "garment", "product", "photo"],
+                                      "roles": ["image", "answer"]}], "decisions": []},
+                       prompt_tokens=tokens, completion_tokens=200)
+    if name == "AssessReply":
+        return ok_json({"scores": [{"dataset": s, "alignment": 0.9, "simplicity": 0.8, "risk": 0.1}
+                                   for s in re.findall(r"^Candidate (\S+)$", request.text, re.M)]},
+                       prompt_tokens=tokens, completion_tokens=60)
+    return ok_json({"letter": "ABCD"[len(request.text) % 4]}, prompt_tokens=tokens, completion_tokens=3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=200)
+    parser.add_argument("--latency", type=float, default=0.5)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    workdir = django_on_fresh_database("bench-llm-build-")
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db.models import Count, Sum
+
+    from benchmarks import services
+    from benchmarks.models import LLMCall, Sample
+    from tests.llm_server import LLMServer
+    from teams.services import team_get_or_create
+
+    server = LLMServer(latency_s=args.latency, default=scripted).start()
+    settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = server.base_url, "sk-bench"
+    settings.LLM_MODEL, settings.LLM_ROLE_SETTINGS, settings.LLM_CONCURRENCY = "gpt-4o-mini", {}, args.concurrency
+    settings.BENCH_TASKS_INLINE = True
+    team = team_get_or_create(slug="bench")
+    call_command("starter_pool", team=team.slug, verbosity=0)
+    started = services.build_start(auto_approve=True, team=team, target_size=args.size, engine="llm",
+                                   run_in_background=False,
+                                   text="Can a model tell which kind of clothing item a small product photo shows?")
+    t0 = time.perf_counter()
+    run = services.build_run_foreground(run_id=started.run.id)
+    wall = time.perf_counter() - t0
+    server.stop()
+    calls = LLMCall.objects.filter(run__version=started.version).aggregate(
+        n=Count("id"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"))
+    accepted = Sample.objects.filter(version=started.version, status="ok").count()
+    rejected = Sample.objects.filter(version=started.version, status="rejected").count()
+    ideal = calls["n"] * args.latency / args.concurrency
+    print(f"database: {database_label(workdir)}; latency {args.latency} s; concurrency {args.concurrency}")
+    print(f"run {run.status}: {accepted} accepted, {rejected} rejected (blind check) in {wall:.1f} s")
+    print(f"LLM calls {calls['n']} (server saw {len(server.requests)}, at most {server.max_active} at once); "
+          f"ideal {ideal:.1f} s; ratio {wall / ideal:.2f}")
+    print(f"per accepted sample: {calls['n'] / accepted:.2f} LLM calls, "
+          f"{((calls['prompt'] or 0) + (calls['completion'] or 0)) / accepted:.0f} tokens")
+
+
+if __name__ == "__main__":
+    main()

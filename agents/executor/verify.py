@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from agents.operators import MAX_OPTIONS, normalise
 from agents.ports import Ledger, Tools
@@ -75,19 +76,27 @@ SPEECH_MAX_WER = 0.35  # espeak-ng heard by Whisper tiny.en: ~0.1-0.25 on clean 
 INTELLIGIBLE_MAX_WER = 0.6  # speech under noise on purpose must still be partly intelligible
 
 
-def _asr_wer(draft: SampleDraft, ref, reference: str, tools: Tools, ledger: Ledger) -> float | str:
+def _read_back(draft: SampleDraft, ref, reference: str, *, tool: str, version: str, read: Callable[[str], str],
+               ledger: Ledger) -> float | str:
+    """The word error rate of what a tool (speech recognition, OCR) gets back from a made file
+    against the text it was made from, or the failure's text; each reading is a ledger tool call."""
     started = time.perf_counter()
     try:
-        heard = tools.transcribe(ref.abs_path)
+        got = read(ref.abs_path)
     except Exception as exc:  # noqa: BLE001 - a tool failure rejects this sample, never the cell
-        ledger.tool_call(tool="asr", version=tools.asr_version(), ok=False, item_key=draft.item_key,
+        ledger.tool_call(tool=tool, version=version, ok=False, item_key=draft.item_key,
                          latency_ms=int((time.perf_counter() - started) * 1000), detail={"error": str(exc)[:500]})
-        return f"speech recognition failed: {exc}"
-    wer = word_error_rate(reference, heard)
-    ledger.tool_call(tool="asr", version=tools.asr_version(), ok=True, item_key=draft.item_key,
+        return f"{tool} failed: {exc}"
+    wer = word_error_rate(reference, got)
+    ledger.tool_call(tool=tool, version=version, ok=True, item_key=draft.item_key,
                      latency_ms=int((time.perf_counter() - started) * 1000),
-                     detail={"file": ref.file, "wer": round(wer, 4), "heard": heard[:1000]})
+                     detail={"file": ref.file, "wer": round(wer, 4), "got": got[:1000]})
     return wer
+
+
+def _asr_wer(draft: SampleDraft, ref, reference: str, tools: Tools, ledger: Ledger) -> float | str:
+    return _read_back(draft, ref, reference, tool="asr", version=tools.asr_version(), read=tools.transcribe,
+                      ledger=ledger)
 
 
 def _speech_round_trip(draft: SampleDraft, tools: Tools, ledger: Ledger) -> list[Check]:
@@ -118,19 +127,8 @@ LEGIBLE_MAX_WER = 0.6  # a degraded page must still be partly legible, or the it
 
 
 def _ocr_wer(draft: SampleDraft, ref, tools: Tools, ledger: Ledger) -> float | str:
-    """The word error rate of OCR on the file against the rendered text, or the failure's text."""
-    started = time.perf_counter()
-    try:
-        read = tools.ocr(ref.abs_path)
-    except Exception as exc:  # noqa: BLE001 - a tool failure rejects this sample, never the cell
-        ledger.tool_call(tool="ocr", version=tools.ocr_version(), ok=False, item_key=draft.item_key,
-                         latency_ms=int((time.perf_counter() - started) * 1000), detail={"error": str(exc)[:500]})
-        return f"OCR failed: {exc}"
-    wer = word_error_rate(draft.rendered_text, read)
-    ledger.tool_call(tool="ocr", version=tools.ocr_version(), ok=True, item_key=draft.item_key,
-                     latency_ms=int((time.perf_counter() - started) * 1000),
-                     detail={"file": ref.file, "wer": round(wer, 4), "read": read[:1000]})
-    return wer
+    return _read_back(draft, ref, draft.rendered_text, tool="ocr", version=tools.ocr_version(), read=tools.ocr,
+                      ledger=ledger)
 
 
 def _render_round_trip(draft: SampleDraft, tools: Tools, ledger: Ledger) -> list[Check]:

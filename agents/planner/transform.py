@@ -254,28 +254,36 @@ _TEXT_REFERENCES = (("<MASK> in the text above", "the blank in the conversation"
                     ("in the text above", "in the conversation"))
 
 
+def _media_from_text(plan: TransformPlan, *, source: str, step: Operator, references: tuple[tuple[str, str], ...],
+                     prefix: str) -> TransformPlan | None:
+    """The plan with `step` right after the operator that reads `source` into the context, and the
+    template questions' references to "the text above" rewritten; None when no operator reads it."""
+    ops: list[Operator] = []
+    inserted = False
+    for op in plan.operators:
+        if op.op == "set_text" and op.params.get("into") == "question":
+            text = op.params["text"]
+            for old, new in references:
+                text = text.replace(old, new)
+            op = op.model_copy(update={"params": {**op.params, "text": text}})
+        ops.append(op)
+        if op.op == "read_text" and op.params.get("into") == "context" and op.params.get("path") == source:
+            ops.append(step)
+            inserted = True
+    if not inserted:
+        return None
+    return plan.model_copy(update={"template": f"{prefix}_{plan.template}", "operators": ops})
+
+
 def speech_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | None, str]:
     """The spoken variant of a text plan: its dialogue is synthesised, one voice per speaker, and
     the listener gets the recording instead of the transcript."""
     source = speech_source(card)
     if source is None:
         return None, "the card maps no dialogue text to synthesise speech from"
-    ops: list[Operator] = []
-    spoken = False
-    for op in plan.operators:
-        if op.op == "set_text" and op.params.get("into") == "question":
-            text = op.params["text"]
-            for old, new in _TEXT_REFERENCES:
-                text = text.replace(old, new)
-            op = op.model_copy(update={"params": {**op.params, "text": text}})
-        ops.append(op)
-        if op.op == "read_text" and op.params.get("into") == "context" and op.params.get("path") == source:
-            ops.append(Operator(op="speak_dialogue", reads=["context"], writes=["media", "context"],
-                                params={"mask_word": "blank"}))
-            spoken = True
-    if not spoken:
-        return None, f"the plan does not read the dialogue at {source} as its context"
-    return plan.model_copy(update={"template": f"spoken_{plan.template}", "operators": ops}), ""
+    spoken = _media_from_text(plan, source=source, references=_TEXT_REFERENCES, prefix="spoken", step=Operator(
+        op="speak_dialogue", reads=["context"], writes=["media", "context"], params={"mask_word": "blank"}))
+    return (spoken, "") if spoken else (None, f"the plan does not read the dialogue at {source} as its context")
 
 
 def render_source(card: CardView) -> str | None:
@@ -296,22 +304,9 @@ def render_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | No
     source = render_source(card)
     if source is None:
         return None, "the card maps no passage text to render as an image"
-    ops: list[Operator] = []
-    rendered = False
-    for op in plan.operators:
-        if op.op == "set_text" and op.params.get("into") == "question":
-            text = op.params["text"]
-            for old, new in _RENDER_REFERENCES:
-                text = text.replace(old, new)
-            op = op.model_copy(update={"params": {**op.params, "text": text}})
-        ops.append(op)
-        if op.op == "read_text" and op.params.get("into") == "context" and op.params.get("path") == source:
-            ops.append(Operator(op="render_text_image", reads=["context"], writes=["media", "context"],
-                                params={"field": "context"}))
-            rendered = True
-    if not rendered:
-        return None, f"the plan does not read the passage at {source} as its context"
-    return plan.model_copy(update={"template": f"rendered_{plan.template}", "operators": ops}), ""
+    rendered = _media_from_text(plan, source=source, references=_RENDER_REFERENCES, prefix="rendered", step=Operator(
+        op="render_text_image", reads=["context"], writes=["media", "context"], params={"field": "context"}))
+    return (rendered, "") if rendered else (None, f"the plan does not read the passage at {source} as its context")
 
 
 def perturb_plan(plan: TransformPlan, kind: str, severity: int) -> TransformPlan:

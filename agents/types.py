@@ -196,6 +196,7 @@ class SampleDraft(BaseModel):
     spoken_clean: MediaRef | None = None  # the recording as synthesised, before any noise
     rendered_text: str = ""  # the text a rendered image shows (for its OCR round trip and for reviewers)
     rendered_page: MediaRef | None = None  # the page as rendered, before any degradation
+    superseded: list[MediaRef] = Field(default_factory=list)  # media of attempts a repair replaced
     fingerprint: list[float] = Field(default_factory=list)  # text embedding, for near-duplicate checks
     dedup_key: str = ""  # question + media identity, for exact duplicate checks
     operators: list[str] = Field(default_factory=list)

@@ -175,7 +175,10 @@ class DjangoSink:
                                 "source_id": draft.source_id, "operators": draft.operators,
                                 "engine": draft.engine, "run_id": self.run.id,
                                 **({"speech_text": draft.speech_text} if draft.speech_text else {}),
-                                **({"rendered_text": draft.rendered_text} if draft.rendered_text else {})},
+                                **({"rendered_text": draft.rendered_text} if draft.rendered_text else {}),
+                                # Files of an attempt a repair replaced: kept (as the team's assets) for audit.
+                                **({"superseded_media": [self._asset(ref).file for ref in draft.superseded]}
+                                   if draft.superseded else {})},
                     verification={"checks": [c.model_dump() for c in draft.checks],
                                   "reasons": draft.rejected_reasons},
                     fingerprint=np.asarray(draft.fingerprint, dtype=np.float32).tobytes() if draft.fingerprint else b"",

@@ -1,20 +1,22 @@
 """Realise one cell: draw source records without replacement (seeded), transform each through the
-approved plan, verify, and hand every sample to the sink until the quota is met or the dataset is
-exhausted. Resumable: item keys the sink already holds are never made again."""
+approved plan, verify, repair what can be repaired, and hand every sample to the sink until the
+quota is met or the dataset is exhausted. Resumable: item keys the sink already holds are never
+made again."""
 from __future__ import annotations
 
 import random
 from collections import Counter, deque
 
 from agents.executor.dedup import DuplicateIndex, exact_key
-from agents.executor.llm_checks import blind_check_finish, blind_request
+from agents.executor.llm_checks import ambiguity_finish, ambiguity_request, blind_check_finish, blind_request
+from agents.executor.repair import MAX_REPAIRS, clashing_options, eased_plan, repair_note, without_options
 from agents.executor.toolbox import ToolBox
-from agents.executor.verify import verify
+from agents.executor.verify import recheck_options, verify
 from agents.operators import ItemContext, OperatorError, plan_apply
 from agents.planner.budget import Budget
 from agents.ports import LLM, Ledger, Pool, Sink, Tools
 from agents.tools.embedding import Embedder
-from agents.types import Cell, CellReport, SampleDraft
+from agents.types import Cell, CellReport, RecordView, SampleDraft, TransformPlan
 
 BATCH = 100
 
@@ -38,12 +40,92 @@ def _deduplicate(draft: SampleDraft, dedup: DuplicateIndex) -> SampleDraft:
                                     "status": draft.status if check.ok else "rejected"})
 
 
+class _Maker:
+    """Makes and checks one cell's samples: plan -> draft -> rule checks -> repairs."""
+
+    def __init__(self, cell: Cell, *, modalities: list[str], tools: Tools, ledger: Ledger, engine: str) -> None:
+        self.cell, self.modalities, self.tools, self.ledger, self.engine = cell, modalities, tools, ledger, engine
+        self.toolbox = ToolBox(tools, ledger)
+
+    def draft(self, plan: TransformPlan, record: RecordView, key: str, ordinal: int) -> SampleDraft:
+        """The plan applied to the record (raises OperatorError), checked by the rules."""
+        fields = plan_apply(plan, record, ItemContext(seed=self.cell.seed, item_key=key, ordinal=ordinal,
+                                                      tools=self.toolbox))
+        draft = SampleDraft(
+            item_key=key, subtask_key=self.cell.subtask_key, grounding_id=self.cell.grounding_id,
+            record_id=record.record_id, source_id=record.source_id,
+            question=fields["question"], context=fields["context"], options=fields["options"],
+            answer_index=fields["answer_index"], answer=fields["options"][fields["answer_index"]],
+            accepted_answers=fields["accepted_answers"], answer_type=plan.answer_type,
+            media=fields["media"], operators=[op.op for op in plan.operators], engine=self.engine,
+            speech_text="\n".join(f"{speaker}: {said}" for speaker, said in fields.get("speech", [])),
+            rendered_text=fields.get("rendered_text", ""), rendered_page=fields.get("rendered_page"),
+            spoken_clean=fields.get("spoken_clean"),
+        )
+        return verify(draft, modalities=self.modalities, tools=self.tools, ledger=self.ledger)
+
+    def make(self, record: RecordView, key: str, ordinal: int) -> SampleDraft:
+        """A checked sample; a fixable fault is repaired (at most MAX_REPAIRS rounds): a made medium
+        that failed its check is made again by a milder plan (the failed attempt's files are kept
+        as superseded), clashing options are dropped. Raises OperatorError for an unusable record."""
+        plan, draft = self.cell.plan, self.draft(self.cell.plan, record, key, ordinal)
+        notes, superseded = [], []
+        for _ in range(MAX_REPAIRS):
+            if draft.status != "rejected":
+                break
+            failed = next(c for c in draft.checks if not c.ok)
+            eased = eased_plan(plan, failed)
+            pruned = without_options(draft, clashing_options(draft), "it repeats another option or is also "
+                                     "an accepted answer") if failed.name == "one_correct_option" else None
+            if eased is not None:
+                plan, action = eased
+                try:
+                    again = self.draft(plan, record, key, ordinal)
+                except OperatorError:
+                    break
+                superseded += [m for m in draft.media if m.sha256 not in {n.sha256 for n in again.media}]
+                draft = again
+            elif pruned is not None:
+                draft, action = recheck_options(pruned[0]), pruned[1]
+            else:
+                break
+            notes.append(repair_note(failed, action))
+        if not notes:
+            return draft
+        checks = [*notes, *draft.checks]
+        return draft.model_copy(update={"checks": checks, "superseded": superseded,
+                                        "status": "repaired" if draft.status == "ok" else "rejected"})
+
+
+def _llm_checked(draft: SampleDraft, llm: LLM, handles: dict[str, object]) -> SampleDraft:
+    """The LLM checks' verdicts added to a draft; an item found ambiguous is repaired by dropping the
+    other options found correct, when a distractor remains."""
+    added: list = []
+    others: set[int] = set()
+    if "blind" in handles:
+        added.append(blind_check_finish(draft, llm=llm, handle=handles["blind"]))
+    if "ambiguity" in handles:
+        check, others = ambiguity_finish(draft, llm=llm, handle=handles["ambiguity"])
+        added.append(check)
+    checks = [*draft.checks, *added]
+    if others and all(c.ok for c in checks if c.name != "ambiguity"):
+        pruned = without_options(draft, others, "the verifier found it also answers the question")
+        if pruned is not None:
+            fixed = recheck_options(pruned[0], keep=[repair_note(added[-1], pruned[1])])
+            if fixed.status == "ok":
+                return fixed.model_copy(update={"checks": [*fixed.checks, *added[:-1]], "status": "repaired"})
+    ok = all(c.ok for c in checks)
+    return draft.model_copy(update={"checks": checks,
+                                    "status": draft.status if ok else "rejected"})
+
+
 def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, ledger: Ledger, sink: Sink,
              engine: str = "offline", embedder: Embedder | None = None, llm: LLM | None = None,
              budget: Budget | None = None) -> CellReport:
-    """Realise the cell. With an LLM, items that carry media also pass the blind check (the model
-    must not find the key without the media); the budget is checked before each call and a spent
-    budget stops the cell cleanly (BudgetExhausted propagates after the items made so far are kept)."""
+    """Realise the cell. With an LLM, every item also goes through the ambiguity check and items
+    that carry media through the blind check (the model must not find the key without the media);
+    the budget is checked before each call and a spent budget stops the cell cleanly
+    (BudgetExhausted propagates after the items made so far are kept)."""
     budget = budget or Budget()
     existing = sink.existing(cell.grounding_id)
     dedup = DuplicateIndex(embedder)
@@ -54,11 +136,11 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     transform_failures: Counter[str] = Counter()
     sink.progress(min(accepted, cell.quota), cell.quota)
     order = draw_order(cell, pool.record_ids(cell.dataset_id))
-    toolbox = ToolBox(tools, ledger)
-    # With an LLM, the blind checks of media items run while the next items are made: up to
-    # `window` calls in flight, finished (and stored) in the order they were drawn.
+    maker = _Maker(cell, modalities=modalities, tools=tools, ledger=ledger, engine=engine)
+    # With an LLM, the checks of an item run while the next items are made: up to `window` items
+    # in flight, finished (and stored) in the order they were drawn.
     window = max(1, getattr(getattr(llm, "config", None), "concurrency", 8)) if llm is not None else 0
-    in_flight: deque[tuple[SampleDraft, object]] = deque()
+    in_flight: deque[tuple[SampleDraft, dict[str, object]]] = deque()
 
     def store(draft: SampleDraft) -> None:
         nonlocal accepted, rejected
@@ -73,12 +155,8 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
             sink.progress(accepted, cell.quota)
 
     def finish_oldest() -> None:
-        draft, handle = in_flight.popleft()
-        if handle is not None:
-            check = blind_check_finish(draft, llm=llm, handle=handle)
-            draft = draft.model_copy(update={"checks": [*draft.checks, check],
-                                             "status": "ok" if check.ok else "rejected"})
-        store(draft)
+        draft, handles = in_flight.popleft()
+        store(_llm_checked(draft, llm, handles) if handles else draft)
 
     try:
         for start in range(0, len(order), BATCH):
@@ -95,28 +173,19 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                     continue
                 seen += 1
                 try:
-                    fields = plan_apply(cell.plan, record, ItemContext(
-                    seed=cell.seed, item_key=key, ordinal=accepted + len(in_flight), tools=toolbox))
+                    draft = maker.make(record, key, accepted + len(in_flight))
                 except OperatorError as exc:
                     transform_failures[str(exc)] += 1
                     continue
-                draft = SampleDraft(
-                    item_key=key, subtask_key=cell.subtask_key, grounding_id=cell.grounding_id,
-                    record_id=record.record_id, source_id=record.source_id,
-                    question=fields["question"], context=fields["context"], options=fields["options"],
-                    answer_index=fields["answer_index"], answer=fields["options"][fields["answer_index"]],
-                    accepted_answers=fields["accepted_answers"], answer_type=cell.plan.answer_type,
-                    media=fields["media"], operators=[op.op for op in cell.plan.operators], engine=engine,
-                    speech_text="\n".join(f"{speaker}: {said}" for speaker, said in fields.get("speech", [])),
-                    rendered_text=fields.get("rendered_text", ""), rendered_page=fields.get("rendered_page"),
-                    spoken_clean=fields.get("spoken_clean"),
-                )
-                draft = verify(draft, modalities=modalities, tools=tools, ledger=ledger)
-                if llm is not None and draft.status != "rejected" and draft.media:
+                handles: dict[str, object] = {}
+                if llm is not None and draft.status != "rejected":
+                    if draft.media:
+                        budget.check()
+                        handles["blind"] = llm.submit(blind_request(draft))
                     budget.check()
-                    in_flight.append((draft, llm.submit(blind_request(draft))))
-                elif in_flight:
-                    in_flight.append((draft, None))  # keeps the drawing order of stored samples
+                    handles["ambiguity"] = llm.submit(ambiguity_request(draft))
+                if handles or in_flight:  # an item without calls waits its turn, keeping the drawing order
+                    in_flight.append((draft, handles))
                 else:
                     store(draft)
     finally:

@@ -153,11 +153,28 @@ def _render_round_trip(draft: SampleDraft, tools: Tools, ledger: Ledger) -> list
     return checks
 
 
-def verify(draft: SampleDraft, *, modalities: list[str], tools: Tools, ledger: Ledger) -> SampleDraft:
-    """Run every check; the draft comes back with its checks and status set."""
+def _text_checks(draft: SampleDraft) -> list[Check]:
     checks = [_schema(draft)]
     if checks[0].ok:
         checks += [_one_correct(draft), _leakage(draft)]
+    return checks
+
+
+TEXT_CHECKS = frozenset({"schema", "one_correct_option", "answer_leakage"})
+
+
+def recheck_options(draft: SampleDraft, *, keep: list[Check] | None = None) -> SampleDraft:
+    """After the options changed (a repair dropped some): the checks that read the options run
+    again, the media checks stand (the media did not change), and `keep` goes in front."""
+    earlier = [c for c in draft.checks if c.name == "repair"]
+    others = [c for c in draft.checks if c.name not in TEXT_CHECKS and c.name != "repair"]
+    checks = [*earlier, *(keep or []), *_text_checks(draft), *others]
+    return draft.model_copy(update={"checks": checks, "status": "ok" if all(c.ok for c in checks) else "rejected"})
+
+
+def verify(draft: SampleDraft, *, modalities: list[str], tools: Tools, ledger: Ledger) -> SampleDraft:
+    """Run every check; the draft comes back with its checks and status set."""
+    checks = _text_checks(draft)
     checks.append(_media(draft, modalities, tools, ledger))
     if draft.speech_text and checks[-1].ok:
         checks += _speech_round_trip(draft, tools, ledger)

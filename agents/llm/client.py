@@ -8,6 +8,7 @@ whose connections and transactions belong to a thread)."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -147,7 +148,7 @@ class LLMClient:
         fmt = response_format(request.schema) if self.config.json_schema else None
         messages = list(p["messages"])
         usage, attempts, rounds = LLMUsage(), 0, []
-        logged_request = {"messages": messages, "schema": request.schema.__name__, "model": role_config.model,
+        logged_request = {"messages": loggable(messages), "schema": request.schema.__name__, "model": role_config.model,
                           "temperature": role_config.temperature, "max_tokens": role_config.max_tokens,
                           "response_format": fmt is not None, "cache_key": p["key"]}
         for round_index in range(2):
@@ -167,7 +168,7 @@ class LLMClient:
                 rounds.append({"raw_text": completion.text, "error": str(exc)})
                 if round_index == 0:
                     messages = [*messages, {"role": "assistant", "content": completion.text}, repair_message(exc)]
-                    logged_request = {**logged_request, "messages": messages}
+                    logged_request = {**logged_request, "messages": loggable(messages)}
                     continue
                 error = LLMOutputError("the reply gave no valid object after one repair round",
                                        raw_text=completion.text, rounds=rounds, usage=usage, attempts=attempts)
@@ -226,3 +227,28 @@ class LLMClient:
                              item_key=request.item_key, cost=cost,
                              request=json.loads(json.dumps(logged_request, default=str)),
                              response=json.loads(json.dumps(logged_response, default=str)))
+
+
+_MEDIA_PARTS = {"image_url": lambda part: part.get("image_url", {}).get("url", ""),
+                "input_audio": lambda part: part.get("input_audio", {}).get("data", "")}
+
+
+def loggable(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages as the ledger keeps them: an image or a recording sent inline (base64) is
+    replaced by its size and digest, so the ledger holds what was asked, not megabytes of media."""
+    out = []
+    for message in messages:
+        content = message.get("content")
+        if not isinstance(content, list):
+            out.append(message)
+            continue
+        parts = []
+        for part in content:
+            payload = _MEDIA_PARTS.get(part.get("type", ""), lambda _: "")(part) if isinstance(part, dict) else ""
+            if payload:
+                digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
+                parts.append({"type": part["type"], "omitted": f"{len(payload)} base64 characters, sha256 {digest}"})
+            else:
+                parts.append(part)
+        out.append({**message, "content": parts})
+    return out

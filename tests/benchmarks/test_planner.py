@@ -9,12 +9,15 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.db.models import Q
 
 from benchmarks import services
 from benchmarks.models import AgentRun, LLMCall, Spec
 from datapool.models import DatasetCard, DatasetRecord
 from tests.conftest import SEED_POOL, import_seed_datasets, seed_cards
 from tests.llm_server import ok_json
+from tests.oracle import correct_letters
 
 TEXT_REASONING = {"event-coreference-resolution", "temporal-event-reasoning", "document-level-causal-reasoning",
                   "natural-language-inference", "causal-reasoning", "social-science-question-answering"}
@@ -96,6 +99,8 @@ def scripted_model(request):
             scores.append({"dataset": slug, "alignment": honest, "simplicity": 0.8, "risk": 0.1 if honest > 0.5 else 0.6,
                            "rationale": f"{slug} judged"})
         return ok_json({"scores": scores})
+    if name == "ItemReview":
+        return ok_json({"correct": correct_letters(request), "reason": "the source record's answer"})
     return ok_json({})
 
 
@@ -307,12 +312,15 @@ def test_a_run_reports_agent_minutes_and_money_per_accepted_sample(api_a, team_a
     services.build_run_foreground(run_id=started.run.id)
 
     costs = api_a.get(f"/api/runs/{started.run.id}/").json()["costs"]
-    llm_ms = sum(LLMCall.objects.filter(run=started.run).values_list("latency_ms", flat=True))
-    # Three planning calls of 50 + 10 tokens at $0.40 / $1.60 per million tokens.
+    llm_ms = sum(LLMCall.objects.filter(Q(run=started.run) | Q(run__parent=started.run))
+                 .values_list("latency_ms", flat=True))
+    # Three planning calls and one ambiguity check per item (the reviewer knows the answers, so all
+    # six pass), each 50 + 10 tokens at $0.40 / $1.60 per million tokens.
     assert {k: costs[k] for k in ("llm_calls", "llm_cached_calls", "prompt_tokens", "completion_tokens", "money_usd",
                                   "tool_calls", "accepted_samples", "money_per_sample_usd")} == {
-        "llm_calls": 3, "llm_cached_calls": 0, "prompt_tokens": 150, "completion_tokens": 30,
-        "money_usd": "0.000108", "tool_calls": 0, "accepted_samples": 6, "money_per_sample_usd": "0.000018"}
+        "llm_calls": 9, "llm_cached_calls": 0, "prompt_tokens": 450, "completion_tokens": 90,
+        "money_usd": "0.000324", "tool_calls": 0, "accepted_samples": 6, "money_per_sample_usd": "0.000054"}
+    assert list(LLMCall.objects.filter(run__parent=started.run).values_list("role", flat=True)) == ["verify"] * 6
     assert costs["agent_minutes"] == round(llm_ms / 60000, 4)
     assert costs["agent_minutes_per_sample"] == round(llm_ms / 60000 / 6, 5)
     assert "costs" not in api_a.get("/api/runs/").json()["results"][0]  # the list stays light
@@ -344,6 +352,8 @@ def test_with_an_llm_media_items_must_need_their_media(team_a, user_a, pool_a, l
     def model(request):
         if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "BlindAnswer":
             return ok_json({"letter": "A"})  # a blind guesser that always says A
+        if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "ItemReview":
+            return scripted_model(request)
         if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "DesignReply":
             return ok_json({"subtasks": [{"key": "art-vqa", "name": "Art VQA", "modalities": ["image", "text"],
                                           "description": "Questions about what artwork images show.",
@@ -380,5 +390,34 @@ def test_with_an_llm_media_items_must_need_their_media(team_a, user_a, pool_a, l
         assert sample.verification["reasons"] == [
             "target_signal_dependency: answered A (the key) without the image"]
     verify_calls = LLMCall.objects.filter(run__parent=run, role="verify")
-    assert verify_calls.count() == len(accepted) + len(rejected)
+    # Each item: a blind check (no image) and an ambiguity check (the image attached; the ledger
+    # keeps its digest, not its bytes).
+    assert verify_calls.count() == 2 * (len(accepted) + len(rejected))
+    reviews = [c for c in verify_calls if c.request["schema"] == "ItemReview"]
+    assert len(reviews) == len(accepted) + len(rejected)
+    assert all(c.request["messages"][-1]["content"][1]["type"] == "image_url" and
+               "base64 characters, sha256" in c.request["messages"][-1]["content"][1]["omitted"] for c in reviews)
     assert all("<<<DATA" in str(call.request["messages"]) for call in verify_calls)  # the item is fenced data
+
+
+def test_a_page_occluded_past_legibility_is_repaired_and_the_failed_attempts_are_kept(team_a, user_a, pool_a):
+    from benchmarks.models import MediaAsset
+
+    started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=3, run_in_background=False,
+                                   text="Can a model read news pages shown as extremely occluded images?")
+    run = services.build_run_foreground(run_id=started.run.id)
+
+    assert run.status == "succeeded", run.error
+    repaired = list(run.version.samples.filter(status="repaired"))
+
+    assert repaired, [s.verification["reasons"] for s in run.version.samples.all()]
+    for sample in repaired:
+        notes = [c["detail"] for c in sample.verification["checks"] if c["name"] == "repair"]
+        assert notes and all(n.startswith("degraded_legible failed (word error rate ") for n in notes)
+        assert notes[-1].endswith(f"occlusion:{5 - len(notes)}")
+        assert all(c["ok"] for c in sample.verification["checks"])
+        superseded = sample.provenance["superseded_media"]
+        assert len(superseded) == len(notes)
+        assets = MediaAsset.objects.filter(team=team_a, file__in=superseded)
+        assert assets.count() == len(notes) and not assets.filter(samples=sample).exists()
+        assert all((Path(settings.MEDIA_ROOT) / f).is_file() for f in superseded)

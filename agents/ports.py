@@ -79,8 +79,8 @@ class Ledger(Protocol):
 
 
 class Sink(Protocol):
-    def existing(self, grounding_id: int) -> dict[str, str]:
-        """Item keys already made for this grounding, with their status (for resume)."""
+    def existing(self, grounding_id: int) -> dict[str, tuple[str, int]]:
+        """Item keys already made for this grounding, with their status and source record id (for resume)."""
 
     def put(self, draft: SampleDraft) -> bool:
         """Persist one sample; False when its item key already existed (nothing written)."""

@@ -170,6 +170,10 @@ class Cell(BaseModel):
     plan: TransformPlan
     quota: int
     seed: int = 0
+    # A grounding may be realised by several cells at once (on several workers): cell `shard` of
+    # `shards` draws the records at draw positions shard, shard + shards, shard + 2 * shards, ...
+    shard: int = 0
+    shards: int = 1
 
 
 class Check(BaseModel):

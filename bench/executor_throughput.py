@@ -4,10 +4,10 @@
 For each modality a request is built (auto-approved) by a real `qcluster` with Q_WORKERS=1, then 2;
 the figure is accepted samples per second from queueing to the build's end, with the peak resident
 memory of the cluster's processes (VmHWM, summed and the largest). Fresh SQLite database in a
-temporary folder (or BENCH_DATABASE_URL). Cells run in parallel only where a spec has several
-groundings; a one-dataset build cannot use a second worker.
+temporary folder (or BENCH_DATABASE_URL). A grounding's quota is split into cells of about
+--shard-size samples (BENCH_CELL_SHARD_SIZE), so a one-dataset build spreads over the workers too.
 
-    .venv/bin/python bench/executor_throughput.py [--size 40] [--workers 1 2]
+    .venv/bin/python bench/executor_throughput.py [--size 40] [--workers 1 2] [--shard-size 10]
 """
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=40)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--shard-size", type=int, default=10)
     args = parser.parse_args()
     workdir = django_on_fresh_database("bench-exec-")
     from django.conf import settings
@@ -64,7 +65,8 @@ def main() -> None:
     pool_import(team=team, pool_dir=Path(settings.SEED_POOL_DIR))
     db = connection.settings_dict
     database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{db['NAME']}"
-    print(f"database: {database_label(workdir)}; {args.size} samples per build")
+    print(f"database: {database_label(workdir)}; {args.size} samples per build; cells of about "
+          f"{args.shard_size} samples")
     print(f"{'modality':18s} {'workers':>7s} {'cells':>5s} {'accepted':>8s} {'seconds':>8s} {'samples/s':>9s} "
           f"{'peak RSS sum':>13s} {'largest':>8s}")
     for modality, text in REQUESTS.items():
@@ -73,7 +75,7 @@ def main() -> None:
                                            seed=workers)
             env = {**os.environ, "DATABASE_URL": database_url, "BENCH_VAR_DIR": str(workdir),
                    "Q_WORKERS": str(workers), "LOG_LEVEL": "WARNING", "BENCH_TASKS_INLINE": "false",
-                   "REDIS_URL": ""}
+                   "REDIS_URL": "", "BENCH_CELL_SHARD_SIZE": str(args.shard_size)}
             t0 = time.perf_counter()
             cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
                                        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -94,7 +96,7 @@ def main() -> None:
                     os.killpg(cluster.pid, signal.SIGKILL)
                     cluster.wait(timeout=30)
             run = AgentRun.objects.get(pk=started.run.pk)
-            accepted = Sample.objects.filter(version=started.version, status="ok").count()
+            accepted = Sample.objects.filter(version=started.version, status__in=["ok", "repaired"]).count()
             cells = run.children.count()
             print(f"{modality:18s} {workers:7d} {cells:5d} {accepted:8d} {seconds:8.1f} {accepted / seconds:9.2f} "
                   f"{peak[0] / 1024:10.0f} MiB {peak[1] / 1024:5.0f} MiB" + ("" if run.status == "succeeded"

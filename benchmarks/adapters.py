@@ -158,9 +158,10 @@ class DjangoSink:
         self.subtask_id = run.grounding.subtask_id
         self.on_progress = on_progress
 
-    def existing(self, grounding_id: int) -> dict[str, str]:
-        return dict(Sample.objects.filter(version=self.version, grounding_id=grounding_id)
-                    .values_list("item_key", "status"))
+    def existing(self, grounding_id: int) -> dict[str, tuple[str, int]]:
+        return {key: (status, record_id) for key, status, record_id in
+                Sample.objects.filter(version=self.version, grounding_id=grounding_id)
+                .values_list("item_key", "status", "source_record_id")}
 
     def put(self, draft: SampleDraft) -> bool:
         try:

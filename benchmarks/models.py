@@ -237,6 +237,10 @@ class AgentRun(models.Model):
     stage = models.CharField(max_length=32, blank=True, help_text="e.g. planning, executing, done.")
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
+    # A cell run realises one share of a grounding: records at draw positions shard, shard + shards, ...
+    shard = models.PositiveSmallIntegerField(default=0)
+    shards = models.PositiveSmallIntegerField(default=1, help_text="How many cell runs share the grounding.")
+    quota = models.PositiveIntegerField(default=0, help_text="Samples this cell run is to make.")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -208,10 +208,12 @@ class CellRunSerializer(serializers.ModelSerializer):
     subtask = serializers.CharField(source="grounding.subtask.key", read_only=True, allow_null=True)
     done = serializers.IntegerField(source="progress_done", read_only=True)
     total = serializers.IntegerField(source="progress_total", read_only=True)
+    shard = serializers.IntegerField(read_only=True, help_text="Which share of its grounding this cell draws (from 0).")
+    shards = serializers.IntegerField(read_only=True, help_text="How many cells share the grounding's records.")
 
     class Meta:
         model = AgentRun
-        fields = ["id", "status", "dataset", "subtask", "done", "total"]
+        fields = ["id", "status", "dataset", "subtask", "shard", "shards", "done", "total"]
 
 
 class RunEventSerializer(serializers.ModelSerializer):

@@ -183,16 +183,30 @@ def _spec_mark_approved(spec: Spec, *, user=None, how: str) -> None:
     spec.save(update_fields=["status", "approved_at", "approved_by", "trace"])
 
 
+def cell_shares(quota: int, *, shard_size: int | None = None, max_shards: int | None = None) -> list[int]:
+    """How a grounding's quota is split into cell runs: shares of about `shard_size` samples (at most
+    `max_shards`), as even as whole numbers allow. [] for no quota."""
+    shard_size = shard_size or settings.BENCH_CELL_SHARD_SIZE
+    max_shards = max_shards or settings.BENCH_CELL_MAX_SHARDS
+    if quota <= 0:
+        return []
+    n = max(1, min(max_shards, -(-quota // max(1, shard_size))))
+    return [quota // n + (1 if k < quota % n else 0) for k in range(n)]
+
+
 def _cells_create(*, run: AgentRun, spec: Spec, queue_cells: bool) -> list[int]:
-    """One cell run per kept grounding with a quota; the ids still to execute (queued when asked)."""
+    """The cell runs of each kept grounding with a quota (a large quota is split into shards that
+    draw disjoint records, so several workers share it); the ids still to execute (queued when asked)."""
     with transaction.atomic():
         groundings = (Grounding.objects.filter(subtask__spec=spec, subtask__dropped=False, quota__gt=0)
                       .select_related("subtask"))
         for grounding in groundings:
-            AgentRun.objects.get_or_create(
-                parent=run, grounding=grounding, kind=AgentRun.Kind.CELL,
-                defaults={"team_id": run.team_id, "version_id": run.version_id, "engine": run.engine,
-                          "progress_total": grounding.quota})
+            shares = cell_shares(grounding.quota)
+            for shard, share in enumerate(shares):
+                AgentRun.objects.get_or_create(
+                    parent=run, grounding=grounding, kind=AgentRun.Kind.CELL, shard=shard,
+                    defaults={"team_id": run.team_id, "version_id": run.version_id, "engine": run.engine,
+                              "shards": len(shares), "quota": share, "progress_total": share})
         AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.RUNNING, stage="executing")
         pending = list(run.children.exclude(status__in=AgentRun.FINISHED).values_list("id", flat=True))
         if queue_cells:
@@ -436,7 +450,7 @@ def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = 
     try:
         cell = Cell(subtask_key=grounding.subtask.key, grounding_id=grounding.id, dataset_id=grounding.dataset_id,
                     dataset_slug=grounding.dataset.slug, plan=TransformPlan.model_validate(grounding.plan),
-                    quota=grounding.quota, seed=run.version.request.seed)
+                    quota=run.quota, seed=run.version.request.seed, shard=run.shard, shards=run.shards)
         budget, llm = _request_budget(run.version.request), None
         if run.engine == Engine.LLM:  # the blind check of media items (target-signal dependency)
             llm = llm_client_for_run(run=run)
@@ -485,33 +499,39 @@ def _accepted_by(version: BenchmarkVersion, field: str) -> dict[int, int]:
 
 
 def _replenish(run: AgentRun) -> list[int]:
-    """Quotas a subtask's cells missed (their datasets ran out of usable records) move to the
-    subtask's other datasets whose cells met their quota, so may hold more; those cells run again.
-    The ids of the cells to run; empty when no subtask is short or no dataset is left to draw from."""
+    """Quotas a subtask's cells missed (their records ran out) move to the subtask's other cells
+    that met their quota, so may hold more: shards of the same dataset (they draw other records)
+    or cells of its other datasets; those cells run again. The ids of the cells to run; empty when
+    no subtask is short or no cell is left to draw from."""
     spec = Spec.objects.filter(version_id=run.version_id).first()
     if spec is None:
         return []
     by_grounding = _accepted_by(run.version, "grounding_id")
-    cells = {c.grounding_id: c for c in run.children.select_related("grounding").filter(kind=AgentRun.Kind.CELL)}
+    cells = list(run.children.select_related("grounding__dataset").filter(kind=AgentRun.Kind.CELL))
+    made = dict(Sample.objects.filter(version=run.version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED],
+                                      provenance__run_id__in=[c.id for c in cells])
+                .values_list("provenance__run_id").annotate(n=Count("id")))
     again: list[int] = []
     for subtask in spec.subtasks.filter(dropped=False).prefetch_related("groundings"):
-        groundings = list(subtask.groundings.all())
-        short = subtask.quota - sum(by_grounding.get(g.id, 0) for g in groundings)
-        open_ = [g for g in groundings if g.id in cells and cells[g.id].status == AgentRun.Status.SUCCEEDED
-                 and by_grounding.get(g.id, 0) >= g.quota]
+        ids = {g.id for g in subtask.groundings.all()}
+        short = subtask.quota - sum(by_grounding.get(g, 0) for g in ids)
+        open_ = [c for c in cells if c.grounding_id in ids and c.status == AgentRun.Status.SUCCEEDED
+                 and made.get(c.id, 0) >= c.quota]
         if short <= 0 or not open_:
             continue
-        shares = allocate(short, [Claim(str(g.id), g.scores.get("composite", 1.0), short) for g in open_]).quotas
-        for grounding in open_:
-            extra = shares[str(grounding.id)]
+        shares = allocate(short, [Claim(str(c.id), c.grounding.scores.get("composite", 1.0), short)
+                                  for c in open_]).quotas
+        for cell in open_:
+            extra = shares[str(cell.id)]
             if not extra:
                 continue
-            Grounding.objects.filter(pk=grounding.pk).update(quota=F("quota") + extra)
-            cell = cells[grounding.id]
+            Grounding.objects.filter(pk=cell.grounding_id).update(quota=F("quota") + extra)
             AgentRun.objects.filter(pk=cell.pk).update(status=AgentRun.Status.QUEUED, stage="replenish",
-                                                       progress_total=grounding.quota + extra, finished_at=None)
-            run_event(cell, "replenish", f"{extra} more from {grounding.dataset.slug}: subtask {subtask.key} is "
-                      f"{short} short because another dataset ran out", data={"extra": extra, "subtask": subtask.key})
+                                                       quota=cell.quota + extra, progress_total=cell.quota + extra,
+                                                       finished_at=None)
+            run_event(cell, "replenish", f"{extra} more from {cell.grounding.dataset.slug}: subtask {subtask.key} is "
+                      f"{short} short because another cell ran out of records",
+                      data={"extra": extra, "subtask": subtask.key})
             again.append(cell.pk)
     return again
 

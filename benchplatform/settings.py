@@ -148,6 +148,11 @@ else:
 # reaper (scheduled every minute; `manage.py reap_runs`): its worker died. Far above one item's time.
 BENCH_RUN_STALE_AFTER_S = env_int("BENCH_RUN_STALE_AFTER_S", 300)
 
+# A grounding's quota is split into cell runs (queued tasks, so several workers share one dataset)
+# of about this many samples each, at most BENCH_CELL_MAX_SHARDS of them.
+BENCH_CELL_SHARD_SIZE = env_int("BENCH_CELL_SHARD_SIZE", 50)
+BENCH_CELL_MAX_SHARDS = env_int("BENCH_CELL_MAX_SHARDS", 8)
+
 # When true, enqueued jobs run in the same process right after commit (tests, one-off scripts).
 BENCH_TASKS_INLINE = env_bool("BENCH_TASKS_INLINE", False)
 

@@ -26,10 +26,11 @@ def item_key(cell: Cell, source_id: str) -> str:
 
 
 def draw_order(cell: Cell, record_ids: list[int]) -> list[int]:
-    """A reproducible permutation of the dataset's records for this cell."""
+    """A reproducible permutation of the dataset's records for this grounding, and of it this
+    cell's share (every shards-th record from its shard on): shards never draw the same record."""
     order = list(record_ids)
     random.Random(f"{cell.seed}:{cell.dataset_slug}:{cell.subtask_key}").shuffle(order)
-    return order
+    return order[cell.shard::cell.shards]
 
 
 def _deduplicate(draft: SampleDraft, dedup: DuplicateIndex) -> SampleDraft:
@@ -127,7 +128,10 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     the budget is checked before each call and a spent budget stops the cell cleanly
     (BudgetExhausted propagates after the items made so far are kept)."""
     budget = budget or Budget()
-    existing = sink.existing(cell.grounding_id)
+    order = draw_order(cell, pool.record_ids(cell.dataset_id))
+    mine = set(order)
+    existing = {key: status for key, (status, record_id) in sink.existing(cell.grounding_id).items()
+                if record_id in mine}
     dedup = DuplicateIndex(embedder)
     for key, vector, exact in sink.fingerprints():
         dedup.add(key, vector, exact)
@@ -135,7 +139,6 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     rejected = skipped = seen = 0
     transform_failures: Counter[str] = Counter()
     sink.progress(min(accepted, cell.quota), cell.quota)
-    order = draw_order(cell, pool.record_ids(cell.dataset_id))
     maker = _Maker(cell, modalities=modalities, tools=tools, ledger=ledger, engine=engine)
     # With an LLM, the checks of an item run while the next items are made: up to `window` items
     # in flight, finished (and stored) in the order they were drawn.

@@ -59,7 +59,7 @@ class ListSink:
         self.samples, self.events = [], []
 
     def existing(self, grounding_id):
-        return {s.item_key: s.status for s in self.samples}
+        return {s.item_key: (s.status, s.record_id) for s in self.samples}
 
     def put(self, draft):
         if any(s.item_key == draft.item_key for s in self.samples):

@@ -209,7 +209,7 @@ def test_run_detail_shows_progress_cells_and_events(api_a, built_text_benchmark)
         "progress": {"done": 12, "total": 12, "percent": 100}, "error": "",
         "benchmark": built_text_benchmark.version.benchmark_id, "version": 1, "parent": None}
     assert body["started_at"] is not None and body["finished_at"] is not None
-    assert body["children"] == [{"id": cell.id, "status": "succeeded", "dataset": CAUSAL, "subtask": CAUSAL,
+    assert body["children"] == [{"id": cell.id, "status": "succeeded", "dataset": CAUSAL, "subtask": CAUSAL, "shard": 0, "shards": 1,
                                  "done": 12, "total": 12}]
     assert [(e["level"], e["kind"]) for e in body["events"]] == [
         ("info", "queued"), ("info", "planned"), ("info", "finished")]

@@ -46,7 +46,7 @@ def test_a_dataset_that_runs_out_is_made_up_from_the_subtasks_other_dataset(
     assert made["social-science-question-answering"] == 205 - made[NLI]
     (replenish,) = AgentRunEvent.objects.filter(run__parent=run, kind="replenish")
     assert replenish.message == (f"{205 - made[NLI] - 5} more from social-science-question-answering: subtask {NLI} "
-                                 f"is {205 - made[NLI] - 5} short because another dataset ran out")
+                                 f"is {205 - made[NLI] - 5} short because another cell ran out of records")
     finished = run.events.get(kind="finished")
     assert finished.message == "205 of 205 samples made"
     assert finished.data["subtasks"] == {NLI: {"quota": 205, "made": 205}}
@@ -63,4 +63,62 @@ def test_a_subtask_whose_datasets_all_run_out_is_reported_by_name(
     assert total < 400
     assert run.events.get(kind="finished").message == (
         f"{total} of 400 samples made; {400 - total} short — {NLI}: {total} of 400 (its datasets ran out)")
-    assert not AgentRunEvent.objects.filter(run__parent=run, kind="replenish").exists()  # nothing left to draw from
+    # Nothing is left to draw from: every cell (shards of 50) ended with its records used up.
+    for cell in run.children.all():
+        assert cell.events.filter(kind="cell_done").latest("id").data["exhausted"] is True
+
+
+def _cell_records(run: AgentRun) -> dict[int, set[int]]:
+    return {cell.id: set(Sample.objects.filter(version=run.version, provenance__run_id=cell.id)
+                         .values_list("source_record_id", flat=True))
+            for cell in run.children.filter(kind=AgentRun.Kind.CELL)}
+
+
+def test_a_large_quota_is_split_into_shards_that_draw_disjoint_records(
+        team_a, user_a, pool_a, settings, django_capture_on_commit_callbacks):
+    settings.BENCH_CELL_SHARD_SIZE = 20
+    spec = _two_dataset_subtask(team_a, user_a, nli_quota=50, social_quota=0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.spec_approve(spec=spec, user=user_a)
+
+    run.refresh_from_db()
+    cells = list(run.children.filter(kind=AgentRun.Kind.CELL).order_by("shard"))
+    assert run.status == "succeeded"
+    assert [(c.shard, c.shards, c.quota, c.status) for c in cells] == [
+        (0, 3, 17, "succeeded"), (1, 3, 17, "succeeded"), (2, 3, 16, "succeeded")]
+    records = _cell_records(run)
+    assert [len(records[c.id] & set(Sample.objects.filter(version=run.version, status="ok", provenance__run_id=c.id)
+                                    .values_list("source_record_id", flat=True))) for c in cells] == [17, 17, 16]
+    first, second, third = (records[c.id] for c in cells)
+    assert not (first & second) and not (first & third) and not (second & third)
+    assert _made(spec) == {NLI: 50}
+
+
+def test_a_shard_that_runs_out_is_made_up_by_its_sibling_shards(
+        team_a, user_a, pool_a, settings, django_capture_on_commit_callbacks):
+    """Two shards of the NLI dataset draw 100 records each (98 usable): one asked for 120 runs
+    out, and the other, which had 10 to make, makes the rest from its own records."""
+    settings.BENCH_CELL_SHARD_SIZE = 65
+    spec = _two_dataset_subtask(team_a, user_a, nli_quota=130, social_quota=0)
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        run = services.spec_approve(spec=spec, user=user_a)
+    cells = list(run.children.filter(kind=AgentRun.Kind.CELL).order_by("shard"))
+    assert [(c.shard, c.shards, c.quota) for c in cells] == [(0, 2, 65), (1, 2, 65)]
+    AgentRun.objects.filter(pk=cells[0].pk).update(quota=120, progress_total=120)
+    AgentRun.objects.filter(pk=cells[1].pk).update(quota=10, progress_total=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in queued:
+            callback()
+
+    run.refresh_from_db()
+    made = dict(Sample.objects.filter(version=run.version, status="ok").values_list("provenance__run_id")
+                .annotate(n=Count("id")))
+    assert run.status == "succeeded"
+    assert made[cells[0].id] < 120 and made[cells[0].id] + made[cells[1].id] == 130
+    (replenish,) = AgentRunEvent.objects.filter(run=cells[1], kind="replenish")
+    assert replenish.data == {"extra": 120 - made[cells[0].id], "subtask": NLI}
+    assert run.events.get(kind="finished").message == "130 of 130 samples made"
+    first, second = (_cell_records(run)[c.id] for c in cells)
+    assert not (first & second)

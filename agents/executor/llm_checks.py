@@ -113,8 +113,9 @@ def ambiguity_prompt(draft: SampleDraft) -> list[dict[str, Any]]:
     text = ("Check this multiple-choice benchmark item." + seen + " List the letter of every option that "
             "correctly answers the question (a good item has exactly one), and say why.\n" + fence_data("item", item))
     return [
-        {"role": "system", "content": "You review benchmark items for correctness and ambiguity. Judge from the "
-                                      "question, the context and the attached media only."},
+        {"role": "system", "content": "You review benchmark items for correctness and ambiguity. Judge by the "
+                                      "question, its context, any attached image or recording, and common "
+                                      "knowledge; an option counts only if a careful expert would accept it."},
         {"role": "user", "content": [{"type": "text", "text": text}, *media_parts(draft)] if media else text},
     ]
 

@@ -400,7 +400,10 @@ def test_with_an_llm_media_items_must_need_their_media(team_a, user_a, pool_a, l
     assert all("<<<DATA" in str(call.request["messages"]) for call in verify_calls)  # the item is fenced data
 
 
-def test_a_page_occluded_past_legibility_is_repaired_and_the_failed_attempts_are_kept(team_a, user_a, pool_a):
+def test_a_page_occluded_past_legibility_is_repaired_and_the_failed_attempts_are_kept(team_a, user_a, pool_a,
+                                                                                     client):
+    from django.urls import reverse
+
     from benchmarks.models import MediaAsset
 
     started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=3, run_in_background=False,
@@ -421,3 +424,9 @@ def test_a_page_occluded_past_legibility_is_repaired_and_the_failed_attempts_are
         assets = MediaAsset.objects.filter(team=team_a, file__in=superseded)
         assert assets.count() == len(notes) and not assets.filter(samples=sample).exists()
         assert all((Path(settings.MEDIA_ROOT) / f).is_file() for f in superseded)
+    client.force_login(user_a)
+    html = client.get(reverse("sample-detail", args=[repaired[0].id])).content.decode()
+    assert html.count('<span class="badge s-repaired">repaired</span>') == len(
+        [c for c in repaired[0].verification["checks"] if c["name"] == "repair"])
+    assert '<span class="badge s-repaired">Repaired</span>' in html  # the sample's status
+    assert "Replaced by a repair" in html and repaired[0].provenance["superseded_media"][0] in html

@@ -188,6 +188,7 @@ class DjangoSink:
                 assets = [self._asset(ref) for ref in draft.media]
                 if assets:
                     sample.media.add(*assets)
+                self._link_clean(draft, assets)
                 ToolCall.objects.filter(run=self.run, item_key=draft.item_key, sample__isnull=True).update(sample=sample)
                 LLMCall.objects.filter(run=self.run, item_key=draft.item_key, sample__isnull=True).update(sample=sample)
         except IntegrityError:
@@ -195,6 +196,15 @@ class DjangoSink:
                 return False
             raise
         return True
+
+    def _link_clean(self, draft: SampleDraft, assets: list[MediaAsset]) -> None:
+        """A page degraded, or a recording with noise mixed in, on purpose: the clean file it was made
+        from is kept as the team's asset and the item's file records it as its origin (derived_from)."""
+        for clean in (draft.rendered_page, draft.spoken_clean):
+            shown = [a for a in assets if clean is not None and a.kind == clean.kind]
+            if clean is None or not shown or shown[-1].sha256 == clean.sha256 or shown[-1].derived_from_id:
+                continue
+            MediaAsset.objects.filter(pk=shown[-1].pk).update(derived_from=self._asset(clean))
 
     def _asset(self, ref: MediaRef) -> MediaAsset:
         path = Path(ref.abs_path)

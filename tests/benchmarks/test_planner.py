@@ -424,6 +424,10 @@ def test_a_page_occluded_past_legibility_is_repaired_and_the_failed_attempts_are
         assets = MediaAsset.objects.filter(team=team_a, file__in=superseded)
         assert assets.count() == len(notes) and not assets.filter(samples=sample).exists()
         assert all((Path(settings.MEDIA_ROOT) / f).is_file() for f in superseded)
+        # The image shown is the clean rendered page, degraded: the page is kept and named as its origin.
+        (image,) = sample.media.all()
+        assert image.derived_from is not None and image.derived_from.team == team_a
+        assert image.derived_from.sha256 != image.sha256 and image.derived_from.file not in superseded
     client.force_login(user_a)
     html = client.get(reverse("sample-detail", args=[repaired[0].id])).content.decode()
     assert html.count('<span class="badge s-repaired">repaired</span>') == len(

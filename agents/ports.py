@@ -111,3 +111,6 @@ class LLM(Protocol):
     def result(self, handle: Any) -> LLMResult:
         """Wait for a submitted call; raises its LLMError."""
 
+    def done(self, handle: Any) -> bool:
+        """Has a submitted call come back (result() would not wait)?"""
+

@@ -174,6 +174,7 @@ class Cell(BaseModel):
     # `shards` draws the records at draw positions shard, shard + shards, shard + 2 * shards, ...
     shard: int = 0
     shards: int = 1
+    intent: str = ""  # what the benchmark is for (request and subtask), for the LLM item author
 
 
 class Check(BaseModel):

@@ -2,9 +2,10 @@
 """Benchmark (not a test): an LLM build of image items against the local OpenAI-protocol server
 (tests/llm_server.py) with injected latency: wall time against the ideal (LLM calls x latency /
 concurrency) as a ratio (aim: 1.25 or less at concurrency 16), and LLM calls and tokens per
-accepted sample. The LLM plans (scope, design, judge) and checks every image item twice, at
-once: blind (the scripted model guesses, so about one item in four is rejected and replaced) and
-for ambiguity (the scripted reviewer sees the image and knows its label).
+accepted sample. The LLM plans (scope, design, judge); every image item goes to the item author
+(it keeps the item), then to two checks at once: blind (the scripted model guesses, so about one
+item in four is rejected and replaced) and ambiguity (the scripted reviewer sees the image and
+knows its label).
 
     .venv/bin/python bench/llm_build.py [--size 200] [--latency 0.5] [--concurrency 16]
 """
@@ -67,6 +68,9 @@ def scripted(request):
         return ok_json({"scores": [{"dataset": s, "alignment": 0.9, "simplicity": 0.8, "risk": 0.1}
                                    for s in re.findall(r"^Candidate (\S+)$", request.text, re.M)]},
                        prompt_tokens=tokens, completion_tokens=60)
+    if name == "AuthorReply":  # the author keeps the item (a real model would often rewrite; one call either way)
+        return ok_json({"steps": [{"action": "keep", "rationale": "the label question is clear"}]},
+                       prompt_tokens=tokens, completion_tokens=25)
     if name == "ItemReview":
         return ok_json({"correct": review(request), "reason": "the image shows it"}, prompt_tokens=tokens,
                        completion_tokens=20)

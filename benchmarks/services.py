@@ -450,9 +450,11 @@ def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = 
     try:
         cell = Cell(subtask_key=grounding.subtask.key, grounding_id=grounding.id, dataset_id=grounding.dataset_id,
                     dataset_slug=grounding.dataset.slug, plan=TransformPlan.model_validate(grounding.plan),
-                    quota=run.quota, seed=run.version.request.seed, shard=run.shard, shards=run.shards)
+                    quota=run.quota, seed=run.version.request.seed, shard=run.shard, shards=run.shards,
+                    intent=f"Request: {run.version.request.text}\nSubtask: {grounding.subtask.name}: "
+                           f"{grounding.subtask.description}")
         budget, llm = _request_budget(run.version.request), None
-        if run.engine == Engine.LLM:  # the blind check of media items (target-signal dependency)
+        if run.engine == Engine.LLM:  # the item author, and the blind and ambiguity checks
             llm = llm_client_for_run(run=run)
             llm.ledger = BudgetLedger(llm.ledger, budget)
         try:

@@ -177,7 +177,7 @@ LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
 LLM_TEMPERATURE = env_float("LLM_TEMPERATURE", 0.0)
 LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 2048)
 # Each role may use its own model, temperature and token limit (LLM_MODEL_DESIGN, LLM_TEMPERATURE_JUDGE...).
-LLM_ROLES = ("scope", "design", "grounding", "allocation", "generate", "verify", "judge")
+LLM_ROLES = ("scope", "design", "grounding", "allocation", "author", "generate", "verify", "judge")
 LLM_ROLE_SETTINGS = {
     role: {"model": env_str(f"LLM_MODEL_{role.upper()}", LLM_MODEL),
            "temperature": env_float(f"LLM_TEMPERATURE_{role.upper()}", LLM_TEMPERATURE),

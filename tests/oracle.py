@@ -29,13 +29,16 @@ def _answers(record: dict) -> set[str]:
 
 
 @cache
-def _records() -> list[tuple[str, frozenset[str]]]:
+def _records() -> list[tuple[str, str, frozenset[str]]]:
+    """(the record's input as text, its question or prompt, its accepted answers), normalised."""
     rows = []
     for path in (SEED_POOL / "datasets").rglob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
         for record in data.get("data", []) if isinstance(data, dict) else []:
-            rows.append((normalise(json.dumps(record.get("input") or record, ensure_ascii=False)),
-                         frozenset(_answers(record))))
+            inputs = record.get("input") or {}
+            asked = inputs.get("question") or inputs.get("prompt") if isinstance(inputs, dict) else ""
+            rows.append((normalise(json.dumps(inputs or record, ensure_ascii=False)),
+                         normalise(asked) if isinstance(asked, str) else "", frozenset(_answers(record))))
     return rows
 
 
@@ -55,9 +58,11 @@ def correct_letters(request) -> list[str]:
     options = _OPTION.findall(request_text_)
     if not question or not options:
         return []
-    probe = normalise(question.group(1))[:60]
-    for text, answers in _records():
-        if probe and probe in text:
+    asked = normalise(question.group(1))
+    probe = asked[:60]
+    for text, source_question, answers in _records():
+        # The item's question is the record's, or a rewrite that still holds it (an author's framing).
+        if (probe and probe in text) or (len(source_question) >= 10 and source_question in asked):
             letters = [letter for letter, option in options if normalise(option) in answers]
             if letters:
                 return letters

@@ -4,19 +4,23 @@ quota is met or the dataset is exhausted. Resumable: item keys the sink already 
 made again."""
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter, deque
+from dataclasses import dataclass, field
 
+from agents.executor.author import author_apply, author_request
 from agents.executor.dedup import DuplicateIndex, exact_key
 from agents.executor.llm_checks import ambiguity_finish, ambiguity_request, blind_check_finish, blind_request
 from agents.executor.repair import MAX_REPAIRS, clashing_options, eased_plan, repair_note, without_options
 from agents.executor.toolbox import ToolBox
 from agents.executor.verify import recheck_options, verify
 from agents.operators import ItemContext, OperatorError, plan_apply
-from agents.planner.budget import Budget
+from agents.llm import LLMError
+from agents.planner.budget import Budget, BudgetExhausted
 from agents.ports import LLM, Ledger, Pool, Sink, Tools
 from agents.tools.embedding import Embedder
-from agents.types import Cell, CellReport, RecordView, SampleDraft, TransformPlan
+from agents.types import Cell, CellReport, Check, RecordView, SampleDraft, TransformPlan
 
 BATCH = 100
 
@@ -120,13 +124,25 @@ def _llm_checked(draft: SampleDraft, llm: LLM, handles: dict[str, object]) -> Sa
                                     "status": draft.status if ok else "rejected"})
 
 
+@dataclass
+class _Pending:
+    """An item in flight with an LLM: its author call, then its checks."""
+
+    draft: SampleDraft
+    record: RecordView
+    ordinal: int
+    author: object = None
+    checks: dict[str, object] = field(default_factory=dict)
+
+
 def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, ledger: Ledger, sink: Sink,
              engine: str = "offline", embedder: Embedder | None = None, llm: LLM | None = None,
              budget: Budget | None = None) -> CellReport:
-    """Realise the cell. With an LLM, every item also goes through the ambiguity check and items
-    that carry media through the blind check (the model must not find the key without the media);
-    the budget is checked before each call and a spent budget stops the cell cleanly
-    (BudgetExhausted propagates after the items made so far are kept)."""
+    """Realise the cell. With an LLM, the item author may improve every item (agents.executor.author),
+    then every item goes through the ambiguity check and items that carry media through the blind
+    check (the model must not find the key without the media); the budget is checked before each
+    call and a spent budget stops the cell cleanly (BudgetExhausted propagates after the items made
+    so far are kept)."""
     budget = budget or Budget()
     order = draw_order(cell, pool.record_ids(cell.dataset_id))
     mine = set(order)
@@ -140,10 +156,10 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     transform_failures: Counter[str] = Counter()
     sink.progress(min(accepted, cell.quota), cell.quota)
     maker = _Maker(cell, modalities=modalities, tools=tools, ledger=ledger, engine=engine)
-    # With an LLM, the checks of an item run while the next items are made: up to `window` items
-    # in flight, finished (and stored) in the order they were drawn.
+    # With an LLM, each item goes to the author, then to its checks, while the next items are made:
+    # up to `window` items in flight, finished (and stored) in the order they were drawn.
     window = max(1, getattr(getattr(llm, "config", None), "concurrency", 8)) if llm is not None else 0
-    in_flight: deque[tuple[SampleDraft, dict[str, object]]] = deque()
+    in_flight: deque[_Pending] = deque()
 
     def store(draft: SampleDraft) -> None:
         nonlocal accepted, rejected
@@ -157,17 +173,55 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                 accepted += 1
             sink.progress(accepted, cell.quota)
 
-    def finish_oldest() -> None:
-        draft, handles = in_flight.popleft()
-        store(_llm_checked(draft, llm, handles) if handles else draft)
+    def submit_checks(item: _Pending) -> None:
+        if item.draft.status == "rejected":
+            return
+        budget.check()  # both calls or neither
+        if item.draft.media:
+            item.checks["blind"] = llm.submit(blind_request(item.draft))
+        item.checks["ambiguity"] = llm.submit(ambiguity_request(item.draft))
+
+    def authored(item: _Pending) -> None:
+        """The author's reply applied to the item, and its checks submitted."""
+        try:
+            reply = llm.result(item.author).value
+        except LLMError as exc:
+            reply = exc
+        item.author = None
+        item.draft = author_apply(item.draft, reply, plan=cell.plan,
+                                  remake=lambda plan: maker.draft(plan, item.record, item.draft.item_key, item.ordinal))
+        submit_checks(item)
+
+    def advance() -> None:
+        """Items whose author reply has come back move on to their checks (keeps the calls flowing)."""
+        for item in in_flight:
+            if item.author is not None and llm.done(item.author):
+                authored(item)
+
+    def finish_oldest(*, draining: bool = False) -> None:
+        item = in_flight.popleft()
+        if item.author is not None:
+            try:
+                authored(item)
+            except BudgetExhausted:
+                if not draining:
+                    raise
+        if item.author is None and item.draft.status != "rejected" and not item.checks:
+            # The budget ran out before this item's checks: kept (its media are referenced), never accepted.
+            item.draft = item.draft.model_copy(update={"status": "rejected", "checks": [
+                *item.draft.checks, Check(name="llm_checks", ok=False, detail="the budget ran out before the checks")]})
+        store(_llm_checked(item.draft, llm, item.checks) if item.checks else item.draft)
 
     try:
         for start in range(0, len(order), BATCH):
             if accepted >= cell.quota:
                 break
             for record in pool.records(cell.dataset_id, order[start:start + BATCH]):
+                if in_flight:
+                    advance()
                 while in_flight and (len(in_flight) >= window or accepted + len(in_flight) >= cell.quota):
                     finish_oldest()
+                    advance()
                 if accepted >= cell.quota:
                     break
                 key = item_key(cell, record.source_id)
@@ -175,25 +229,24 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                     skipped += 1
                     continue
                 seen += 1
+                ordinal = accepted + len(in_flight)
                 try:
-                    draft = maker.make(record, key, accepted + len(in_flight))
+                    draft = maker.make(record, key, ordinal)
                 except OperatorError as exc:
                     transform_failures[str(exc)] += 1
                     continue
-                handles: dict[str, object] = {}
-                if llm is not None and draft.status != "rejected":
-                    if draft.media:
-                        budget.check()
-                        handles["blind"] = llm.submit(blind_request(draft))
-                    budget.check()
-                    handles["ambiguity"] = llm.submit(ambiguity_request(draft))
-                if handles or in_flight:  # an item without calls waits its turn, keeping the drawing order
-                    in_flight.append((draft, handles))
-                else:
+                if llm is None:
                     store(draft)
+                    continue
+                item = _Pending(draft=draft, record=record, ordinal=ordinal)
+                in_flight.append(item)  # first: if the budget is spent now, the item is still stored
+                if draft.status != "rejected":
+                    budget.check()
+                    item.author = llm.submit(author_request(draft, intent=cell.intent, plan=cell.plan,
+                                                            record_payload=json.dumps(record.payload, ensure_ascii=False)))
     finally:
         while in_flight:  # calls already paid for are recorded and their samples kept, even when the budget ends
-            finish_oldest()
+            finish_oldest(draining=True)
     if transform_failures:
         sink.event("records_unusable", f"{sum(transform_failures.values())} drawn records could not be transformed",
                    level="warning", data={"reasons": dict(transform_failures.most_common(5))})

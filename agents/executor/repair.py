@@ -21,7 +21,7 @@ NOISE_STEP_DB = 5.0
 NOISE_MAX_SNR_DB = 25.0
 
 
-def _with_params(plan: TransformPlan, op_name: str, update) -> tuple[TransformPlan, str] | None:
+def with_params(plan: TransformPlan, op_name: str, update) -> tuple[TransformPlan, str] | None:
     """The plan with the last `op_name` step's parameters changed by `update` (None when it cannot ease)."""
     for index in range(len(plan.operators) - 1, -1, -1):
         op = plan.operators[index]
@@ -64,7 +64,7 @@ def eased_plan(plan: TransformPlan, failed: Check) -> tuple[TransformPlan, str] 
     if failed.name not in PLAN_REPAIRS:
         return None
     op_name, update = PLAN_REPAIRS[failed.name]
-    return _with_params(plan, op_name, update)
+    return with_params(plan, op_name, update)
 
 
 def without_options(draft: SampleDraft, drop: set[int], why: str) -> tuple[SampleDraft, str] | None:

@@ -91,6 +91,11 @@ class LLMClient:
             handle["future"] = self._pool.submit(self._call, handle)
         return handle
 
+    def done(self, handle: dict[str, Any]) -> bool:
+        """Has the submitted call come back (a cache hit has)? result() would not wait."""
+        future = handle.get("future")
+        return future is None or future.done()
+
     def result(self, handle: dict[str, Any]) -> LLMResult:
         """The submitted call's result (raises its LLMError), recorded in the cache and the ledger."""
         future = handle.pop("future", None)

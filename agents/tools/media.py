@@ -10,7 +10,14 @@ from PIL import Image, UnidentifiedImageError
 from agents.tools import image as image_tools
 from agents.tools.asr import asr_version, transcribe
 from agents.tools.image import ImageToolError
-from agents.tools.speech import SpeechUnavailable, espeak_version, mix_noise, piper_version, synthesize_dialogue
+from agents.tools.speech import (
+    SpeechUnavailable,
+    espeak_version,
+    mix_noise,
+    piper_version,
+    synthesize_dialogue,
+    tts_engine,
+)
 from agents.types import MediaCheck, MediaRef
 
 PILLOW_VERSION = Image.__version__ if hasattr(Image, "__version__") else ""
@@ -73,7 +80,7 @@ class LocalTools:
                                    relative_to=self.media_root)
 
     def speech_version(self) -> str:
-        return f"{espeak_version()} / {piper_version()}"
+        return piper_version() if tts_engine() == "piper" else espeak_version()
 
     def mix_noise(self, abs_path: str, snr_db: float, *, seed: str) -> MediaRef:
         if self.media_root is None:

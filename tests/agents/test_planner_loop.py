@@ -2,6 +2,8 @@
 sharing between subtasks, spread allocation within a subtask, and spoken grounding of dialogues."""
 from __future__ import annotations
 
+import pytest
+
 from agents.offline.design import OfflineBrain
 from agents.offline.planner import plan_offline
 from agents.operators import dialogue_turns
@@ -396,3 +398,46 @@ def test_one_speaker_is_spoken_by_piper_and_heard_word_for_word(tmp_path):
     # espeak-ng's robotic voice was heard as "Could you make my man for me? Sure, a little, sure."
     assert word_error_rate(question[0][1], transcribe(ref.abs_path)) == 0.0
     assert "piper-tts 1.8.0 (joe-us 1.0.0)" in tools.speech_version()
+
+
+def _f0(samples, rate: int) -> float:
+    """The median fundamental frequency (Hz) of the voiced frames, by autocorrelation."""
+    import numpy as np
+
+    found = []
+    for start in range(0, len(samples) - 2048, 1024):
+        frame = samples[start:start + 2048].astype(float)
+        frame -= frame.mean()
+        if np.abs(frame).mean() < 500:
+            continue
+        corr = np.correlate(frame, frame, "full")[2047:]
+        low, high = rate // 400, rate // 60
+        found.append(rate / (low + int(np.argmax(corr[low:high]))))
+    return float(np.median(found))
+
+
+def test_dialogue_speakers_get_voices_of_their_own_at_a_natural_tempo():
+    from agents.tools.speech import PITCHES, _piper_turn, _piper_voice, voice_map
+
+    turns = [("A", "Good afternoon. I brought the extra blanket you requested."), ("B", "Oh, thank you."),
+             ("C", "Is there anything else?")]
+    assert voice_map(turns, PITCHES) == {"A": 1.0, "B": PITCHES[1], "C": PITCHES[2]}
+    voice = _piper_voice()
+    words = turns[0][1]
+    (a, rate), (b, _), (c, _) = (_piper_turn(voice, words, pitch) for pitch in PITCHES[:3])
+    # +4 and -3 semitones: about 26 % higher and 16 % lower; the tempo stays within 15 %.
+    assert _f0(b, rate) / _f0(a, rate) == pytest.approx(PITCHES[1], rel=0.08)
+    assert _f0(c, rate) / _f0(a, rate) == pytest.approx(PITCHES[2], rel=0.08)
+    assert all(abs(len(x) / len(a) - 1) < 0.15 for x in (b, c))
+
+
+def test_espeak_ng_is_the_fallback_voice_when_asked_for(tmp_path, monkeypatch):
+    from agents.tools.media import LocalTools
+
+    monkeypatch.setenv("BENCH_TTS", "espeak-ng")
+    tools = LocalTools(media_root=tmp_path)
+    ref = tools.speak([("A", "Good afternoon."), ("B", "Oh, thank you.")])
+    assert tools.speech_version().startswith("eSpeak NG")
+    monkeypatch.setenv("BENCH_TTS", "piper")
+    assert tools.speak([("A", "Good afternoon."), ("B", "Oh, thank you.")]) != ref  # another engine, another file
+    assert tools.speech_version() == "piper-tts 1.8.0 (joe-us 1.0.0)"

@@ -17,7 +17,7 @@ from benchmarks.models import AgentRun, LLMCall, Spec
 from datapool.models import DatasetCard, DatasetRecord
 from tests.conftest import SEED_POOL, import_seed_datasets, seed_cards
 from tests.llm_server import ok_json
-from tests.oracle import correct_letters
+from tests.oracle import correct_letters, request_text
 
 TEXT_REASONING = {"event-coreference-resolution", "temporal-event-reasoning", "document-level-causal-reasoning",
                   "natural-language-inference", "causal-reasoning", "social-science-question-answering"}
@@ -186,7 +186,7 @@ def test_prompt_templates_exist_for_every_llm_role():
     assert sorted(p.name for p in prompts.glob("*.md")) == ["assess.md", "design.md", "scope.md"]
 
 
-def test_a_spoken_build_synthesises_each_dialogue_with_espeak_ng(team_a, user_a, settings):
+def test_a_spoken_build_synthesises_each_dialogue_with_piper_a_voice_per_speaker(team_a, user_a, settings):
     import wave
 
     from benchmarks.models import MediaAsset, Sample, ToolCall
@@ -207,7 +207,7 @@ def test_a_spoken_build_synthesises_each_dialogue_with_espeak_ng(team_a, user_a,
             assert audio.getnframes() / audio.getframerate() > 1.0  # seconds of speech, not an empty file
     tts = ToolCall.objects.filter(run__parent=started.run, tool="tts")
     assert (tts.count(), tts.filter(ok=True).count()) == (3, 3)
-    assert tts.first().tool_version.startswith("eSpeak NG")
+    assert tts.first().tool_version == "piper-tts 1.8.0 (joe-us 1.0.0)"
     assert MediaAsset.objects.filter(samples__version=started.version).distinct().count() == 3
     for sample in samples:  # whisper heard each recording say its dialogue
         (round_trip,) = [c for c in sample.verification["checks"] if c["name"] == "speech_round_trip"]
@@ -314,13 +314,15 @@ def test_a_run_reports_agent_minutes_and_money_per_accepted_sample(api_a, team_a
     costs = api_a.get(f"/api/runs/{started.run.id}/").json()["costs"]
     llm_ms = sum(LLMCall.objects.filter(Q(run=started.run) | Q(run__parent=started.run))
                  .values_list("latency_ms", flat=True))
-    # Three planning calls and one ambiguity check per item (the reviewer knows the answers, so all
-    # six pass), each 50 + 10 tokens at $0.40 / $1.60 per million tokens.
+    # Three planning calls, and per item an author call (this author keeps every item) and an
+    # ambiguity check (the reviewer knows the answers, so all six pass), each 50 + 10 tokens at
+    # $0.40 / $1.60 per million tokens.
     assert {k: costs[k] for k in ("llm_calls", "llm_cached_calls", "prompt_tokens", "completion_tokens", "money_usd",
                                   "tool_calls", "accepted_samples", "money_per_sample_usd")} == {
-        "llm_calls": 9, "llm_cached_calls": 0, "prompt_tokens": 450, "completion_tokens": 90,
-        "money_usd": "0.000324", "tool_calls": 0, "accepted_samples": 6, "money_per_sample_usd": "0.000054"}
-    assert list(LLMCall.objects.filter(run__parent=started.run).values_list("role", flat=True)) == ["verify"] * 6
+        "llm_calls": 15, "llm_cached_calls": 0, "prompt_tokens": 750, "completion_tokens": 150,
+        "money_usd": "0.000540", "tool_calls": 0, "accepted_samples": 6, "money_per_sample_usd": "0.000090"}
+    roles = list(LLMCall.objects.filter(run__parent=started.run).values_list("role", flat=True))
+    assert sorted(roles) == ["author"] * 6 + ["verify"] * 6
     assert costs["agent_minutes"] == round(llm_ms / 60000, 4)
     assert costs["agent_minutes_per_sample"] == round(llm_ms / 60000 / 6, 5)
     assert "costs" not in api_a.get("/api/runs/").json()["results"][0]  # the list stays light
@@ -348,21 +350,29 @@ def test_image_audio_and_text_items_ask_a_spoken_question_about_an_image(team_a,
         "tts", "asr", "image_decode", "audio_decode"}
 
 
+def art_planner(request):
+    """Planning replies for an art VQA request (and an author that keeps every item)."""
+    name = request.body.get("response_format", {}).get("json_schema", {}).get("name")
+    if name == "DesignReply":
+        return ok_json({"subtasks": [{"key": "art-vqa", "name": "Art VQA", "modalities": ["image", "text"],
+                                      "description": "Questions about what artwork images show.",
+                                      "keywords": ["art", "painting", "artwork", "visual", "question"]}],
+                        "decisions": []})
+    if name == "ScopeReply":
+        return ok_json({"topic": "art", "modalities": ["image", "text"], "keywords": ["art"]})
+    if name == "AuthorReply":
+        return ok_json({"steps": [{"action": "keep"}]})
+    return ok_json({"scores": [{"dataset": slug, "alignment": 0.9, "simplicity": 0.8, "risk": 0.1}
+                               for slug in re.findall(r"^Candidate (\S+)$", request.text, re.M)]})
+
+
 def test_with_an_llm_media_items_must_need_their_media(team_a, user_a, pool_a, llm_engine):
     def model(request):
         if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "BlindAnswer":
             return ok_json({"letter": "A"})  # a blind guesser that always says A
         if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "ItemReview":
             return scripted_model(request)
-        if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "DesignReply":
-            return ok_json({"subtasks": [{"key": "art-vqa", "name": "Art VQA", "modalities": ["image", "text"],
-                                          "description": "Questions about what artwork images show.",
-                                          "keywords": ["art", "painting", "artwork", "visual", "question"]}],
-                            "decisions": []})
-        if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "ScopeReply":
-            return ok_json({"topic": "art", "modalities": ["image", "text"], "keywords": ["art"]})
-        return ok_json({"scores": [{"dataset": slug, "alignment": 0.9, "simplicity": 0.8, "risk": 0.1}
-                                   for slug in re.findall(r"^Candidate (\S+)$", request.text, re.M)]})
+        return art_planner(request)
 
     llm_engine.default = model
     started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=8, engine="llm",
@@ -434,3 +444,43 @@ def test_a_page_occluded_past_legibility_is_repaired_and_the_failed_attempts_are
         [c for c in repaired[0].verification["checks"] if c["name"] == "repair"])
     assert '<span class="badge s-repaired">Repaired</span>' in html  # the sample's status
     assert "Replaced by a repair" in html and repaired[0].provenance["superseded_media"][0] in html
+
+
+def test_with_an_llm_the_item_author_rewrites_questions_about_the_artwork_it_sees(team_a, user_a, pool_a, llm_engine):
+    """The author sees each image and the source record and rewrites the question towards the
+    request; a rewrite that writes the answer into the question is rolled back."""
+    def model(request):
+        name = request.body.get("response_format", {}).get("json_schema", {}).get("name")
+        if name == "AuthorReply":
+            text = request_text(request)
+            question = re.search(r"^Question: (.*)$", text, re.M).group(1)
+            key = re.search(r"^Key: ([A-H])$", text, re.M).group(1)
+            answer = re.search(rf"^{key}\. (.*)$", text, re.M).group(1)
+            steps = [{"action": "rewrite_question", "text": f"In this painting, {question.rstrip('?')}?",
+                      "rationale": "ties the question to the artwork"},
+                     {"action": "write_context", "text": f"The painting shows {answer}."}]  # leaks: rolled back
+            return ok_json({"steps": steps})
+        if name == "BlindAnswer":
+            return ok_json({"letter": "H"})  # never the key without the image
+        return scripted_model(request) if name == "ItemReview" else art_planner(request)
+
+    llm_engine.default = model
+    started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=4, engine="llm",
+                                   run_in_background=False,
+                                   text="Visual question answering about what is shown in artwork images.")
+    run = services.build_run_foreground(run_id=started.run.id)
+
+    assert run.status == "succeeded", run.error
+    samples = list(run.version.samples.filter(status="ok"))
+    assert len(samples) == 4
+    for sample in samples:
+        source = sample.source_record.payload["input"]["prompt"]
+        assert sample.question == f"In this painting, {source.rstrip('?')}?"
+        assert sample.context == ""
+        assert (sample.engine, sample.provenance["operators"][-1]) == ("llm", "author:rewrite_question")
+        notes = [c["detail"] for c in sample.verification["checks"] if c["name"] == "author"]
+        assert notes == ["applied rewrite_question (ties the question to the artwork)",
+                         "write_context rolled back: answer_leakage: the answer is written in the question or context"]
+    authors = LLMCall.objects.filter(run__parent=run, role="author")
+    assert authors.count() == 4
+    assert all(c.request["messages"][-1]["content"][1]["type"] == "image_url" for c in authors)

@@ -97,6 +97,9 @@ def main() -> None:
     settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = server.base_url, "sk-bench"
     settings.LLM_MODEL, settings.LLM_ROLE_SETTINGS, settings.LLM_CONCURRENCY = "gpt-4o-mini", {}, args.concurrency
     settings.BENCH_TASKS_INLINE = True
+    # One cell: this build runs in the foreground, where cells run one after another (on a cluster
+    # the shards of a large quota run side by side, each with its own start and tail).
+    settings.BENCH_CELL_SHARD_SIZE = args.size
     team = team_get_or_create(slug="bench")
     call_command("starter_pool", team=team.slug, verbosity=0)
     from agents.operators import normalise
@@ -121,6 +124,8 @@ def main() -> None:
     print(f"run {run.status}: {accepted} accepted, {rejected} rejected (blind and ambiguity checks) in {wall:.1f} s")
     print(f"LLM calls {calls['n']} (server saw {len(server.requests)}, at most {server.max_active} at once); "
           f"ideal {ideal:.1f} s; ratio {wall / ideal:.2f}")
+    busy = sum(r.finished_at - r.received_at for r in server.requests if r.finished_at)
+    print(f"calls in flight on average {busy / wall:.1f} of {args.concurrency}")
     print(f"per accepted sample: {calls['n'] / accepted:.2f} LLM calls, "
           f"{((calls['prompt'] or 0) + (calls['completion'] or 0)) / accepted:.0f} tokens")
 

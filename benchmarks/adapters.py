@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import mimetypes
 from decimal import Decimal
 from pathlib import Path
@@ -88,8 +89,11 @@ class DjangoTools(LocalTools):
 
 
 class DjangoLedger:
+    HEARTBEAT_EVERY_S = 5.0  # far below BENCH_RUN_STALE_AFTER_S; one update per call would double the writes
+
     def __init__(self, *, run: AgentRun) -> None:
         self.run = run
+        self._beat_at = float("-inf")
 
     def tool_call(self, *, tool: str, version: str, ok: bool, latency_ms: int, item_key: str = "",
                   detail: dict[str, Any] | None = None) -> None:
@@ -107,8 +111,12 @@ class DjangoLedger:
         self._alive()
 
     def _alive(self) -> None:
-        """A recorded call is a sign of life of the worker running this run (see services.runs_reap)."""
-        AgentRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
+        """A recorded call is a sign of life of the worker running this run (see services.runs_reap),
+        written at most every HEARTBEAT_EVERY_S."""
+        now = time.monotonic()
+        if now - self._beat_at >= self.HEARTBEAT_EVERY_S:
+            self._beat_at = now
+            AgentRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
 
 
 class DjangoLLMCache:

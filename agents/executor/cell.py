@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from agents.tools.embedding import Embedder
 from agents.types import Cell, CellReport, Check, RecordView, SampleDraft, TransformPlan
 
 BATCH = 100
+POLL_S = 0.005  # how often a cell waiting for a call looks at the others' calls
 
 
 def item_key(cell: Cell, source_id: str) -> str:
@@ -158,7 +160,9 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     maker = _Maker(cell, modalities=modalities, tools=tools, ledger=ledger, engine=engine)
     # With an LLM, each item goes to the author, then to its checks, while the next items are made:
     # up to `window` items in flight, finished (and stored) in the order they were drawn.
-    window = max(1, getattr(getattr(llm, "config", None), "concurrency", 8)) if llm is not None else 0
+    # Two stages per item, and the cell's own work (tools, storing) between calls: four times the
+    # endpoint's concurrency in items keeps calls queued, so the endpoint stays busy meanwhile.
+    window = 4 * max(1, getattr(getattr(llm, "config", None), "concurrency", 8)) if llm is not None else 0
     in_flight: deque[_Pending] = deque()
 
     def store(draft: SampleDraft) -> None:
@@ -198,8 +202,16 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
             if item.author is not None and llm.done(item.author):
                 authored(item)
 
+    def wait(handle: object) -> None:
+        """Wait for one call while moving the other items on as their calls come back."""
+        while not llm.done(handle):
+            advance()
+            time.sleep(POLL_S)
+
     def finish_oldest(*, draining: bool = False) -> None:
         item = in_flight.popleft()
+        if item.author is not None and not draining:
+            wait(item.author)
         if item.author is not None:
             try:
                 authored(item)
@@ -210,6 +222,9 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
             # The budget ran out before this item's checks: kept (its media are referenced), never accepted.
             item.draft = item.draft.model_copy(update={"status": "rejected", "checks": [
                 *item.draft.checks, Check(name="llm_checks", ok=False, detail="the budget ran out before the checks")]})
+        if not draining:
+            for handle in item.checks.values():
+                wait(handle)
         store(_llm_checked(item.draft, llm, item.checks) if item.checks else item.draft)
 
     try:

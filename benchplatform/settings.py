@@ -148,6 +148,11 @@ else:
 # reaper (scheduled every minute; `manage.py reap_runs`): its worker died. Far above one item's time.
 BENCH_RUN_STALE_AFTER_S = env_int("BENCH_RUN_STALE_AFTER_S", 300)
 
+# Label Studio for human review (`make labelstudio` starts one at 127.0.0.1:8081, token in
+# var/labelstudio/token); all access goes through annotation/labelstudio.py.
+LABEL_STUDIO_URL = env_str("LABEL_STUDIO_URL", "")
+LABEL_STUDIO_API_KEY = env_str("LABEL_STUDIO_API_KEY", "")
+
 # A grounding's quota is split into cell runs (queued tasks, so several workers share one dataset)
 # of about this many samples each, at most BENCH_CELL_MAX_SHARDS of them.
 BENCH_CELL_SHARD_SIZE = env_int("BENCH_CELL_SHARD_SIZE", 50)

@@ -36,3 +36,16 @@ def database_label(workdir: Path) -> str:
     from django.conf import settings
 
     return f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} ({workdir})"
+
+
+def local_llm(*, latency_s: float, concurrency: int, default):
+    """The local OpenAI-protocol server (tests/llm_server.py) with scripted replies and injected
+    latency, started, and the platform's LLM settings pointed at it (gpt-4o-mini prices)."""
+    from django.conf import settings
+
+    from tests.llm_server import LLMServer
+
+    server = LLMServer(latency_s=latency_s, default=default).start()
+    settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = server.base_url, "sk-bench"
+    settings.LLM_MODEL, settings.LLM_ROLE_SETTINGS, settings.LLM_CONCURRENCY = "gpt-4o-mini", {}, concurrency
+    return server

@@ -17,7 +17,7 @@ import hashlib
 import re
 import time
 
-from _django import database_label, django_on_fresh_database
+from _django import database_label, django_on_fresh_database, local_llm
 
 
 LABELS: dict[str, set[str]] = {}  # image sha256 -> its record's answer texts (normalised)
@@ -90,12 +90,9 @@ def main() -> None:
 
     from benchmarks import services
     from benchmarks.models import LLMCall, Sample
-    from tests.llm_server import LLMServer
     from teams.services import team_get_or_create
 
-    server = LLMServer(latency_s=args.latency, default=scripted).start()
-    settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = server.base_url, "sk-bench"
-    settings.LLM_MODEL, settings.LLM_ROLE_SETTINGS, settings.LLM_CONCURRENCY = "gpt-4o-mini", {}, args.concurrency
+    server = local_llm(latency_s=args.latency, concurrency=args.concurrency, default=scripted)
     settings.BENCH_TASKS_INLINE = True
     # One cell: this build runs in the foreground, where cells run one after another (on a cluster
     # the shards of a large quota run side by side, each with its own start and tail).

@@ -17,7 +17,7 @@ import re
 import time
 from pathlib import Path
 
-from _django import ROOT, database_label, django_on_fresh_database
+from _django import ROOT, database_label, django_on_fresh_database, local_llm
 
 
 def scripted(request):
@@ -62,12 +62,8 @@ def main() -> None:
     from benchmarks.models import LLMCall, Spec
     from datapool.services import pool_import
     from teams.services import team_get_or_create
-    from tests.llm_server import LLMServer
 
-    server = LLMServer(latency_s=args.latency, default=scripted).start()
-    settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = server.base_url, "sk-bench"
-    settings.LLM_MODEL, settings.LLM_ROLE_SETTINGS = "gpt-4o-mini", {}
-    settings.LLM_CONCURRENCY = args.concurrency
+    server = local_llm(latency_s=args.latency, concurrency=args.concurrency, default=scripted)
     team = team_get_or_create(slug="bench")
     pool_import(team=team, pool_dir=Path(settings.SEED_POOL_DIR))
     print(f"database: {database_label(workdir)}; latency {args.latency} s; concurrency {args.concurrency}")

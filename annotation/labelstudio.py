@@ -10,6 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -76,6 +77,7 @@ class Review:
     comment: str = ""
     lead_time_s: float | None = None
     updated_by: int | None = None
+    created_at: datetime | None = None
 
 
 _REASON_KEYS = {value: key for key, value in REJECT_REASONS} | {key: key for key, _ in REJECT_REASONS}
@@ -106,7 +108,18 @@ def review_from(annotation: dict[str, Any], task: dict[str, Any]) -> Review:
                   sample_id=int(meta["sample_id"]) if str(meta.get("sample_id", "")).isdigit() else None,
                   annotator_id=completed_by, accepted=None if verdict is None else verdict == "accept",
                   reasons=reasons, intent_alignment=intent, comment=comment,
-                  lead_time_s=annotation.get("lead_time"), updated_by=annotation.get("updated_by"))
+                  lead_time_s=annotation.get("lead_time"), updated_by=annotation.get("updated_by"),
+                  created_at=parse_time(annotation.get("created_at")))
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Label Studio's ISO timestamps ("2026-11-28T20:47:30.876155Z"), timezone-aware; None when absent."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 class LabelStudio:
@@ -157,14 +170,28 @@ class LabelStudio:
             ids += [int(i) for i in reply.get("task_ids") or []]
         return ids
 
-    def tasks(self, project_id: int, *, page_size: int = 500) -> list[dict[str, Any]]:
-        """Every task of the project with its annotations."""
+    def project(self, project_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/api/projects/{project_id}")
+
+    def update_project(self, project_id: int, *, overlap: int) -> None:
+        self._call("PATCH", f"/api/projects/{project_id}", {"maximum_annotations": max(1, overlap)})
+
+    def tasks(self, project_id: int, *, page_size: int = 500, updated_after: datetime | None = None,
+              fields: str = "all") -> list[dict[str, Any]]:
+        """Every task of the project with its annotations; with updated_after, only the tasks changed
+        since then (an annotation created, updated or deleted bumps its task's updated_at), oldest first."""
+        query: dict[str, Any] = {"project": project_id, "fields": fields, "page_size": page_size}
+        if updated_after is not None:
+            stamp = updated_after.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            query["query"] = json.dumps({
+                "filters": {"conjunction": "and", "items": [{"filter": "filter:tasks:updated_at", "operator": "greater",
+                                                             "type": "Datetime", "value": stamp}]},
+                "ordering": ["tasks:updated_at"]})
         out: list[dict[str, Any]] = []
         page = 1
         while True:
             try:
-                reply = self._call("GET", "/api/tasks", query={"project": project_id, "fields": "all",
-                                                               "page": page, "page_size": page_size})
+                reply = self._call("GET", "/api/tasks", query={**query, "page": page})
             except LabelStudioError as exc:
                 if exc.status == 404 and page > 1:  # past the last page
                     break
@@ -176,13 +203,33 @@ class LabelStudio:
             page += 1
         return out
 
+    def task(self, task_id: int) -> dict[str, Any]:
+        """One task with its annotations."""
+        return self._call("GET", f"/api/tasks/{task_id}")
+
+    def update_task_data(self, task_id: int, data: dict[str, Any]) -> None:
+        self._call("PATCH", f"/api/tasks/{task_id}", {"data": data})
+
+    def users(self) -> dict[int, str]:
+        """Label Studio's users: id -> email."""
+        reply = self._call("GET", "/api/users")
+        return {int(u["id"]): str(u.get("email") or u.get("username") or f"ls-user-{u['id']}") for u in reply or []}
+
     def create_annotation(self, task_id: int, result: list[dict[str, Any]], *, lead_time_s: float = 0.0) -> int:
         reply = self._call("POST", f"/api/tasks/{task_id}/annotations", {"result": result, "lead_time": lead_time_s})
         return int(reply["id"])
 
+    def update_annotation(self, annotation_id: int, result: list[dict[str, Any]]) -> None:
+        self._call("PATCH", f"/api/annotations/{annotation_id}", {"result": result})
+
+    def delete_annotation(self, annotation_id: int) -> None:
+        self._call("DELETE", f"/api/annotations/{annotation_id}")
+
     def create_webhook(self, project_id: int, url: str, *, headers: dict[str, str] | None = None) -> int:
+        """Calls url on each annotation created, updated or deleted. The payload names the task (and
+        carries the project's data: the receiver must treat it as secret and keep none of it)."""
         reply = self._call("POST", "/api/webhooks", {
-            "project": project_id, "url": url, "send_payload": False, "send_for_all_actions": False,
+            "project": project_id, "url": url, "send_payload": True, "send_for_all_actions": False,
             "headers": headers or {}, "is_active": True,
             "actions": ["ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED"]})
         return int(reply["id"])

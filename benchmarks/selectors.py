@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
 from benchmarks.models import (
     AgentRun,
@@ -228,3 +228,68 @@ def run_costs(*, run: AgentRun) -> dict:
         "agent_minutes_per_sample": round(minutes / accepted, 5) if accepted else None,
         "money_per_sample_usd": f"{money / accepted:.6f}" if accepted else None,
     }
+
+
+# --- Reads for the dashboards ----------------------------------------------------------------------
+
+def latest_versions(*, team_ids: list[int]) -> list[BenchmarkVersion]:
+    """The latest version of each of the teams' benchmarks (benchmark and request loaded)."""
+    latest = BenchmarkVersion.objects.filter(benchmark=OuterRef("benchmark")).order_by("-number").values("id")[:1]
+    return list(BenchmarkVersion.objects.filter(benchmark__team_id__in=team_ids, id=Subquery(latest))
+                .select_related("benchmark__team", "request").order_by("-benchmark__created_at", "-benchmark_id"))
+
+
+def accepted_by_version(*, version_ids: list[int]) -> dict[int, int]:
+    return dict(Sample.objects.filter(version_id__in=version_ids, status__in=ACCEPTED).order_by()
+                .values_list("version_id").annotate(n=Count("id")))
+
+
+def costs_by_version(*, version_ids: list[int]) -> dict[int, dict]:
+    """Per version, what its runs spent: LLM calls, tokens, money and minutes, tool minutes."""
+    out: dict[int, dict] = {v: {"llm_calls": 0, "tokens": 0, "money_usd": 0.0, "llm_ms": 0, "tool_ms": 0}
+                            for v in version_ids}
+    for row in (LLMCall.objects.filter(run__version_id__in=version_ids).order_by().values("run__version_id")
+                .annotate(calls=Count("id"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"),
+                          money=Sum("cost"), ms=Sum("latency_ms"))):
+        out[row["run__version_id"]].update(
+            llm_calls=row["calls"], tokens=(row["prompt"] or 0) + (row["completion"] or 0),
+            money_usd=float(row["money"] or 0), llm_ms=row["ms"] or 0)
+    for row in (ToolCall.objects.filter(run__version_id__in=version_ids).order_by().values("run__version_id")
+                .annotate(ms=Sum("latency_ms"))):
+        out[row["run__version_id"]]["tool_ms"] = row["ms"] or 0
+    return out
+
+
+def llm_costs_by_role_model(*, team_ids: list[int]) -> list[dict]:
+    """The teams' LLM spending by agent role and model: calls, cached calls, tokens in and out, money."""
+    rows = (LLMCall.objects.filter(team_id__in=team_ids).order_by().values("role", "model")
+            .annotate(calls=Count("id"), cached=Count("id", filter=Q(cached=True)), prompt=Sum("prompt_tokens"),
+                      completion=Sum("completion_tokens"), money=Sum("cost"), ms=Sum("latency_ms"))
+            .order_by("role", "model"))
+    return [{"role": r["role"], "model": r["model"], "calls": r["calls"], "cached_calls": r["cached"],
+             "prompt_tokens": r["prompt"] or 0, "completion_tokens": r["completion"] or 0,
+             "money_usd": round(float(r["money"] or 0), 6), "minutes": round((r["ms"] or 0) / 60000, 3)}
+            for r in rows]
+
+
+def agent_costs_by_day(*, team_ids: list[int]) -> dict[str, dict]:
+    """Per day (UTC): tokens, money and LLM minutes, tool minutes, and samples made and kept."""
+    days: dict[str, dict] = {}
+
+    def day(value) -> dict:
+        return days.setdefault(value.isoformat(), {"tokens": 0, "money_usd": 0.0, "agent_minutes": 0.0, "samples": 0})
+
+    for row in (LLMCall.objects.filter(team_id__in=team_ids).annotate(day=TruncDate("created_at")).order_by()
+                .values("day").annotate(prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"),
+                                        money=Sum("cost"), ms=Sum("latency_ms"))):
+        entry = day(row["day"])
+        entry["tokens"] += (row["prompt"] or 0) + (row["completion"] or 0)
+        entry["money_usd"] += float(row["money"] or 0)
+        entry["agent_minutes"] += (row["ms"] or 0) / 60000
+    for row in (ToolCall.objects.filter(team_id__in=team_ids).annotate(day=TruncDate("created_at")).order_by()
+                .values("day").annotate(ms=Sum("latency_ms"))):
+        day(row["day"])["agent_minutes"] += (row["ms"] or 0) / 60000
+    for row in (Sample.objects.filter(version__benchmark__team_id__in=team_ids, status__in=ACCEPTED)
+                .annotate(day=TruncDate("created_at")).order_by().values("day").annotate(n=Count("id"))):
+        day(row["day"])["samples"] += row["n"]
+    return days

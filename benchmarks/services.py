@@ -538,6 +538,46 @@ def _replenish(run: AgentRun) -> list[int]:
     return again
 
 
+def samples_replace(*, version: BenchmarkVersion, reasons: dict[int, str], queue_cells: bool = True) -> list[int]:
+    """Take samples out of the version (rejected, each with its reason as a failed `human_review` check)
+    and make others in their place: the cells that made them run again and draw new records (a
+    record already used is never drawn again; a cell whose records run out passes its quota on to
+    its siblings when the build finishes). The build run is running again until they are done.
+    The ids of the cells queued; a frozen version is never changed."""
+    if version.frozen:
+        raise ValidationError({"version": f"{version} is frozen: its samples are not replaced."})
+    cells: dict[int, int] = {}
+    with transaction.atomic():
+        samples = list(Sample.objects.select_for_update().filter(
+            version=version, pk__in=list(reasons), status__in=[Sample.Status.OK, Sample.Status.REPAIRED]))
+        for sample in samples:
+            verification = sample.verification if isinstance(sample.verification, dict) else {}
+            reason = reasons[sample.pk]
+            verification = {**verification,
+                            "checks": [*verification.get("checks", []),
+                                       {"name": "human_review", "ok": False, "detail": reason}],
+                            "reasons": [*verification.get("reasons", []), reason]}
+            Sample.objects.filter(pk=sample.pk).update(status=Sample.Status.REJECTED, verification=verification)
+            run_id = (sample.provenance or {}).get("run_id")
+            if run_id:
+                cells[run_id] = cells.get(run_id, 0) + 1
+        queued: list[int] = []
+        for cell in AgentRun.objects.filter(pk__in=cells, kind=AgentRun.Kind.CELL, version=version):
+            if cell.status not in AgentRun.FINISHED:
+                continue  # still running: it makes up the quota itself
+            AgentRun.objects.filter(pk=cell.pk).update(status=AgentRun.Status.QUEUED, stage="replace", finished_at=None)
+            run_event(cell, "replace", f"{cells[cell.pk]} of its samples rejected in human review; making others",
+                      level="warning", data={"rejected": cells[cell.pk]})
+            queued.append(cell.pk)
+            if cell.parent_id:
+                AgentRun.objects.filter(pk=cell.parent_id).exclude(status=AgentRun.Status.RUNNING).update(
+                    status=AgentRun.Status.RUNNING, stage="replacing", finished_at=None, error="")
+        if queue_cells:
+            for cell_id in queued:
+                enqueue("benchmarks.tasks.build_cell_task", cell_id, name=f"cell run {cell_id} (replace)")
+    return queued
+
+
 def _subtask_report(version: BenchmarkVersion) -> dict[str, dict[str, int]]:
     made = _accepted_by(version, "subtask_id")
     return {s.key: {"quota": s.quota, "made": made.get(s.id, 0)}

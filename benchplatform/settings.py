@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "benchmarks",
     "annotation",
     "evaluation",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,14 @@ BENCH_RUN_STALE_AFTER_S = env_int("BENCH_RUN_STALE_AFTER_S", 300)
 # var/labelstudio/token); all access goes through annotation/labelstudio.py.
 LABEL_STUDIO_URL = env_str("LABEL_STUDIO_URL", "")
 LABEL_STUDIO_API_KEY = env_str("LABEL_STUDIO_API_KEY", "")
+# Where Label Studio (its server for webhooks, annotators' browsers for media) reaches this platform.
+BENCH_PUBLIC_URL = env_str("BENCH_PUBLIC_URL", "http://127.0.0.1:8000")
+BENCH_WEBHOOK_BASE_URL = env_str("BENCH_WEBHOOK_BASE_URL", BENCH_PUBLIC_URL)
+# Media URLs in review tasks are signed and expire after this long (re-signed at half of it).
+BENCH_REVIEW_MEDIA_TTL_S = env_int("BENCH_REVIEW_MEDIA_TTL_S", 14 * 24 * 3600)
+BENCH_REVIEW_MAX_OVERLAP = env_int("BENCH_REVIEW_MAX_OVERLAP", 10)
+BENCH_REVIEW_SYNC_BATCH = env_int("BENCH_REVIEW_SYNC_BATCH", 2000)
+BENCH_REVIEW_SYNC_LEASE_S = env_int("BENCH_REVIEW_SYNC_LEASE_S", 600)
 
 # A grounding's quota is split into cell runs (queued tasks, so several workers share one dataset)
 # of about this many samples each, at most BENCH_CELL_MAX_SHARDS of them.

@@ -11,7 +11,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/pool/", include("datapool.api_urls")),
+    path("api/dashboards/", include("dashboards.api_urls")),
+    path("api/review/", include("annotation.api_urls")),
     path("api/", include("benchmarks.api_urls")),
     path("pool/", include("datapool.urls")),
+    path("review/", include("annotation.urls")),
+    path("dashboards/", include("dashboards.urls")),
     path("", include("benchmarks.urls")),
 ]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the command-line tools the executor runs (Debian packages): espeak-ng for speech synthesis,
-# tesseract for OCR (English), DejaVu fonts to render text into images.
+# tesseract for OCR (English), DejaVu fonts to render text into images; chromium for the dashboards'
+# browser tests (driven by playwright, which never downloads a browser here).
 # Idempotent and quiet when everything is there. As root with apt-get the packages are installed;
 # otherwise the command to install them is printed. Exits 1 when something is still missing.
 #   bash scripts/install-tools.sh
@@ -11,6 +12,7 @@ APT_PACKAGES=(
   "espeak-ng=/usr/bin/espeak-ng"
   "tesseract-ocr=/usr/bin/tesseract"
   "fonts-dejavu-core=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+  "chromium=/usr/bin/chromium"
 )
 missing=()
 for entry in "${APT_PACKAGES[@]}"; do

@@ -9,13 +9,16 @@ from teams.models import WRITE_ROLES, Membership, Team
 def team_list_for_user(*, user) -> QuerySet[Team]:
     if not user or not user.is_authenticated:
         return Team.objects.none()
-    return Team.objects.filter(memberships__user=user).distinct()
+    return Team.objects.filter(pk__in=team_ids_for_user(user=user))
 
 
 def team_ids_for_user(*, user) -> list[int]:
+    """The teams whose objects the user may read. An annotator membership gives none of them: an
+    annotator sees only the benchmarks assigned to them, through the review pages."""
     if not user or not user.is_authenticated:
         return []
-    return list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+    return list(Membership.objects.filter(user=user).exclude(role=Membership.Role.ANNOTATOR)
+                .values_list("team_id", flat=True))
 
 
 def access_team_for_write(*, user, slug: str) -> Team | None:

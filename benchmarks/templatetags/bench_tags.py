@@ -28,3 +28,11 @@ def item_key_tail(value: str) -> str:
 @register.filter
 def pretty_json(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+
+
+@register.filter
+def percent(value) -> str:
+    """A rate (0-1) as "83.3%"; an em dash when there is none."""
+    if value is None or value == "":
+        return "—"
+    return f"{100 * float(value):.1f}%"

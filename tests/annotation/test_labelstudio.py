@@ -2,29 +2,11 @@
 scripts/labelstudio.sh, or the one LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY name)."""
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 
 import pytest
 
 from annotation.labelstudio import LabelStudio, LabelStudioError, labeling_config, review_from, verdict_result
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def label_studio() -> LabelStudio:
-    home = Path(os.environ.get("BENCH_VAR_DIR", ROOT / "var")) / "labelstudio"
-    token_file, port_file = home / "token", home / "port"
-    port = os.environ.get("LABEL_STUDIO_PORT") or (port_file.read_text().strip() if port_file.is_file() else "8081")
-    url = os.environ.get("LABEL_STUDIO_URL") or f"http://127.0.0.1:{port}"
-    key = os.environ.get("LABEL_STUDIO_API_KEY") or (token_file.read_text().strip() if token_file.is_file() else "")
-    client = LabelStudio(url, key)
-    if not client.health():  # never skipped: `make test` starts it (bash scripts/labelstudio.sh start)
-        pytest.fail(f"no Label Studio answers at {url}; run `bash scripts/labelstudio.sh start` or set "
-                    "LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY")
-    return client
 
 
 def _task(i: int) -> dict:

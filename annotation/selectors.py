@@ -1,0 +1,162 @@
+"""Reads of the review loop: review projects and reviews (scoped by team), what an annotator is
+assigned, and the numbers of human review: acceptance by subtask and dataset, intent alignment,
+reject reasons, agreement between annotators, throughput and human minutes."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+
+from annotation.agreement import krippendorff_alpha, pairwise_kappa, units_from
+from annotation.labelstudio import REJECT_REASONS
+from annotation.models import HumanReview, ReviewAssignment, ReviewProject
+from benchmarks.models import Benchmark, BenchmarkVersion
+from teams.models import Membership
+
+
+def review_project_list(*, team_ids: list[int]) -> QuerySet[ReviewProject]:
+    return (ReviewProject.objects.filter(team_id__in=team_ids).select_related("version__benchmark", "team")
+            .annotate(task_count=Count("tasks", distinct=True), review_count=Count("reviews", distinct=True))
+            .order_by("-created_at", "-id"))
+
+
+def review_project_for_version(*, team_ids: list[int], version: BenchmarkVersion) -> ReviewProject | None:
+    return ReviewProject.objects.filter(team_id__in=team_ids, version=version).first()
+
+
+def review_list(*, team_ids: list[int]) -> QuerySet[HumanReview]:
+    return (HumanReview.objects.filter(team_id__in=team_ids)
+            .select_related("sample__subtask", "project__version__benchmark").order_by("-id"))
+
+
+def assigned_benchmarks(*, user) -> QuerySet[Benchmark]:
+    """The benchmarks this user reviews as an annotator of their team (assigned to them)."""
+    if not user or not user.is_authenticated:
+        return Benchmark.objects.none()
+    teams = Membership.objects.filter(user=user, role=Membership.Role.ANNOTATOR).values("team_id")
+    return (Benchmark.objects.filter(team_id__in=teams, review_assignments__user=user).select_related("team")
+            .order_by("name", "id").distinct())
+
+
+def assignment_list(*, benchmark: Benchmark) -> QuerySet[ReviewAssignment]:
+    return benchmark.review_assignments.select_related("user").order_by("user__username")
+
+
+def annotators_of_team(*, benchmark: Benchmark) -> QuerySet[Membership]:
+    return (Membership.objects.filter(team_id=benchmark.team_id, role=Membership.Role.ANNOTATOR)
+            .select_related("user").order_by("user__username"))
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def reviews_by_version(*, version_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per version: reviews with a verdict, accepted ones, samples reviewed, mean intent alignment and
+    human minutes (lead time) — one query for any number of versions."""
+    rows = (HumanReview.objects.filter(project__version_id__in=version_ids, accepted__isnull=False).order_by()
+            .values("project__version_id")
+            .annotate(reviews=Count("id"), accepted=Count("id", filter=Q(accepted=True)),
+                      samples=Count("sample_id", distinct=True), intent=Avg("intent_alignment"),
+                      lead=Sum("lead_time_seconds")))
+    out = {}
+    for row in rows:
+        human_minutes = (row["lead"] or 0) / 60
+        out[row["project__version_id"]] = {
+            "reviews": row["reviews"], "reviewed_samples": row["samples"],
+            "acceptance_rate": _rate(row["accepted"], row["reviews"]), "intent_mean": _round(row["intent"], 3),
+            "human_minutes": round(human_minutes, 3),
+            "human_minutes_per_sample": round(human_minutes / row["samples"], 3) if row["samples"] else None}
+    return out
+
+
+def _grouped(reviews: QuerySet[HumanReview], field: str) -> list[dict[str, Any]]:
+    rows = (reviews.order_by().values(field)
+            .annotate(reviews=Count("id"), accepted=Count("id", filter=Q(accepted=True)),
+                      intent=Avg("intent_alignment"), samples=Count("sample_id", distinct=True)).order_by(field))
+    return [{"key": row[field], "reviews": row["reviews"], "accepted": row["accepted"], "samples": row["samples"],
+             "acceptance_rate": _rate(row["accepted"], row["reviews"]), "intent_mean": _round(row["intent"], 3)}
+            for row in rows]
+
+
+def version_review_stats(*, version: BenchmarkVersion) -> dict[str, Any]:
+    """Everything human review says about one version. Acceptance counts reviews with a verdict;
+    agreement is over samples with two or more verdicts (Krippendorff's alpha, nominal for the
+    verdict and ordinal for intent alignment; Cohen's kappa per pair of annotators)."""
+    reviews = HumanReview.objects.filter(project__version=version, accepted__isnull=False)
+    totals = reviews.aggregate(n=Count("id"), accepted=Count("id", filter=Q(accepted=True)),
+                               samples=Count("sample_id", distinct=True), intent=Avg("intent_alignment"),
+                               lead=Sum("lead_time_seconds"), flagged=Count("id", filter=Q(sender_mismatch=True)))
+    verdicts: dict[int, dict[int, bool]] = defaultdict(dict)
+    intents: dict[int, dict[int, int]] = defaultdict(dict)
+    per_sample: dict[int, list[bool]] = defaultdict(list)
+    reasons: Counter[str] = Counter()
+    distribution: Counter[int] = Counter()
+    for sample_id, annotator, accepted, intent, why in reviews.order_by().values_list(
+            "sample_id", "annotator", "accepted", "intent_alignment", "reasons").iterator(chunk_size=5000):
+        verdicts[annotator][sample_id] = accepted
+        per_sample[sample_id].append(accepted)
+        if intent is not None:
+            intents[annotator][sample_id] = intent
+            distribution[intent] += 1
+        if not accepted:
+            reasons.update(r for r in why or [] if isinstance(r, str))
+    multi = sum(1 for values in per_sample.values() if len(values) > 1)
+    majority_accepted = sum(1 for values in per_sample.values() if 2 * sum(values) > len(values))
+    pairs = pairwise_kappa(verdicts)
+    annotators = (reviews.order_by().values("annotator")
+                  .annotate(reviews=Count("id"), accepted=Count("id", filter=Q(accepted=True)),
+                            lead=Avg("lead_time_seconds"), first=Min("reviewed_at"), last=Max("reviewed_at"))
+                  .order_by("-reviews", "annotator"))
+    human_minutes = (totals["lead"] or 0) / 60
+    labels = dict(REJECT_REASONS)
+    return {
+        "reviews": totals["n"], "reviewed_samples": totals["samples"],
+        "acceptance_rate": _rate(totals["accepted"], totals["n"]),
+        "sample_acceptance_rate": _rate(majority_accepted, totals["samples"]),
+        "intent_mean": _round(totals["intent"], 3),
+        "intent_distribution": {str(level): distribution.get(level, 0) for level in range(1, 6)},
+        "reject_reasons": [{"key": key, "label": labels.get(key, key), "count": reasons.get(key, 0)}
+                           for key in [*labels, *sorted(set(reasons) - set(labels))]],
+        "by_subtask": _grouped(reviews, "sample__subtask__key"),
+        "by_dataset": _grouped(reviews, "sample__grounding__dataset__slug"),
+        "agreement": {
+            "samples_with_several_reviews": multi,
+            "verdict_alpha": _round(krippendorff_alpha(units_from(verdicts), level="nominal")),
+            "intent_alpha": _round(krippendorff_alpha(units_from(intents), level="ordinal", order=[1, 2, 3, 4, 5])),
+            "pairs": [{"a": a, "b": b, "kappa": _round(kappa), "shared": shared}
+                      for (a, b), (kappa, shared) in sorted(pairs.items())],
+        },
+        "annotators": [{
+            "annotator": row["annotator"], "reviews": row["reviews"],
+            "acceptance_rate": _rate(row["accepted"], row["reviews"]),
+            "mean_lead_seconds": _round(row["lead"], 1),
+            "reviews_per_hour": _per_hour(row["reviews"], row["first"], row["last"]),
+        } for row in annotators],
+        "human_minutes": round(human_minutes, 3),
+        "human_minutes_per_sample": round(human_minutes / totals["samples"], 3) if totals["samples"] else None,
+        "flagged_reviews": totals["flagged"],
+    }
+
+
+def _per_hour(count: int, first, last) -> float | None:
+    """Reviews per hour over the annotator's active span (first to last review); None for one review."""
+    if not first or not last or count < 2:
+        return None
+    hours = (last - first).total_seconds() / 3600
+    return round((count - 1) / hours, 2) if hours > 0 else None
+
+
+def human_minutes_by_day(*, team_ids: list[int]) -> dict[str, dict[str, float]]:
+    """Per day (UTC) of review: reviews with a verdict and the annotators' minutes (lead time)."""
+    rows = (HumanReview.objects.filter(team_id__in=team_ids, accepted__isnull=False, reviewed_at__isnull=False)
+            .annotate(day=TruncDate("reviewed_at")).order_by().values("day")
+            .annotate(n=Count("id"), lead=Sum("lead_time_seconds")))
+    return {row["day"].isoformat(): {"reviews": row["n"], "human_minutes": round((row["lead"] or 0) / 60, 3)}
+            for row in rows}

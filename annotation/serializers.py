@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from annotation.models import HumanReview, ReviewProject
+
+
+class ReviewProjectSerializer(serializers.ModelSerializer):
+    benchmark = serializers.IntegerField(source="version.benchmark_id", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    task_count = serializers.IntegerField(read_only=True)
+    review_count = serializers.IntegerField(read_only=True)
+    editor_url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ReviewProject
+        fields = ["id", "benchmark", "version", "ls_url", "ls_project_id", "editor_url", "overlap", "task_count",
+                  "review_count", "synced_at", "reconciled_at", "last_error", "created_at"]
+        read_only_fields = fields
+
+
+class ReviewOpenInputSerializer(serializers.Serializer):
+    benchmark = serializers.IntegerField(help_text="Benchmark id; its latest version is sent unless version is given.")
+    version = serializers.IntegerField(required=False, help_text="Version number.")
+    overlap = serializers.IntegerField(default=1, help_text="Annotators asked to review each sample.")
+
+
+class HumanReviewSerializer(serializers.ModelSerializer):
+    benchmark = serializers.IntegerField(source="project.version.benchmark_id", read_only=True)
+    version = serializers.IntegerField(source="project.version.number", read_only=True)
+    subtask = serializers.CharField(source="sample.subtask.key", read_only=True)
+
+    class Meta:
+        model = HumanReview
+        fields = ["id", "benchmark", "version", "sample", "subtask", "annotation_id", "annotator", "accepted",
+                  "reasons", "intent_alignment", "comment", "lead_time_seconds", "sender_mismatch", "reviewed_at",
+                  "updated_at"]
+        read_only_fields = fields

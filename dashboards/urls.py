@@ -1,0 +1,10 @@
+from django.urls import path
+
+from dashboards import views
+
+urlpatterns = [
+    path("", views.portfolio_dashboard, name="dashboard-portfolio"),
+    path("benchmarks/<int:pk>/", views.quality_dashboard, name="dashboard-quality"),
+    path("cost/", views.cost_dashboard, name="dashboard-cost"),
+    path("plotly.min.js", views.plotly_js, name="plotly-js"),
+]

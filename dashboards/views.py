@@ -1,0 +1,65 @@
+"""Dashboard pages (server-rendered tables, Plotly charts drawn from the same numbers) and the
+plotly.js bundle, served from the installed plotly package (nothing is fetched from a CDN)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import plotly
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from benchmarks import selectors as benchmark_selectors
+from dashboards import charts, selectors
+from teams.selectors import team_ids_for_user
+
+
+@lru_cache(maxsize=1)
+def _plotly_js() -> bytes:
+    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+
+
+@require_safe
+def plotly_js(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(_plotly_js(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@require_safe
+@login_required
+def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
+    data = selectors.portfolio_overview(team_ids=team_ids_for_user(user=request.user))
+    return render(request, "dashboards/portfolio.html", {"data": data, "charts": charts.portfolio_charts(data),
+                                                         "tab": "portfolio"})
+
+
+def version_for(request: HttpRequest, pk: int):
+    """The benchmark (of the user's teams) and its requested or latest version, else 404."""
+    benchmark = benchmark_selectors.benchmark_get(team_ids=team_ids_for_user(user=request.user), pk=pk)
+    if benchmark is None:
+        raise Http404("No such benchmark in your teams.")
+    raw = request.GET.get("version", "")
+    version = benchmark_selectors.version_get(benchmark=benchmark, number=int(raw) if raw.isdigit() else None)
+    if version is None:
+        raise Http404("No such version.")
+    return benchmark, version
+
+
+@require_safe
+@login_required
+def quality_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    benchmark, version = version_for(request, pk)
+    data = selectors.benchmark_quality(benchmark=benchmark, version=version)
+    return render(request, "dashboards/quality.html", {
+        "data": data, "charts": charts.quality_charts(data), "benchmark": benchmark, "version": version,
+        "version_numbers": benchmark_selectors.version_numbers(benchmark=benchmark), "tab": "quality"})
+
+
+@require_safe
+@login_required
+def cost_dashboard(request: HttpRequest) -> HttpResponse:
+    data = selectors.cost_overview(team_ids=team_ids_for_user(user=request.user))
+    return render(request, "dashboards/cost.html", {"data": data, "charts": charts.cost_charts(data), "tab": "cost"})

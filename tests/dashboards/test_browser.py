@@ -1,0 +1,64 @@
+"""The dashboards in a real headless Chromium (Debian's, driven by playwright): each page renders,
+every chart draws, and a screenshot of each lands in var/screenshots/."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from tests.dashboards.test_dashboards import reviewed  # noqa: F401  (the fixture)
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    if not Path(CHROMIUM).exists():  # never skipped: `make test` installs it (scripts/install-tools.sh)
+        pytest.fail("chromium is not installed: run `bash scripts/install-tools.sh`")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes between
+    # pages are synchronous and safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dashboards_render_and_draw_in_chromium(live_server, browser, client, user_a, reviewed):  # noqa: F811
+    client.force_login(user_a)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                          "url": live_server.url}])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    shots = Path(settings.VAR_DIR) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    pages = {"portfolio": (reverse("dashboard-portfolio"), 3),
+             "quality": (reverse("dashboard-quality", args=[reviewed.benchmark.pk]), 6),
+             "cost": (reverse("dashboard-cost"), 4)}
+    for name, (path, charts) in pages.items():
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, name
+        page.wait_for_function(f"document.querySelectorAll('[data-chart][data-drawn=true]').length === {charts}",
+                               timeout=20_000)
+        assert page.locator("[data-chart] .main-svg").count() >= charts
+        assert page.locator("[data-chart] .trace").count() >= charts, f"{name}: a chart drew no trace"
+        target = shots / f"dashboard-{name}.png"
+        page.screenshot(path=str(target), full_page=True)
+        assert target.stat().st_size > 20_000
+    # The numbers on the page are the API's.
+    page.goto(f"{live_server.url}{reverse('dashboard-quality', args=[reviewed.benchmark.pk])}")
+    assert page.locator("#kpi-acceptance").inner_text() == "50.0%"
+    assert errors == []
+    context.close()
+    assert os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] == "true"

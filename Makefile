@@ -42,7 +42,7 @@ serve: install
 test: starter-packages tools labelstudio
 	$(PY) -m pytest
 
-bench: starter-packages
+bench: starter-packages labelstudio
 	$(PY) bench/build_offline_text.py
 	$(PY) bench/executor_throughput.py
 	$(PY) bench/planning_offline.py
@@ -51,6 +51,8 @@ bench: starter-packages
 	$(PY) bench/search_latency.py
 	$(PY) bench/llm_concurrency.py
 	$(PY) bench/llm_build.py
+	$(PY) bench/review_sync.py
+	$(PY) bench/dashboards_scale.py
 	bash bench/make_run_clean_clone.sh
 
 clean:

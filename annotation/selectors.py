@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
-from annotation.agreement import krippendorff_alpha, pairwise_kappa, units_from
+from annotation.agreement import krippendorff_alpha, pairwise_kappa
 from annotation.labelstudio import REJECT_REASONS
 from annotation.models import HumanReview, ReviewAssignment, ReviewProject
 from benchmarks.models import Benchmark, BenchmarkVersion
@@ -88,25 +89,34 @@ def _grouped(reviews: QuerySet[HumanReview], field: str) -> list[dict[str, Any]]
 def version_review_stats(*, version: BenchmarkVersion) -> dict[str, Any]:
     """Everything human review says about one version. Acceptance counts reviews with a verdict;
     agreement is over samples with two or more verdicts (Krippendorff's alpha, nominal for the
-    verdict and ordinal for intent alignment; Cohen's kappa per pair of annotators)."""
+    verdict and ordinal for intent alignment; Cohen's kappa per pair of annotators). Kept in the
+    cache under the state of the version's reviews (count, last id, last change): any new, changed
+    or deleted review gives a new key."""
+    state = HumanReview.objects.filter(project__version=version).aggregate(n=Count("id"), last=Max("id"),
+                                                                            changed=Max("updated_at"))
+    key = f"review-stats:{version.pk}:{state['n']}:{state['last']}:{state['changed'] and state['changed'].timestamp()}"
+    return cache.get_or_set(key, lambda: _version_review_stats(version), timeout=600)
+
+
+def _version_review_stats(version: BenchmarkVersion) -> dict[str, Any]:
     reviews = HumanReview.objects.filter(project__version=version, accepted__isnull=False)
     totals = reviews.aggregate(n=Count("id"), accepted=Count("id", filter=Q(accepted=True)),
                                samples=Count("sample_id", distinct=True), intent=Avg("intent_alignment"),
                                lead=Sum("lead_time_seconds"), flagged=Count("id", filter=Q(sender_mismatch=True)))
-    verdicts: dict[int, dict[int, bool]] = defaultdict(dict)
-    intents: dict[int, dict[int, int]] = defaultdict(dict)
-    per_sample: dict[int, list[bool]] = defaultdict(list)
-    reasons: Counter[str] = Counter()
+    verdicts: dict[str, dict[int, bool]] = defaultdict(dict)
+    per_sample: dict[int, list[bool]] = defaultdict(list)  # alpha's units: the values each sample was given
+    intent_units: dict[int, list[int]] = defaultdict(list)
     distribution: Counter[int] = Counter()
-    for sample_id, annotator, accepted, intent, why in reviews.order_by().values_list(
-            "sample_id", "annotator", "accepted", "intent_alignment", "reasons").iterator(chunk_size=5000):
+    for sample_id, annotator, accepted, intent in reviews.order_by().values_list(
+            "sample_id", "annotator", "accepted", "intent_alignment").iterator(chunk_size=5000):
         verdicts[annotator][sample_id] = accepted
         per_sample[sample_id].append(accepted)
         if intent is not None:
-            intents[annotator][sample_id] = intent
+            intent_units[sample_id].append(intent)
             distribution[intent] += 1
-        if not accepted:
-            reasons.update(r for r in why or [] if isinstance(r, str))
+    # Reasons are counted by the database (a match on the stored JSON text; the keys are plain slugs).
+    reasons = reviews.filter(accepted=False).aggregate(**{
+        key: Count("id", filter=Q(reasons__icontains=f'"{key}"')) for key, _ in REJECT_REASONS})
     multi = sum(1 for values in per_sample.values() if len(values) > 1)
     majority_accepted = sum(1 for values in per_sample.values() if 2 * sum(values) > len(values))
     pairs = pairwise_kappa(verdicts)
@@ -115,21 +125,19 @@ def version_review_stats(*, version: BenchmarkVersion) -> dict[str, Any]:
                             lead=Avg("lead_time_seconds"), first=Min("reviewed_at"), last=Max("reviewed_at"))
                   .order_by("-reviews", "annotator"))
     human_minutes = (totals["lead"] or 0) / 60
-    labels = dict(REJECT_REASONS)
     return {
         "reviews": totals["n"], "reviewed_samples": totals["samples"],
         "acceptance_rate": _rate(totals["accepted"], totals["n"]),
         "sample_acceptance_rate": _rate(majority_accepted, totals["samples"]),
         "intent_mean": _round(totals["intent"], 3),
         "intent_distribution": {str(level): distribution.get(level, 0) for level in range(1, 6)},
-        "reject_reasons": [{"key": key, "label": labels.get(key, key), "count": reasons.get(key, 0)}
-                           for key in [*labels, *sorted(set(reasons) - set(labels))]],
+        "reject_reasons": [{"key": key, "label": label, "count": reasons[key]} for key, label in REJECT_REASONS],
         "by_subtask": _grouped(reviews, "sample__subtask__key"),
         "by_dataset": _grouped(reviews, "sample__grounding__dataset__slug"),
         "agreement": {
             "samples_with_several_reviews": multi,
-            "verdict_alpha": _round(krippendorff_alpha(units_from(verdicts), level="nominal")),
-            "intent_alpha": _round(krippendorff_alpha(units_from(intents), level="ordinal", order=[1, 2, 3, 4, 5])),
+            "verdict_alpha": _round(krippendorff_alpha(per_sample.values(), level="nominal")),
+            "intent_alpha": _round(krippendorff_alpha(intent_units.values(), level="ordinal", order=[1, 2, 3, 4, 5])),
             "pairs": [{"a": a, "b": b, "kappa": _round(kappa), "shared": shared}
                       for (a, b), (kappa, shared) in sorted(pairs.items())],
         },

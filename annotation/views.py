@@ -5,7 +5,6 @@ through the services."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -25,6 +24,7 @@ from annotation.labelstudio import LabelStudioError
 from annotation.models import ReviewProject
 from benchmarks import selectors as benchmark_selectors
 from benchmarks.models import MediaAsset
+from benchmarks.views import asset_file_response
 from teams.selectors import access_team_for_write, team_ids_for_user
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
@@ -77,13 +77,7 @@ def review_media(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such media file.")
     if request.method == "OPTIONS":
         return _cors(HttpResponse(status=204), project)
-    root = Path(settings.MEDIA_ROOT).resolve()
-    path = (root / asset.file).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise Http404("The media file is missing.")
-    response = FileResponse(path.open("rb"), content_type=asset.mime or "application/octet-stream")
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
+    response = asset_file_response(asset)
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return _cors(response, project)
 

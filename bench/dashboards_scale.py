@@ -5,7 +5,8 @@
 Creates (and drops again) its own database on the local PostgreSQL server (BENCH_PG_URL, default
 postgres://postgres@127.0.0.1:5432/postgres names the server), fills it with 20 benchmarks of
 5,000 samples, 2 reviews per sample and 2,000 LLM and tool calls per benchmark, then times each
-dashboard (median of 5 calls, after one warm-up).
+dashboard (median of 5 calls after one warm-up; cold and warm cache). `--benchmarks 1 --samples
+100000` puts all of it in one benchmark (the quality dashboard's worst case).
 
     .venv/bin/python bench/dashboards_scale.py [--benchmarks 20] [--samples 5000] [--keep]
 """
@@ -26,6 +27,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=5000, help="samples per benchmark")
     parser.add_argument("--reviews", type=int, default=2, help="reviews per sample")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--profile", action="store_true", help="profile one quality call (cProfile, top 25)")
     args = parser.parse_args()
 
     import psycopg
@@ -49,6 +51,7 @@ def run(args) -> None:
     from _django import database_label, django_on_fresh_database
 
     workdir = django_on_fresh_database("bench-dashboards-")
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -79,24 +82,39 @@ def run(args) -> None:
     biggest = versions[0].benchmark_id
     targets = [
         ("API portfolio", api, "/api/dashboards/portfolio/"),
-        ("API quality (1 benchmark: 5,000 samples, 10,000 reviews)", api, f"/api/dashboards/benchmarks/{biggest}/quality/"),
+        (f"API quality (1 benchmark: {args.samples:,} samples, {args.samples * args.reviews:,} reviews)", api,
+         f"/api/dashboards/benchmarks/{biggest}/quality/"),
         ("API cost", api, "/api/dashboards/cost/"),
         ("page portfolio", page, reverse("dashboard-portfolio")),
         ("page quality", page, reverse("dashboard-quality", args=[biggest])),
         ("page cost", page, reverse("dashboard-cost")),
     ]
-    print(f"{'dashboard':58} {'median ms':>10} {'max ms':>8} {'queries':>8} {'KiB':>7}")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(api.get, f"/api/dashboards/benchmarks/{biggest}/quality/")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    # "cold": the cache emptied before each call (review numbers computed afresh); "warm": reviews unchanged
+    # since the last call, so a version's review numbers come from the cache.
+    print(f"{'dashboard':62} {'cold median ms':>14} {'queries':>8} {'warm median ms':>14} {'queries':>8} {'KiB':>5}")
     for label, client, url in targets:
         client.get(url)  # warm-up
-        times = []
-        for _ in range(5):
-            with CaptureQueriesContext(connection) as queries:
-                t0 = time.perf_counter()
-                response = client.get(url)
-                times.append(1000 * (time.perf_counter() - t0))
-            assert response.status_code == 200, (url, response.status_code)
-        print(f"{label:58} {statistics.median(times):10.0f} {max(times):8.0f} {len(queries):8d} "
-              f"{len(response.content) / 1024:7.0f}")
+        row = []
+        for cold in (True, False):
+            times = []
+            for _ in range(5):
+                if cold:
+                    cache.clear()
+                with CaptureQueriesContext(connection) as queries:
+                    t0 = time.perf_counter()
+                    response = client.get(url)
+                    times.append(1000 * (time.perf_counter() - t0))
+                assert response.status_code == 200, (url, response.status_code)
+            row.append((statistics.median(times), len(queries)))
+        (cold_ms, cold_q), (warm_ms, warm_q) = row
+        print(f"{label:62} {cold_ms:14.0f} {cold_q:8d} {warm_ms:14.0f} {warm_q:8d} {len(response.content) / 1024:5.0f}")
 
 
 if __name__ == "__main__":

@@ -198,12 +198,18 @@ def media_asset(request: HttpRequest, uid) -> FileResponse:
     asset = selectors.media_asset_get(team_ids=team_ids_for_user(user=request.user), uid=uid)
     if asset is None:
         raise Http404("No such media file in your teams.")
+    return asset_file_response(asset)
+
+
+def asset_file_response(asset) -> FileResponse:
+    """The asset's file, streamed, never cached publicly; 404 when the file is missing or its path
+    leaves MEDIA_ROOT. Files come from datasets: opened directly (an SVG, say), they must not run
+    script on our origin."""
     root = Path(settings.MEDIA_ROOT).resolve()
     path = (root / asset.file).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise Http404("The media file is missing.")
     response = FileResponse(path.open("rb"), content_type=asset.mime or "application/octet-stream")
-    # Files come from datasets: opened directly (an SVG, say), they must not run script on our origin.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -36,8 +36,10 @@ def portfolio_charts(data: dict[str, Any]) -> dict[str, dict]:
                              "name": "acceptance %", "marker": {"color": GREEN}},
                             {"type": "scatter", "mode": "markers", "x": names, "y": [r["intent_mean"] for r in rows],
                              "name": "intent alignment (1-5)", "yaxis": "y2", "marker": {"color": AMBER, "size": 10}}],
-                           title="Human acceptance and intent alignment", y="acceptance %",
-                           yaxis2={"title": {"text": "intent 1-5"}, "overlaying": "y", "side": "right", "range": [0, 5.2]}),
+                           title="Human acceptance and intent alignment",
+                           yaxis={"title": {"text": "acceptance %"}, "range": [0, 100], "automargin": True},
+                           yaxis2={"title": {"text": "intent 1-5"}, "overlaying": "y", "side": "right", "range": [0, 5],
+                                   "tickmode": "linear", "dtick": 1, "showgrid": False}),
         "cost": _figure([{"type": "bar", "x": names, "y": [r["money_usd"] for r in rows], "name": "USD",
                           "marker": {"color": AMBER}}], title="Agent cost per benchmark", y="USD"),
     }

@@ -170,12 +170,15 @@ def test_reviews_made_while_webhooks_are_lost_or_label_studio_is_down_are_pulled
     # After the restart: new reviews, one changed and one deleted; the next pull finds every change.
     made += [ann1.create_annotation(by_sample[s], verdict_result(accept=True, intent=5), lead_time_s=60)
              for s in samples[3:6]]
-    ann1.update_annotation(made[0], verdict_result(accept=True, intent=2, comment="weak"))
+    # Someone else (here the admin token; any annotator's token can) changes ann1's review: kept, and flagged.
+    label_studio.update_annotation(made[0], verdict_result(accept=True, intent=2, comment="weak"))
     ann1.delete_annotation(made[1])
     report = services.review_reconcile(project_id=project.pk)
     assert (report.created, report.updated, report.deleted) == (3, 1, 1)
-    assert sorted(HumanReview.objects.values_list("annotation_id", "intent_alignment", "comment")) == sorted(
-        [(made[0], 2, "weak"), (made[2], 4, "")] + [(a, 5, "") for a in made[3:]])
+    assert sorted(HumanReview.objects.values_list("annotation_id", "intent_alignment", "comment", "annotator",
+                                                  "sender_mismatch")) == sorted(
+        [(made[0], 2, "weak", "ann1@bench.local", True), (made[2], 4, "", "ann1@bench.local", False)]
+        + [(a, 5, "", "ann1@bench.local", False) for a in made[3:]])
     project.refresh_from_db()
     assert project.last_error == "" and project.cursor is not None
     # Pulling again changes nothing.

@@ -1,8 +1,6 @@
 """The numbers of human review on reviews computed by hand, and who may see and assign what."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
@@ -16,33 +14,7 @@ from annotation.selectors import version_review_stats
 from benchmarks.models import Sample
 from teams.models import Membership
 from tests.factories import MembershipFactory, UserFactory
-
-# (annotator, accepted, intent, reasons, lead time s) per sample, three samples of one subtask.
-REVIEWS = [
-    [("ann-a", True, 5, [], 60), ("ann-b", True, 4, [], 120)],
-    [("ann-a", True, 4, [], 30), ("ann-b", False, 2, ["ambiguous"], 90)],
-    [("ann-a", False, 1, ["incorrect_answer", "ambiguous"], 60), ("ann-b", False, 2, ["incorrect_answer"], 60)],
-]
-
-
-def make_reviews(version, reviews=REVIEWS, *, ls_project_id=1) -> ReviewProject:
-    """A review project with reviews stored as a pull would store them (no Label Studio needed)."""
-    project = ReviewProject.objects.create(team=version.benchmark.team, version=version, ls_url="http://ls.test",
-                                           ls_project_id=ls_project_id, overlap=2)
-    subtask = Sample.objects.filter(version=version).values_list("subtask_id", flat=True).first()
-    samples = list(Sample.objects.filter(version=version, subtask_id=subtask).order_by("pk")[:len(reviews)])
-    start = timezone.now() - timedelta(hours=2)
-    annotation_id = ls_project_id * 1000
-    for i, (sample, per_sample) in enumerate(zip(samples, reviews)):
-        task = ReviewTask.objects.create(project=project, sample=sample, ls_task_id=annotation_id + i,
-                                         media_signed_at=timezone.now())
-        for j, (annotator, accepted, intent, reasons, lead) in enumerate(per_sample):
-            annotation_id += 1
-            HumanReview.objects.create(team=project.team, project=project, task=task, sample=sample,
-                                       annotation_id=annotation_id, annotator=annotator, accepted=accepted,
-                                       intent_alignment=intent, reasons=reasons, lead_time_seconds=lead,
-                                       reviewed_at=start + timedelta(minutes=30 * i + j))
-    return project
+from tests.reviews import make_reviews
 
 
 def test_review_numbers_match_the_hand_computed_ones(built_text_benchmark):
@@ -149,8 +121,11 @@ def test_assignment_and_review_pages_by_form(client, annotator, user_a, user_b, 
     assert client.post(url, {"action": "assign", "user": user_b.pk}).status_code == 404
 
 
-def test_review_api_is_scoped_to_the_team(api_a, api_b, built_text_benchmark):
+def test_review_api_is_scoped_to_the_team(api_a, api_b, client, user_b, built_text_benchmark):
     make_reviews(built_text_benchmark.version)
+    client.force_login(user_b)
+    page = client.get(reverse("review-index")).content.decode()
+    assert built_text_benchmark.version.benchmark.name not in page and "ls.test" not in page
     assert api_a.get("/api/review/reviews/").json()["count"] == 6
     assert api_a.get("/api/review/reviews/?accepted=false").json()["count"] == 3
     assert api_b.get("/api/review/reviews/").json()["count"] == 0
@@ -177,3 +152,14 @@ def test_media_of_another_team_is_not_served_through_a_review_link(client, built
                       ).status_code == 404
     assert client.options(reverse("review-media", args=[services.media_token(project=project, asset=own)])
                           ).status_code == 204
+
+
+def test_admin_lists_the_review_models_without_their_secret(client, built_text_benchmark):
+    from django.contrib.auth import get_user_model
+
+    project = make_reviews(built_text_benchmark.version)
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-for-tests-1"))
+    for model in ("reviewproject", "reviewtask", "humanreview", "reviewassignment"):
+        assert client.get(f"/admin/annotation/{model}/").status_code == 200
+    page = client.get(f"/admin/annotation/reviewproject/{project.pk}/change/").content.decode()
+    assert project.webhook_secret not in page

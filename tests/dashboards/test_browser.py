@@ -10,8 +10,6 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.dashboards.test_dashboards import reviewed  # noqa: F401  (the fixture)
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -33,7 +31,7 @@ def browser(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_dashboards_render_and_draw_in_chromium(live_server, browser, client, user_a, reviewed):  # noqa: F811
+def test_dashboards_render_and_draw_in_chromium(live_server, browser, client, user_a, reviewed):
     client.force_login(user_a)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
-
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from benchmarks.models import AgentRun, LLMCall, Sample, ToolCall
-from tests.annotation.test_review_numbers import make_reviews
+from benchmarks.models import Sample, ToolCall
 
 
 def _page_data(response) -> dict:
@@ -25,18 +21,6 @@ def _charts(response) -> dict:
     match = re.search(r'<script id="dashboard-charts" type="application/json">(.*?)</script>',
                       response.content.decode(), re.S)
     return json.loads(match.group(1))
-
-
-@pytest.fixture
-def reviewed(built_text_benchmark):
-    version = built_text_benchmark.version
-    make_reviews(version)
-    run = AgentRun.objects.filter(version=version, kind="build").first()
-    for role, model, cost in (("design", "gpt-4o-mini", "0.0012"), ("verify", "gpt-4o-mini", "0.0030"),
-                              ("verify", "gpt-4o", "0.0200")):
-        LLMCall.objects.create(team=version.benchmark.team, run=run, role=role, model=model, prompt_tokens=1000,
-                               completion_tokens=200, cost=Decimal(cost), latency_ms=1500)
-    return version
 
 
 def test_pages_and_api_agree(client, api_a, user_a, reviewed):

@@ -103,3 +103,34 @@ def units_from(ratings: Mapping[Hashable, Mapping[Hashable, Hashable]]) -> list[
         for item, value in per_item.items():
             by_item[item].append(value)
     return list(by_item.values())
+
+
+def _ranks(values: Sequence[float]) -> list[float]:
+    """Ranks from 1, ties given the mean of the ranks they span."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Spearman's rank correlation (Pearson's r of the ranks, ties averaged); None for fewer than
+    two pairs or when either side does not vary."""
+    if len(xs) != len(ys):
+        raise ValueError("spearman needs two sequences of the same length")
+    if len(xs) < 2:
+        return None
+    rx, ry = _ranks(xs), _ranks(ys)
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sxx, syy = sum((a - mx) ** 2 for a in rx), sum((b - my) ** 2 for b in ry)
+    if sxx == 0 or syy == 0:
+        return None
+    return sxy / (sxx * syy) ** 0.5

@@ -168,3 +168,9 @@ def human_minutes_by_day(*, team_ids: list[int]) -> dict[str, dict[str, float]]:
             .annotate(n=Count("id"), lead=Sum("lead_time_seconds")))
     return {row["day"].isoformat(): {"reviews": row["n"], "human_minutes": round((row["lead"] or 0) / 60, 3)}
             for row in rows}
+
+
+def intent_by_sample(*, version: BenchmarkVersion) -> dict[int, float]:
+    """Each reviewed sample's mean intent alignment (1-5) over its annotators."""
+    return dict(HumanReview.objects.filter(project__version=version, intent_alignment__isnull=False).order_by()
+                .values_list("sample_id").annotate(mean=Avg("intent_alignment")))

@@ -216,6 +216,7 @@ class AgentRun(models.Model):
     class Kind(models.TextChoices):
         BUILD = "build", "Build (plan, then cells)"
         CELL = "cell", "Execution cell"
+        JUDGE = "judge", "Judge (scores a version's samples)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

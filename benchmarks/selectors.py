@@ -245,16 +245,19 @@ def accepted_by_version(*, version_ids: list[int]) -> dict[int, int]:
 
 
 def costs_by_version(*, version_ids: list[int]) -> dict[int, dict]:
-    """Per version, what its runs spent: LLM calls, tokens, money and minutes, tool minutes."""
+    """Per version, what its build and cell runs spent: LLM calls, tokens, money and minutes, tool minutes."""
     out: dict[int, dict] = {v: {"llm_calls": 0, "tokens": 0, "money_usd": 0.0, "llm_ms": 0, "tool_ms": 0}
                             for v in version_ids}
-    for row in (LLMCall.objects.filter(run__version_id__in=version_ids).order_by().values("run__version_id")
+    building = (AgentRun.Kind.BUILD, AgentRun.Kind.CELL)  # judging a version is not part of making it
+    for row in (LLMCall.objects.filter(run__version_id__in=version_ids, run__kind__in=building).order_by()
+                .values("run__version_id")
                 .annotate(calls=Count("id"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"),
                           money=Sum("cost"), ms=Sum("latency_ms"))):
         out[row["run__version_id"]].update(
             llm_calls=row["calls"], tokens=(row["prompt"] or 0) + (row["completion"] or 0),
             money_usd=float(row["money"] or 0), llm_ms=row["ms"] or 0)
-    for row in (ToolCall.objects.filter(run__version_id__in=version_ids).order_by().values("run__version_id")
+    for row in (ToolCall.objects.filter(run__version_id__in=version_ids, run__kind__in=building).order_by()
+                .values("run__version_id")
                 .annotate(ms=Sum("latency_ms"))):
         out[row["run__version_id"]]["tool_ms"] = row["ms"] or 0
     return out

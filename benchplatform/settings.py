@@ -124,6 +124,8 @@ SPECTACULAR_SETTINGS = {
         "RunKindEnum": "benchmarks.models.AgentRun.Kind",
         "SampleStatusEnum": "benchmarks.models.Sample.Status",
         "SpecStatusEnum": "benchmarks.models.Spec.Status",
+        "JudgeEngineEnum": "evaluation.services.JUDGE_ENGINES",
+        "EngineEnum": "benchmarks.models.Engine",
     },
 }
 
@@ -213,6 +215,9 @@ LLM_PRICES = {
     "gpt-4.1": [2.00, 8.00],
     **env_json("LLM_PRICES", {}),
 }
+
+# The LLM judge puts this many text items in one call (an item with media always goes alone).
+JUDGE_BATCH_SIZE = env_int("JUDGE_BATCH_SIZE", 4)
 
 # Which brain plans builds: "offline" (the deterministic engine) or "llm" (needs OPENAI_BASE_URL).
 BENCH_ENGINE = env_str("BENCH_ENGINE", "llm" if OPENAI_BASE_URL else "offline")

@@ -13,9 +13,11 @@ urlpatterns = [
     path("api/pool/", include("datapool.api_urls")),
     path("api/dashboards/", include("dashboards.api_urls")),
     path("api/review/", include("annotation.api_urls")),
+    path("api/evaluation/", include("evaluation.api_urls")),
     path("api/", include("benchmarks.api_urls")),
     path("pool/", include("datapool.urls")),
     path("review/", include("annotation.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("evaluation/", include("evaluation.urls")),
     path("", include("benchmarks.urls")),
 ]

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.judge import RULES
 from annotation import selectors as review_selectors
+from annotation.agreement import spearman
 from benchmarks import selectors as benchmark_selectors
 from benchmarks.models import Benchmark, BenchmarkVersion
+from evaluation import selectors as evaluation_selectors
 
 
 def _per(value: float, count: int, digits: int = 4) -> float | None:
@@ -55,12 +58,28 @@ def benchmark_quality(*, benchmark: Benchmark, version: BenchmarkVersion) -> dic
     size = benchmark_selectors.accepted_by_version(version_ids=[version.id]).get(version.id, 0)
     cost = benchmark_selectors.costs_by_version(version_ids=[version.id])[version.id]
     agent_minutes = (cost["llm_ms"] + cost["tool_ms"]) / 60000
+    judges = evaluation_selectors.judge_summary(version=version)
     return {
         "benchmark_id": benchmark.pk, "name": benchmark.name, "version": version.number, "size": size,
         **stats,
         "agent_minutes_per_sample": _per(agent_minutes, size),
         "money_per_sample_usd": _per(cost["money_usd"], size, 6),
+        "judges": judges,
+        "judge_vs_human": judge_vs_human(version=version, judges=judges),
     }
+
+
+def judge_vs_human(*, version: BenchmarkVersion, judges: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Spearman's rho between the latest LLM judge's UIA and the annotators' mean intent alignment,
+    over the samples both scored (the rules judge does not score UIA)."""
+    llm = next((j["judge"] for j in judges if j["judge"] != RULES), None)
+    if llm is None:
+        return None
+    uia = evaluation_selectors.judge_scores_by_sample(version=version, model=llm, dimension="UIA")
+    intent = review_selectors.intent_by_sample(version=version)
+    shared = sorted(set(uia) & set(intent))
+    rho = spearman([uia[s] for s in shared], [intent[s] for s in shared]) if shared else None
+    return {"judge": llm, "samples": len(shared), "spearman": None if rho is None else round(rho, 4)}
 
 
 def cost_overview(*, team_ids: list[int]) -> dict[str, Any]:

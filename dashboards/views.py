@@ -6,14 +6,17 @@ from functools import lru_cache
 from pathlib import Path
 
 import plotly
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from agents.judge import ALL_DIMENSIONS
 from benchmarks import selectors as benchmark_selectors
 from dashboards import charts, selectors
-from teams.selectors import team_ids_for_user
+from evaluation import selectors as evaluation_selectors
+from teams.selectors import access_team_for_write, team_ids_for_user
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +58,10 @@ def quality_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     data = selectors.benchmark_quality(benchmark=benchmark, version=version)
     return render(request, "dashboards/quality.html", {
         "data": data, "charts": charts.quality_charts(data), "benchmark": benchmark, "version": version,
-        "version_numbers": benchmark_selectors.version_numbers(benchmark=benchmark), "tab": "quality"})
+        "version_numbers": benchmark_selectors.version_numbers(benchmark=benchmark), "tab": "quality",
+        "dimensions": ALL_DIMENSIONS, "llm_configured": bool(settings.OPENAI_BASE_URL),
+        "can_write": access_team_for_write(user=request.user, slug=benchmark.team.slug) is not None,
+        "judge_run": evaluation_selectors.judge_run_latest(version=version)})
 
 
 @require_safe

@@ -1,9 +1,9 @@
-"""Judge scores and model evaluations (filled in by later issues)."""
+"""Judge scores of samples, and model evaluations (model endpoints, runs, answers)."""
 from __future__ import annotations
 
 from django.db import models
 
-from benchmarks.models import BenchmarkVersion, Sample
+from benchmarks.models import AgentRun, BenchmarkVersion, Sample
 from teams.models import Team
 
 
@@ -19,11 +19,20 @@ class JudgeScore(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="judge_scores")
     sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="judge_scores")
+    run = models.ForeignKey(AgentRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="judge_scores")
     dimension = models.CharField(max_length=16, choices=Dimension.choices)
-    score = models.FloatField()
+    # None: this judge does not score the dimension (the rules judge scores FSQ and parts of QAC and CQC only).
+    score = models.FloatField(null=True, blank=True)
     rationale = models.TextField(blank=True)
-    model = models.CharField(max_length=200)
+    model = models.CharField(max_length=200, help_text='"rules" (the offline judge) or the LLM that judged.')
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sample", "model", "dimension"], name="judge_score_unique")]
+        indexes = [models.Index(fields=["model", "dimension"])]
+
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.score} by {self.model} on sample {self.sample_id}"
 
 
 class ModelEndpoint(models.Model):

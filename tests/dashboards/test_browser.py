@@ -32,6 +32,9 @@ def browser(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_dashboards_render_and_draw_in_chromium(live_server, browser, client, user_a, reviewed):
+    from evaluation.services import judge_start
+
+    judge_start(version=reviewed, user=user_a, engine="rules")  # runs at once (inline tasks, committed)
     client.force_login(user_a)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
@@ -42,7 +45,7 @@ def test_dashboards_render_and_draw_in_chromium(live_server, browser, client, us
     shots = Path(settings.VAR_DIR) / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     pages = {"portfolio": (reverse("dashboard-portfolio"), 3),
-             "quality": (reverse("dashboard-quality", args=[reviewed.benchmark.pk]), 6),
+             "quality": (reverse("dashboard-quality", args=[reviewed.benchmark.pk]), 7),
              "cost": (reverse("dashboard-cost"), 4)}
     for name, (path, charts) in pages.items():
         response = page.goto(f"{live_server.url}{path}")

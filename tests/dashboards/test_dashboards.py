@@ -56,7 +56,7 @@ def test_pages_and_api_agree(client, api_a, user_a, reviewed):
     assert charts["subtasks"]["data"][0]["y"] == [50.0]
     assert charts["intent"]["data"][0]["y"] == [1, 2, 0, 2, 1]
     assert charts["agreement"]["data"][0]["y"] == [0.4]
-    assert set(charts) == {"subtasks", "datasets", "intent", "reasons", "agreement", "minutes"}
+    assert set(charts) == {"subtasks", "datasets", "intent", "reasons", "agreement", "minutes", "judge"}
     money = _charts(client.get(reverse("dashboard-cost")))["money"]["data"]
     assert {(t["name"], tuple(t["x"]), tuple(t["y"])) for t in money} == {
         ("gpt-4o", ("design", "verify"), (0, 0.02)), ("gpt-4o-mini", ("design", "verify"), (0.0012, 0.003))}

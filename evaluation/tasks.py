@@ -1,0 +1,8 @@
+"""django-q2 entry points of evaluation: ids in, a service call, nothing else."""
+from __future__ import annotations
+
+from evaluation import services
+
+
+def judge_run_task(run_id: int) -> None:
+    services.judge_run(run_id=run_id)

@@ -126,6 +126,7 @@ SPECTACULAR_SETTINGS = {
         "SpecStatusEnum": "benchmarks.models.Spec.Status",
         "JudgeEngineEnum": "evaluation.services.JUDGE_ENGINES",
         "EngineEnum": "benchmarks.models.Engine",
+        "EvalRunStatusEnum": "evaluation.models.EvalRun.Status",
     },
 }
 

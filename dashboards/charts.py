@@ -123,3 +123,26 @@ def cost_charts(data: dict[str, Any]) -> dict[str, dict]:
                              yaxis2={"title": {"text": "minutes"}, "overlaying": "y", "side": "right",
                                      "rangemode": "tozero"}),
     }
+
+
+def leaderboard_charts(data: dict[str, Any]) -> dict[str, dict]:
+    rows = [r for r in data["models"] if r["accuracy"] is not None]
+    names = [r["model"] for r in rows]
+    accuracy = [_percent(r["accuracy"]) for r in rows]
+    return {
+        "accuracy": _figure([
+            {"type": "bar", "x": names, "y": accuracy, "name": "accuracy %", "marker": {"color": BLUE},
+             "error_y": {"type": "data", "symmetric": False,
+                         "array": [_percent(r["ci95"][1] - r["accuracy"]) if r["ci95"] else 0 for r in rows],
+                         "arrayminus": [_percent(r["accuracy"] - r["ci95"][0]) if r["ci95"] else 0 for r in rows]}},
+            {"type": "scatter", "mode": "markers", "x": names, "y": [_percent(r["chance"]) for r in rows],
+             "name": "chance", "marker": {"color": RED, "symbol": "line-ew-open", "size": 24}}],
+            title="Accuracy with 95% bootstrap intervals", y="accuracy %",
+            yaxis={"range": [0, 100], "title": {"text": "accuracy %"}}),
+        "subtasks": _figure([
+            {"type": "bar", "name": r["model"], "x": list(r["subtasks"]),
+             "y": [_percent(v["accuracy"]) for v in r["subtasks"].values()],
+             "marker": {"color": PALETTE[i % len(PALETTE)]}} for i, r in enumerate(rows)],
+            title="Accuracy by subtask", y="accuracy %", barmode="group",
+            yaxis={"range": [0, 100], "title": {"text": "accuracy %"}}),
+    }

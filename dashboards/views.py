@@ -69,3 +69,17 @@ def quality_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 def cost_dashboard(request: HttpRequest) -> HttpResponse:
     data = selectors.cost_overview(team_ids=team_ids_for_user(user=request.user))
     return render(request, "dashboards/cost.html", {"data": data, "charts": charts.cost_charts(data), "tab": "cost"})
+
+
+@require_safe
+@login_required
+def models_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    """A version's leaderboard: models' accuracy with intervals, per subtask, chance, the checks."""
+    benchmark, version = version_for(request, pk)
+    team_ids = team_ids_for_user(user=request.user)
+    data = evaluation_selectors.leaderboard(version=version)
+    return render(request, "dashboards/models.html", {
+        "data": data, "charts": charts.leaderboard_charts(data), "benchmark": benchmark, "version": version,
+        "tab": "models", "endpoints": evaluation_selectors.endpoint_list(team_ids=[benchmark.team_id]),
+        "runs": evaluation_selectors.eval_run_list(team_ids=team_ids).filter(version=version)[:10],
+        "can_write": access_team_for_write(user=request.user, slug=benchmark.team.slug) is not None})

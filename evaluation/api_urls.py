@@ -5,8 +5,11 @@ from evaluation import apis
 
 router = DefaultRouter()
 router.register("judge-scores", apis.JudgeScoreViewSet, basename="api-judge-score")
+router.register("models", apis.ModelEndpointViewSet, basename="api-model-endpoint")
+router.register("runs", apis.EvalRunViewSet, basename="api-eval-run")
 
 urlpatterns = [
     path("judge/", apis.JudgeStartApi.as_view(), name="api-judge-start"),
+    path("benchmarks/<int:pk>/leaderboard/", apis.LeaderboardApi.as_view(), name="api-leaderboard"),
     *router.urls,
 ]

@@ -1,11 +1,13 @@
-"""The REST API of evaluation: start a judge run of a benchmark version; read judge scores.
+"""The REST API of evaluation: judge a benchmark version and read judge scores; register target
+models, evaluate them on a version, read runs and the leaderboard.
 Reads are scoped to the caller's teams; another team's benchmark is a 404."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
@@ -15,8 +17,9 @@ from rest_framework.views import APIView
 from benchmarks import selectors as benchmark_selectors
 from benchmarks.apis import ERRORS_400, validation_error_detail
 from benchmarks.models import AgentRun
-from evaluation import services
-from evaluation.models import JudgeScore
+from evaluation import selectors, services
+from evaluation.models import EvalRun, JudgeScore, ModelEndpoint
+from teams.models import Team
 from teams.selectors import team_ids_for_user
 
 
@@ -90,3 +93,110 @@ class JudgeScoreViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (JudgeScore.objects.filter(team_id__in=team_ids_for_user(user=self.request.user))
                 .select_related("sample").order_by("sample_id", "model", "dimension"))
+
+
+class ModelEndpointSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = ModelEndpoint
+        fields = ["id", "team", "name", "base_url", "model", "api_key_env", "price_input", "price_output", "family",
+                  "scale", "concurrency", "created_at"]
+        read_only_fields = ["id", "team", "created_at"]
+
+
+class ModelEndpointInputSerializer(ModelEndpointSerializer):
+    team_slug = serializers.CharField(write_only=True, help_text="The team the model is registered in.")
+
+    class Meta(ModelEndpointSerializer.Meta):
+        fields = [*ModelEndpointSerializer.Meta.fields, "team_slug"]
+        validators = []  # (team, name) is an upsert, decided by the service
+
+
+@extend_schema_view(list=extend_schema(summary="Your teams' registered target models", tags=["evaluation"]),
+                    retrieve=extend_schema(summary="A registered target model", tags=["evaluation"]))
+class ModelEndpointViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ModelEndpointSerializer
+
+    def get_queryset(self):
+        return selectors.endpoint_list(team_ids=team_ids_for_user(user=self.request.user))
+
+    @extend_schema(request=ModelEndpointInputSerializer, responses={201: ModelEndpointSerializer, 400: ERRORS_400},
+                   tags=["evaluation"], summary="Register (or update, by name) a target model: an OpenAI-compatible "
+                                                "endpoint whose key is read from the named environment variable")
+    def create(self, request):
+        data = ModelEndpointInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        team = Team.objects.filter(slug=values.pop("team_slug"), pk__in=team_ids_for_user(user=request.user)).first()
+        if team is None:
+            raise NotFound("No such team of yours.")
+        try:
+            endpoint = services.endpoint_create(team=team, user=request.user, **values)
+        except PermissionDenied as exc:
+            raise ApiPermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(ModelEndpointSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+
+class EvalRunSerializer(serializers.ModelSerializer):
+    benchmark = serializers.IntegerField(source="version.benchmark_id", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    model = serializers.CharField(source="endpoint.name", read_only=True)
+
+    class Meta:
+        model = EvalRun
+        fields = ["id", "benchmark", "version", "endpoint", "model", "status", "progress_done", "progress_total",
+                  "accuracy", "summary", "error", "created_at", "started_at", "finished_at"]
+        read_only_fields = fields
+
+
+class EvalStartInputSerializer(serializers.Serializer):
+    benchmark = serializers.IntegerField()
+    version = serializers.IntegerField(required=False, help_text="Version number (default: the latest).")
+    endpoint = serializers.IntegerField(help_text="A registered model's id.")
+
+
+@extend_schema_view(list=extend_schema(summary="Your teams' evaluation runs, newest first", tags=["evaluation"]),
+                    retrieve=extend_schema(summary="An evaluation run with its summary", tags=["evaluation"]))
+class EvalRunViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = EvalRunSerializer
+
+    def get_queryset(self):
+        return selectors.eval_run_list(team_ids=team_ids_for_user(user=self.request.user))
+
+    @extend_schema(request=EvalStartInputSerializer, responses={202: EvalRunSerializer, 400: ERRORS_400},
+                   tags=["evaluation"], summary="Evaluate a registered model on a benchmark version (in the background)")
+    def create(self, request):
+        data = EvalStartInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        team_ids = team_ids_for_user(user=request.user)
+        benchmark = benchmark_selectors.benchmark_get(team_ids=team_ids, pk=data.validated_data["benchmark"])
+        version = (benchmark_selectors.version_get(benchmark=benchmark, number=data.validated_data.get("version"))
+                   if benchmark else None)
+        endpoint = selectors.endpoint_list(team_ids=team_ids).filter(pk=data.validated_data["endpoint"]).first()
+        if version is None or endpoint is None:
+            raise NotFound("No such benchmark version or model in your teams.")
+        try:
+            run = services.eval_start(version=version, endpoint=endpoint, user=request.user)
+        except PermissionDenied as exc:
+            raise ApiPermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(EvalRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LeaderboardApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, tags=["evaluation"],
+                   parameters=[OpenApiParameter("version", int, description="Version number (default: latest)")],
+                   summary="A benchmark version's leaderboard: accuracy with 95% intervals per model and subtask, "
+                           "chance level, ranking stability, scaling and saturation checks")
+    def get(self, request, pk: int):
+        benchmark = benchmark_selectors.benchmark_get(team_ids=team_ids_for_user(user=request.user), pk=pk)
+        raw = request.query_params.get("version", "")
+        version = (benchmark_selectors.version_get(benchmark=benchmark, number=int(raw) if raw.isdigit() else None)
+                   if benchmark else None)
+        if version is None:
+            raise NotFound("No such benchmark version in your teams.")
+        return Response(selectors.leaderboard(version=version))

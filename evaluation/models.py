@@ -36,22 +36,57 @@ class JudgeScore(models.Model):
 
 
 class ModelEndpoint(models.Model):
+    """A target model: any OpenAI-compatible chat endpoint. The API key is never stored: the
+    endpoint names the environment variable that holds it."""
+
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="model_endpoints")
     name = models.CharField(max_length=200)
     base_url = models.URLField()
     model = models.CharField(max_length=200)
-    # The API key is never stored here: it names an environment variable.
-    api_key_env = models.CharField(max_length=100, blank=True)
+    api_key_env = models.CharField(max_length=100, blank=True, help_text="Name of the environment variable.")
+    price_input = models.DecimalField(max_digits=10, decimal_places=4, default=0, help_text="USD per 1M input tokens.")
+    price_output = models.DecimalField(max_digits=10, decimal_places=4, default=0, help_text="USD per 1M output tokens.")
+    family = models.CharField(max_length=100, blank=True, help_text="Models of one family should score in scale order.")
+    scale = models.FloatField(null=True, blank=True, help_text="Its size within the family (e.g. billions of parameters).")
+    concurrency = models.PositiveSmallIntegerField(default=8)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="endpoint_unique_team_name")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class EvalRun(models.Model):
+    """One target model on one benchmark version. Resumable: answers already stored are not asked again."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="eval_runs")
     version = models.ForeignKey(BenchmarkVersion, on_delete=models.CASCADE, related_name="eval_runs")
     endpoint = models.ForeignKey(ModelEndpoint, on_delete=models.CASCADE, related_name="eval_runs")
-    status = models.CharField(max_length=16, default="queued")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
     accuracy = models.FloatField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True, help_text="Per-subtask accuracy, intervals, chance, costs.")
+    error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} on {self.version} ({self.status})"
 
 
 class ModelAnswer(models.Model):
@@ -59,5 +94,15 @@ class ModelAnswer(models.Model):
     sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="model_answers")
     raw = models.TextField(blank=True)
     parsed = models.TextField(blank=True)
+    # None: undecided (free text the judge could not rule on) or the call failed (see error).
     correct = models.BooleanField(null=True)
+    method = models.CharField(max_length=16, blank=True, help_text="letter, exact, accepted, judge or error.")
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "sample"], name="answer_unique_run_sample")]

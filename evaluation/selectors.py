@@ -1,14 +1,16 @@
-"""Reads of evaluation: a version's judge scores summarised per judge and dimension, and the
-judge's scores per sample (for its agreement with human reviewers)."""
+"""Reads of evaluation: a version's judge scores summarised per judge and dimension, the judge's
+scores per sample (for its agreement with human reviewers), registered models, evaluation runs,
+and a version's leaderboard with its consistency checks."""
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Q
+from django.db.models import Avg, Count, Max, Q, QuerySet
 
+from agents.evaluate.stats import SATURATION, ranking_stability, scaling_violations
 from agents.judge import ALL_DIMENSIONS, RULES
 from benchmarks.models import AgentRun, BenchmarkVersion
-from evaluation.models import JudgeScore
+from evaluation.models import EvalRun, JudgeScore, ModelAnswer, ModelEndpoint
 
 
 def judge_summary(*, version: BenchmarkVersion) -> list[dict[str, Any]]:
@@ -40,3 +42,54 @@ def judge_scores_by_sample(*, version: BenchmarkVersion, model: str, dimension: 
 
 def judge_run_latest(*, version: BenchmarkVersion) -> AgentRun | None:
     return AgentRun.objects.filter(version=version, kind=AgentRun.Kind.JUDGE).order_by("-created_at", "-id").first()
+
+
+def endpoint_list(*, team_ids: list[int]) -> QuerySet[ModelEndpoint]:
+    return ModelEndpoint.objects.filter(team_id__in=team_ids).select_related("team").order_by("name", "id")
+
+
+def eval_run_list(*, team_ids: list[int]) -> QuerySet[EvalRun]:
+    return EvalRun.objects.filter(team_id__in=team_ids).select_related("endpoint", "version__benchmark")
+
+
+def leaderboard(*, version: BenchmarkVersion) -> dict[str, Any]:
+    """Each model's latest finished run on the version, best first, with its interval and chance
+    level; and the consistency checks: ranking stability across bootstrap resamples (Kendall's tau),
+    scaling within each declared family, saturation, models not above chance."""
+    latest: dict[int, EvalRun] = {}
+    for run in (EvalRun.objects.filter(version=version, status=EvalRun.Status.SUCCEEDED).select_related("endpoint")
+                .order_by("endpoint_id", "-finished_at", "-id")):
+        latest.setdefault(run.endpoint_id, run)
+    rows = []
+    for run in latest.values():
+        summary = run.summary or {}
+        ci = summary.get("ci95")
+        rows.append({"model": run.endpoint.name, "endpoint_id": run.endpoint_id, "run_id": run.pk,
+                     "family": run.endpoint.family, "scale": run.endpoint.scale, "accuracy": run.accuracy,
+                     "ci95": ci, "chance": summary.get("chance"), "subtasks": summary.get("subtasks", {}),
+                     "answered": summary.get("answered", 0), "failed": summary.get("failed", 0),
+                     "money_usd": summary.get("money_usd", "0"),
+                     "above_chance": bool(ci and summary.get("chance") is not None and ci[0] > summary["chance"])})
+    rows.sort(key=lambda r: (-(r["accuracy"] or 0), r["model"]))
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+    results: dict[str, dict[int, bool]] = {}
+    for model, sample_id, correct in (ModelAnswer.objects.filter(run_id__in=[r["run_id"] for r in rows],
+                                                                 correct__isnull=False)
+                                      .values_list("run__endpoint__name", "sample_id", "correct")):
+        results.setdefault(model, {})[sample_id] = correct
+    families: dict[str, list[tuple[str, float, float]]] = {}
+    for row in rows:
+        if row["family"] and row["scale"] is not None and row["accuracy"] is not None:
+            families.setdefault(row["family"], []).append((row["model"], row["scale"], row["accuracy"]))
+    best = rows[0]["accuracy"] if rows and rows[0]["accuracy"] is not None else None
+    warnings = [f"{row['model']} is not above chance ({row['chance']:.1%}): its interval starts at {row['ci95'][0]:.1%}"
+                for row in rows if row["ci95"] and row["chance"] is not None and not row["above_chance"]]
+    violations = {family: scaling_violations(members) for family, members in sorted(families.items())}
+    warnings += [v for found in violations.values() for v in found]
+    if best is not None and best > SATURATION:
+        warnings.append(f"saturated: the best model scores {best:.1%} (above {SATURATION:.0%}); refresh the benchmark "
+                        "with harder items")
+    return {"models": rows, "ranking_stability": ranking_stability(results),
+            "scaling": {family: {"monotonic": not found, "violations": found} for family, found in violations.items()},
+            "saturated": best is not None and best > SATURATION, "warnings": warnings}

@@ -1,5 +1,6 @@
 """Writes of evaluation: judge a benchmark version's samples (a judge run: the rules judge always,
-the LLM judge when asked), storing each sample's seven scores with their rationales.
+the LLM judge when asked), storing each sample's seven scores with their rationales; register
+target models and evaluate them on a version (concurrent, retried, costed, resumable).
 
 A judge run is an AgentRun of kind "judge": its LLM calls go to the ledger (role "judge") under it,
 its progress and events show like a build's, and it is safe to run again: the LLM judge skips the
@@ -7,22 +8,33 @@ samples this model has already scored."""
 from __future__ import annotations
 
 import logging
+import os
+import re
 import traceback
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from pydantic import BaseModel, Field
 
+from agents.evaluate import EvalAnswer, EvalItem
+from agents.evaluate.runner import run_eval
+from agents.evaluate.scoring import chance
+from agents.evaluate.stats import bootstrap_ci
 from agents.judge import ALL_DIMENSIONS, JudgeItem, Judgement
 from agents.judge.llm_judge import judge_with_llm
 from agents.judge.rules import judge_by_rules
+from agents.llm import LLMConfig, LLMError, LLMRequest, RoleConfig, fence_data
+from agents.llm.openai_backend import OpenAIChatBackend
 from agents.types import MediaRef
 from benchmarks.adapters import llm_client_for_run, llm_config_from_settings, run_event
 from benchmarks.models import AgentRun, BenchmarkVersion, Engine, Sample
 from common.queue import enqueue
-from evaluation.models import JudgeScore
+from evaluation.models import EvalRun, JudgeScore, ModelAnswer, ModelEndpoint
 from teams.selectors import access_team_for_write
 
 logger = logging.getLogger(__name__)
@@ -122,3 +134,176 @@ def judge_run(*, run_id: int) -> None:
                                                   error=f"{exc}\n{traceback.format_exc(limit=5)}")
         run_event(run, "failed", f"The judge run failed: {exc}", level="error")
 
+
+
+# --- Model evaluation --------------------------------------------------------------------------
+
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
+
+
+def endpoint_create(*, team, user, name: str, base_url: str, model: str, api_key_env: str = "",
+                    price_input: float = 0, price_output: float = 0, family: str = "", scale: float | None = None,
+                    concurrency: int = 8) -> ModelEndpoint:
+    """Register a target model of the team (owners and editors). The key stays in the environment."""
+    if access_team_for_write(user=user, slug=team.slug) is None:
+        raise PermissionDenied("Only owners and editors of the team register models.")
+    errors = {}
+    if not name.strip():
+        errors["name"] = "Give the model a name."
+    if not re.match(r"^https?://", base_url or ""):
+        errors["base_url"] = "The base URL must start with http:// or https://."
+    if not model.strip():
+        errors["model"] = "Name the model the endpoint serves."
+    if api_key_env and not ENV_NAME.match(api_key_env):
+        errors["api_key_env"] = "Name an environment variable (A-Z, 0-9, _), not the key itself."
+    if not 1 <= int(concurrency) <= 256:
+        errors["concurrency"] = "Concurrency must be between 1 and 256."
+    if errors:
+        raise ValidationError(errors)
+    endpoint, _ = ModelEndpoint.objects.update_or_create(team=team, name=name.strip(), defaults={
+        "base_url": base_url, "model": model.strip(), "api_key_env": api_key_env, "price_input": price_input,
+        "price_output": price_output, "family": family, "scale": scale, "concurrency": concurrency})
+    return endpoint
+
+
+def eval_start(*, version: BenchmarkVersion, endpoint: ModelEndpoint, user) -> EvalRun:
+    team = version.benchmark.team
+    if user is not None and access_team_for_write(user=user, slug=team.slug) is None:
+        raise PermissionDenied("Only owners and editors of the benchmark's team start evaluations.")
+    if endpoint.team_id != team.pk:
+        raise ValidationError({"endpoint": "The model is registered in another team."})
+    total = Sample.objects.filter(version=version, status__in=ACCEPTED).count()
+    if not total:
+        raise ValidationError({"version": f"{version} has no samples to evaluate on."})
+    run = EvalRun.objects.create(team=team, version=version, endpoint=endpoint, progress_total=total)
+    enqueue("evaluation.tasks.eval_run_task", run.pk, name=f"eval run {run.pk}")
+    return run
+
+
+def _eval_items(version: BenchmarkVersion, *, exclude: set[int]) -> dict[str, tuple[Sample, EvalItem]]:
+    root = Path(settings.MEDIA_ROOT)
+    out = {}
+    for sample in (Sample.objects.filter(version=version, status__in=ACCEPTED).exclude(pk__in=exclude)
+                   .select_related("subtask").prefetch_related("media").order_by("pk")):
+        media = [MediaRef(path="", file=a.file, abs_path=str(root / a.file), kind=a.kind, sha256=a.sha256)
+                 for a in sample.media.all()]
+        out[sample.item_key] = (sample, EvalItem(
+            item_key=sample.item_key, subtask=sample.subtask.key, question=sample.question, context=sample.context,
+            options=sample.options or [], answer=sample.answer, answer_index=sample.answer_index,
+            accepted_answers=sample.accepted_answers or [], answer_type=sample.answer_type, media=media))
+    return out
+
+
+def _endpoint_backend(endpoint: ModelEndpoint) -> OpenAIChatBackend:
+    key = os.environ.get(endpoint.api_key_env, "") if endpoint.api_key_env else ""
+    config = LLMConfig(base_url=endpoint.base_url, api_key=key, default=RoleConfig(model=endpoint.model),
+                       timeout_s=settings.LLM_TIMEOUT_S, max_retries=settings.LLM_MAX_RETRIES,
+                       retry_after_max_s=settings.LLM_RETRY_AFTER_MAX_S, concurrency=endpoint.concurrency,
+                       prices={endpoint.model: (float(endpoint.price_input), float(endpoint.price_output))})
+    return OpenAIChatBackend(config)
+
+
+def eval_run(*, run_id: int) -> None:
+    """Ask the target model every sample it has not answered yet, store each answer as it comes,
+    then summarise the run. Safe to run again after a crash."""
+    now = timezone.now()
+    if not EvalRun.objects.filter(pk=run_id, status__in=[EvalRun.Status.QUEUED, EvalRun.Status.RUNNING]).update(
+            status=EvalRun.Status.RUNNING, started_at=now, heartbeat_at=now):
+        return
+    run = EvalRun.objects.select_related("endpoint", "version").get(pk=run_id)
+    try:
+        # A resumed run keeps what was answered and asks again what failed.
+        ModelAnswer.objects.filter(run=run).exclude(error="").delete()
+        answered = set(ModelAnswer.objects.filter(run=run).values_list("sample_id", flat=True))
+        items = _eval_items(run.version, exclude=answered)
+        backend = _endpoint_backend(run.endpoint)
+        batch: list[ModelAnswer] = []
+
+        def flush() -> None:
+            ModelAnswer.objects.bulk_create(batch, ignore_conflicts=True)
+            batch.clear()
+            EvalRun.objects.filter(pk=run.pk).update(progress_done=ModelAnswer.objects.filter(run=run).count(),
+                                                     heartbeat_at=timezone.now())
+
+        def store(answer: EvalAnswer) -> None:
+            sample = items[answer.item_key][0]
+            batch.append(ModelAnswer(
+                run=run, sample=sample, raw=answer.raw, parsed=answer.parsed, correct=answer.correct,
+                method=answer.method, prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+                cost=backend.config.cost(run.endpoint.model, answer.prompt_tokens, answer.completion_tokens),
+                latency_ms=answer.latency_ms, error=answer.error))
+            if len(batch) >= 50:
+                flush()
+
+        run_eval([item for _, item in items.values()], backend=backend, model=run.endpoint.model,
+                 concurrency=run.endpoint.concurrency, on_answer=store)
+        flush()
+        _judge_free_text(run)
+        summary = eval_summary(run=run)
+        EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.SUCCEEDED, finished_at=timezone.now(),
+                                                 accuracy=summary["accuracy"], summary=summary)
+    except Exception as exc:
+        logger.exception("eval run %s failed", run_id)
+        EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.FAILED, finished_at=timezone.now(),
+                                                 error=f"{exc}\n{traceback.format_exc(limit=5)}")
+
+
+class Equivalence(BaseModel):
+    correct: bool = Field(description="Does the answer mean the same as the reference answer?")
+    reason: str = Field(default="", max_length=500)
+
+
+def _judge_free_text(run: EvalRun) -> None:
+    """Free-text answers matching no accepted answer go to the LLM judge (role judge), when one is
+    configured; otherwise they stay undecided and out of the accuracy."""
+    undecided = list(ModelAnswer.objects.filter(run=run, method="judge", correct__isnull=True)
+                     .select_related("sample"))
+    if not undecided or not settings.OPENAI_BASE_URL:
+        return
+    judge_run_row = AgentRun.objects.create(team_id=run.team_id, kind=AgentRun.Kind.JUDGE, version_id=run.version_id,
+                                            engine=Engine.LLM, status=AgentRun.Status.RUNNING, stage="free-text",
+                                            progress_total=len(undecided))
+    client = llm_client_for_run(run=judge_run_row)
+    try:
+        requests = [LLMRequest([{"role": "system", "content": "You decide whether a model's answer means the same as "
+                                                               "the reference answer to a question."},
+                                {"role": "user", "content": fence_data("question", a.sample.question) + "\n"
+                                 + fence_data("reference answer", a.sample.answer) + "\n"
+                                 + fence_data("model answer", a.raw)}], Equivalence, "judge", a.sample.item_key)
+                    for a in undecided]
+        for answer, result in zip(undecided, client.complete_many(requests, return_exceptions=True)):
+            if not isinstance(result, LLMError):
+                ModelAnswer.objects.filter(pk=answer.pk).update(correct=result.value.correct)
+    finally:
+        client.close()
+        AgentRun.objects.filter(pk=judge_run_row.pk).update(status=AgentRun.Status.SUCCEEDED, stage="done",
+                                                            progress_done=len(undecided), finished_at=timezone.now())
+
+
+def eval_summary(*, run: EvalRun) -> dict[str, Any]:
+    """Accuracy over decided answers with a 95% bootstrap interval, per subtask too; the chance
+    level; tokens and money; failed calls."""
+    rows = list(ModelAnswer.objects.filter(run=run).order_by("sample_id")  # a stable order: the same interval
+                .values_list("sample__subtask__key", "correct", "sample__options", "sample__answer_type",
+                             "prompt_tokens", "completion_tokens", "cost", "error"))
+    by_subtask: dict[str, list[bool]] = {}
+    chances: dict[str, list[float]] = {}
+    for subtask, correct, options, answer_type, *_ in rows:
+        item = EvalItem(item_key="", subtask=subtask, question="", options=options or [], answer_type=answer_type)
+        chances.setdefault(subtask, []).append(chance(item))
+        if correct is not None:
+            by_subtask.setdefault(subtask, []).append(correct)
+    everything = [c for values in by_subtask.values() for c in values]
+    all_chances = [c for values in chances.values() for c in values]
+    return {
+        "answered": len(rows), "decided": len(everything), "failed": sum(1 for r in rows if r[7]),
+        "accuracy": round(sum(everything) / len(everything), 4) if everything else None,
+        "ci95": bootstrap_ci(everything),
+        "chance": round(sum(all_chances) / len(all_chances), 4) if all_chances else None,
+        "subtasks": {key: {"n": len(values), "accuracy": round(sum(values) / len(values), 4),
+                           "ci95": bootstrap_ci(values),
+                           "chance": round(sum(chances[key]) / len(chances[key]), 4)}
+                     for key, values in sorted(by_subtask.items())},
+        "prompt_tokens": sum(r[4] for r in rows), "completion_tokens": sum(r[5] for r in rows),
+        "money_usd": str(sum((r[6] for r in rows), Decimal(0))),
+    }

@@ -6,3 +6,7 @@ from evaluation import services
 
 def judge_run_task(run_id: int) -> None:
     services.judge_run(run_id=run_id)
+
+
+def eval_run_task(run_id: int) -> None:
+    services.eval_run(run_id=run_id)

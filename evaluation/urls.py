@@ -4,4 +4,5 @@ from evaluation import views
 
 urlpatterns = [
     path("benchmarks/<int:pk>/judge/", views.judge_start, name="judge-start"),
+    path("benchmarks/<int:pk>/evaluate/", views.eval_start, name="eval-start"),
 ]

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from benchmarks import selectors as benchmark_selectors
-from evaluation import services
+from evaluation import selectors, services
 from teams.selectors import team_ids_for_user
 
 
@@ -31,3 +31,26 @@ def judge_start(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(f"{reverse('dashboard-quality', args=[benchmark.pk])}?version={version.number}")
+
+
+@require_POST
+@login_required
+def eval_start(request: HttpRequest, pk: int) -> HttpResponse:
+    team_ids = team_ids_for_user(user=request.user)
+    benchmark = benchmark_selectors.benchmark_get(team_ids=team_ids, pk=pk)
+    raw = request.GET.get("version", "")
+    version = (benchmark_selectors.version_get(benchmark=benchmark, number=int(raw) if raw.isdigit() else None)
+               if benchmark else None)
+    endpoint = selectors.endpoint_list(team_ids=team_ids).filter(pk=request.POST.get("endpoint") or 0).first()
+    if version is None:
+        raise Http404("No such benchmark version in your teams.")
+    try:
+        if endpoint is None:
+            raise ValidationError({"endpoint": "Choose a registered model."})
+        run = services.eval_start(version=version, endpoint=endpoint, user=request.user)
+        messages.success(request, f"Evaluation run {run.pk} of {endpoint} queued.")
+    except PermissionDenied:
+        return HttpResponse("Only owners and editors start evaluations.", status=403)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(f"{reverse('dashboard-models', args=[benchmark.pk])}?version={version.number}")

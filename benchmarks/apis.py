@@ -7,23 +7,27 @@ spec_approve), whose ValidationErrors become 400s keyed by field.
 """
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from benchmarks import selectors, services
+from benchmarks.views import export_file_response
 from benchmarks.models import AgentRun, Sample, Spec
 from benchmarks.serializers import (
     BenchmarkSerializer,
@@ -41,6 +45,9 @@ ERRORS_400 = OpenApiResponse(
     response=OpenApiTypes.OBJECT, description="Invalid input: each field maps to a list of messages.",
     examples=[OpenApiExample("Empty text", value={"text": ["Describe what the benchmark should evaluate; "
                                                            "the text is empty."]})])
+
+
+VERSION_PARAM = OpenApiParameter("version", int, description="Version number (default: the latest).")
 
 
 def validation_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -94,6 +101,45 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.benchmark_list_detailed(team_ids=team_ids_for_user(user=self.request.user))
+
+    def _version(self, number: int | None):
+        version = selectors.version_get(benchmark=self.get_object(), number=number)
+        if version is None:
+            raise NotFound("No such version.")
+        return version
+
+    @extend_schema(request=None, tags=["benchmarks"], parameters=[VERSION_PARAM],
+                   responses={200: BenchmarkSerializer, 400: ERRORS_400},
+                   summary="Freeze a version (its samples no longer change; its checksum is recorded)")
+    @action(detail=True, methods=["post"])
+    def freeze(self, request, pk=None):
+        version = self._version(_int_param(request, "version"))
+        try:
+            services.version_freeze(version=version, user=request.user)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(self.get_serializer(self.get_queryset().get(pk=version.benchmark_id)).data)
+
+    @extend_schema(tags=["benchmarks"], responses={(200, "application/zip"): OpenApiTypes.BINARY, 400: ERRORS_400},
+                   parameters=[VERSION_PARAM, OpenApiParameter("format", str, enum=["jsonl", "hf", "inspect"],
+                                                               description="Export format (default jsonl).")],
+                   summary="Download a frozen version as a zip (X-Content-SHA256, X-Version-Checksum headers)")
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        version = self._version(_int_param(request, "version"))
+        try:
+            export = services.version_export(version=version, fmt=request.query_params.get("format", "jsonl"))
+        except DjangoValidationError as exc:
+            return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+        return export_file_response(export)
+
+
+def _int_param(request, name: str) -> int | None:
+    raw = request.query_params.get(name, "")
+    return int(raw) if raw.isdigit() else None
+
 
 
 class SpecFilter(filters.FilterSet):

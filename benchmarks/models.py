@@ -334,3 +334,28 @@ class ToolCall(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class VersionExport(models.Model):
+    """A frozen version written in one export format: a zip under MEDIA_ROOT/exports, served only to
+    the team (never from a public URL)."""
+
+    class Format(models.TextChoices):
+        JSONL = "jsonl", "JSONL (items, media files)"
+        HF = "hf", "Hugging Face dataset (Parquet + dataset card)"
+        INSPECT = "inspect", "Inspect AI dataset + task file"
+
+    version = models.ForeignKey(BenchmarkVersion, on_delete=models.CASCADE, related_name="exports")
+    format = models.CharField(max_length=16, choices=Format.choices)
+    file = models.CharField(max_length=500, help_text="Path under MEDIA_ROOT.")
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    items = models.PositiveIntegerField(default=0)
+    version_checksum = models.CharField(max_length=64, help_text="The version's checksum when it was written.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "format"], name="export_unique_version_format")]
+
+    def __str__(self) -> str:
+        return f"{self.version} as {self.format}"

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from benchmarks import selectors, services
-from benchmarks.models import AgentRun, Sample, Spec
+from benchmarks.models import AgentRun, Sample, Spec, VersionExport
 from teams.selectors import access_team_for_write, team_ids_for_user, team_list_for_user
 
 SAMPLES_PER_PAGE = 50
@@ -61,7 +61,9 @@ def benchmark_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if version is None and request.GET.get("version"):
         raise Http404("No such version.")
     context = {"benchmark": benchmark, "version": version,
-               "version_numbers": selectors.version_numbers(benchmark=benchmark)}
+               "version_numbers": selectors.version_numbers(benchmark=benchmark),
+               "export_formats": VersionExport.Format.choices,
+               "can_write": access_team_for_write(user=request.user, slug=benchmark.team.slug) is not None}
     if version is not None:
         subtasks = selectors.spec_subtasks(version=version)
         subtask_key = request.GET.get("subtask", "")
@@ -212,4 +214,48 @@ def asset_file_response(asset) -> FileResponse:
     response = FileResponse(path.open("rb"), content_type=asset.mime or "application/octet-stream")
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _version_or_404(request: HttpRequest, pk: int):
+    benchmark = selectors.benchmark_get(team_ids=team_ids_for_user(user=request.user), pk=pk)
+    version = selectors.version_get(benchmark=benchmark, number=_int_or_none(request.GET.get("version"))) \
+        if benchmark else None
+    if version is None:
+        raise Http404("No such benchmark version in your teams.")
+    return benchmark, version
+
+
+@require_http_methods(["POST"])
+@login_required
+def version_freeze(request: HttpRequest, pk: int) -> HttpResponse:
+    benchmark, version = _version_or_404(request, pk)
+    try:
+        services.version_freeze(version=version, user=request.user)
+        messages.success(request, f"v{version.number} is frozen: its samples no longer change; download it below.")
+    except PermissionDenied:
+        return HttpResponse("Only owners and editors freeze a version.", status=403)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(f"{reverse('benchmark-detail', args=[benchmark.pk])}?version={version.number}")
+
+
+@require_safe
+@login_required
+def version_export(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
+    """A frozen version as a zip in one export format (made on the first download, then kept)."""
+    benchmark, version = _version_or_404(request, pk)
+    try:
+        export = services.version_export(version=version, fmt=fmt)
+    except ValidationError as exc:
+        raise Http404(" ".join(exc.messages)) from exc
+    return export_file_response(export)
+
+
+def export_file_response(export) -> FileResponse:
+    path = Path(settings.MEDIA_ROOT) / export.file
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip")
+    response["X-Content-SHA256"] = export.sha256
+    response["X-Version-Checksum"] = export.version_checksum
+    response["Cache-Control"] = "private, no-store"
     return response

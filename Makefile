@@ -53,6 +53,8 @@ bench: starter-packages labelstudio
 	$(PY) bench/llm_build.py
 	$(PY) bench/review_sync.py
 	$(PY) bench/dashboards_scale.py
+	$(PY) bench/eval_concurrency.py
+	$(PY) bench/export_scale.py
 	bash bench/make_run_clean_clone.sh
 
 clean:

@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agents.types import ItemContent
+
 LETTERS = "ABCDEFGH"
 
 
@@ -26,16 +28,9 @@ class ExportMedia(BaseModel):
     sha256: str
 
 
-class ExportItem(BaseModel):
+class ExportItem(ItemContent):
     id: str
     subtask: str
-    question: str
-    context: str = ""
-    options: list[str] = Field(default_factory=list)
-    answer: str = ""
-    answer_index: int | None = None
-    accepted_answers: list[str] = Field(default_factory=list)
-    answer_type: str = "choice"
     media: list[ExportMedia] = Field(default_factory=list)
 
 

@@ -183,18 +183,24 @@ class Check(BaseModel):
     detail: str = ""
 
 
-class SampleDraft(BaseModel):
-    item_key: str
-    subtask_key: str
-    grounding_id: int
-    record_id: int
-    source_id: str
+class ItemContent(BaseModel):
+    """What a benchmark item says: the fields every stage (executor, judge, evaluation, export) reads."""
+
     question: str = ""
     context: str = ""
     options: list[str] = Field(default_factory=list)
     answer: str = ""
     answer_index: int | None = None
     accepted_answers: list[str] = Field(default_factory=list)
+    answer_type: str = "choice"
+
+
+class SampleDraft(ItemContent):
+    item_key: str
+    subtask_key: str
+    grounding_id: int
+    record_id: int
+    source_id: str
     answer_type: AnswerType = "choice"
     media: list[MediaRef] = Field(default_factory=list)
     speech_text: str = ""  # the words a synthesised recording says (for its round trip and for reviewers)

@@ -217,7 +217,9 @@ def asset_file_response(asset) -> FileResponse:
     return response
 
 
-def _version_or_404(request: HttpRequest, pk: int):
+def version_or_404(request: HttpRequest, pk: int):
+    """The benchmark (of the user's teams) and its `?version=` (default: latest), else 404; the pages
+    of other apps use it too."""
     benchmark = selectors.benchmark_get(team_ids=team_ids_for_user(user=request.user), pk=pk)
     version = selectors.version_get(benchmark=benchmark, number=_int_or_none(request.GET.get("version"))) \
         if benchmark else None
@@ -229,7 +231,7 @@ def _version_or_404(request: HttpRequest, pk: int):
 @require_http_methods(["POST"])
 @login_required
 def version_freeze(request: HttpRequest, pk: int) -> HttpResponse:
-    benchmark, version = _version_or_404(request, pk)
+    benchmark, version = version_or_404(request, pk)
     try:
         services.version_freeze(version=version, user=request.user)
         messages.success(request, f"v{version.number} is frozen: its samples no longer change; download it below.")
@@ -244,7 +246,7 @@ def version_freeze(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def version_export(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
     """A frozen version as a zip in one export format (made on the first download, then kept)."""
-    benchmark, version = _version_or_404(request, pk)
+    benchmark, version = version_or_404(request, pk)
     try:
         export = services.version_export(version=version, fmt=fmt)
     except ValidationError as exc:

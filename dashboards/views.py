@@ -8,12 +8,13 @@ from pathlib import Path
 import plotly
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from agents.judge import ALL_DIMENSIONS
 from benchmarks import selectors as benchmark_selectors
+from benchmarks.views import version_or_404
 from dashboards import charts, selectors
 from evaluation import selectors as evaluation_selectors
 from teams.selectors import access_team_for_write, team_ids_for_user
@@ -39,16 +40,7 @@ def portfolio_dashboard(request: HttpRequest) -> HttpResponse:
                                                          "tab": "portfolio"})
 
 
-def version_for(request: HttpRequest, pk: int):
-    """The benchmark (of the user's teams) and its requested or latest version, else 404."""
-    benchmark = benchmark_selectors.benchmark_get(team_ids=team_ids_for_user(user=request.user), pk=pk)
-    if benchmark is None:
-        raise Http404("No such benchmark in your teams.")
-    raw = request.GET.get("version", "")
-    version = benchmark_selectors.version_get(benchmark=benchmark, number=int(raw) if raw.isdigit() else None)
-    if version is None:
-        raise Http404("No such version.")
-    return benchmark, version
+version_for = version_or_404  # the API of the dashboards uses it too
 
 
 @require_safe

@@ -7,19 +7,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agents.types import MediaRef
+from agents.types import ItemContent, MediaRef
 
 
-class EvalItem(BaseModel):
+class EvalItem(ItemContent):
     item_key: str
     subtask: str
-    question: str
-    context: str = ""
-    options: list[str] = Field(default_factory=list)
-    answer: str = ""
-    answer_index: int | None = None
-    accepted_answers: list[str] = Field(default_factory=list)
-    answer_type: str = "choice"
     media: list[MediaRef] = Field(default_factory=list)
 
 

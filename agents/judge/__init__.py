@@ -14,21 +14,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agents.types import MediaRef
+from agents.types import ItemContent, MediaRef
 
 DIMENSIONS = ("UIA", "FSQ", "QAC", "CQC", "TSD", "SSC")
 ALL_DIMENSIONS = (*DIMENSIONS, "Overall")
 RULES = "rules"
 
 
-class JudgeItem(BaseModel):
+class JudgeItem(ItemContent):
     item_key: str
-    question: str
-    context: str = ""
-    options: list[str] = Field(default_factory=list)
-    answer: str = ""
-    answer_index: int | None = None
-    answer_type: str = "choice"
     media: list[MediaRef] = Field(default_factory=list)
     intent: str = Field(default="", description="The request and the subtask the item was made for.")
 

@@ -20,6 +20,7 @@ from benchmarks.models import (
     AgentRun,
     AgentRunEvent,
     BenchmarkVersion,
+    Grounding,
     LLMCacheEntry,
     LLMCall,
     MediaAsset,
@@ -167,9 +168,20 @@ class DjangoSink:
         self.on_progress = on_progress
 
     def existing(self, grounding_id: int) -> dict[str, tuple[str, int]]:
-        return {key: (status, record_id) for key, status, record_id in
+        """The items this cell's grounding already has; for a refreshed version also the records every
+        earlier version of the benchmark made items from (status "used": skipped, not counted)."""
+        held = {key: (status, record_id) for key, status, record_id in
                 Sample.objects.filter(version=self.version, grounding_id=grounding_id)
                 .values_list("item_key", "status", "source_record_id")}
+        if self.version.refreshed_from_id:
+            grounding = Grounding.objects.select_related("subtask").get(pk=grounding_id)
+            for key, record_id in (Sample.objects.filter(version__benchmark_id=self.version.benchmark_id,
+                                                         version__number__lt=self.version.number,
+                                                         grounding__dataset_id=grounding.dataset_id,
+                                                         subtask__key=grounding.subtask.key)
+                                   .values_list("item_key", "source_record_id")):
+                held.setdefault(key, ("used", record_id))
+        return held
 
     def put(self, draft: SampleDraft) -> bool:
         try:

@@ -82,14 +82,16 @@ class BuildRequestCreateApi(APIView):
                 budget_tokens=fields["budget_tokens"], budget_money=fields["budget_money"])
         except DjangoValidationError as exc:
             raise serializers.ValidationError(validation_error_detail(exc)) from exc
-        run_url = request.build_absolute_uri(reverse("api-run-detail", args=[started.run.id]))
-        benchmark_url = request.build_absolute_uri(reverse("api-benchmark-detail", args=[started.version.benchmark_id]))
-        body = BuildStartedOutputSerializer({
-            "request": started.request.id, "benchmark": started.version.benchmark_id,
-            "version": started.version.number, "run": started.run.id,
-            "run_url": run_url, "benchmark_url": benchmark_url,
-        }).data
-        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": run_url})
+        body = build_started_body(request, started)
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["run_url"]})
+
+
+def build_started_body(request, started) -> dict:
+    run_url = request.build_absolute_uri(reverse("api-run-detail", args=[started.run.id]))
+    benchmark_url = request.build_absolute_uri(reverse("api-benchmark-detail", args=[started.version.benchmark_id]))
+    return BuildStartedOutputSerializer({
+        "request": started.request.id, "benchmark": started.version.benchmark_id, "version": started.version.number,
+        "run": started.run.id, "run_url": run_url, "benchmark_url": benchmark_url}).data
 
 
 @extend_schema_view(
@@ -121,6 +123,19 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
         except DjangoValidationError as exc:
             return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
         return Response(self.get_serializer(self.get_queryset().get(pk=version.benchmark_id)).data)
+
+    @extend_schema(request=None, tags=["benchmarks"], responses={202: BuildStartedOutputSerializer, 400: ERRORS_400},
+                   summary="Refresh: a new version from the latest spec, built from source records no earlier "
+                           "version used")
+    @action(detail=True, methods=["post"])
+    def refresh(self, request, pk=None):
+        try:
+            started = services.version_refresh(benchmark=self.get_object(), user=request.user)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(build_started_body(request, started), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(tags=["benchmarks"], responses={(200, "application/zip"): OpenApiTypes.BINARY, 400: ERRORS_400},
                    parameters=[VERSION_PARAM, OpenApiParameter("format", str, enum=["jsonl", "hf", "inspect"],

@@ -63,6 +63,8 @@ class BenchmarkVersion(models.Model):
     request = models.ForeignKey(BenchmarkRequest, on_delete=models.PROTECT, related_name="versions")
     frozen = models.BooleanField(default=False)
     checksum = models.CharField(max_length=64, blank=True)
+    refreshed_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="refreshes",
+                                       help_text="A refresh: the same spec, from source records no earlier version used.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -217,6 +219,7 @@ class AgentRun(models.Model):
         BUILD = "build", "Build (plan, then cells)"
         CELL = "cell", "Execution cell"
         JUDGE = "judge", "Judge (scores a version's samples)"
+        BASELINE = "baseline", "Direct-prompting baseline"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

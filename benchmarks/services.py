@@ -755,3 +755,41 @@ def version_export(*, version: BenchmarkVersion, fmt: str) -> VersionExport:
         "file": str(relative), "sha256": digest.hexdigest(), "size_bytes": target.stat().st_size, "items": len(items),
         "version_checksum": version.checksum})
     return export
+
+
+# --- Refresh -------------------------------------------------------------------------------------
+
+def version_refresh(*, benchmark: Benchmark, user, run_in_background: bool = True) -> BuildStarted:
+    """A new version of the benchmark from its latest version's spec (same subtasks, datasets, plans
+    and quotas, already approved), built from source records no earlier version used. The build runs
+    like any other (queued, or by the caller with build_run_foreground)."""
+    if user is not None and access_team_for_write(user=user, slug=benchmark.team.slug) is None:
+        raise PermissionDenied("Only owners and editors of the team refresh a benchmark.")
+    previous = benchmark.versions.select_related("request").order_by("-number").first()
+    spec = Spec.objects.filter(version=previous, status=Spec.Status.APPROVED).first() if previous else None
+    if spec is None or not spec.subtasks.filter(dropped=False).exists():
+        raise ValidationError({"benchmark": "Only a benchmark whose latest spec was approved and built can be refreshed."})
+    if AgentRun.objects.filter(version=previous, kind=AgentRun.Kind.BUILD).exclude(status__in=AgentRun.FINISHED).exists():
+        raise ValidationError({"benchmark": f"v{previous.number} is still being built."})
+    with transaction.atomic():
+        version = BenchmarkVersion.objects.create(benchmark=benchmark, number=previous.number + 1,
+                                                  request=previous.request, refreshed_from=previous)
+        copy = Spec.objects.create(version=version, status=Spec.Status.APPROVED, engine=spec.engine,
+                                   end_state=spec.end_state, scope=spec.scope, approved_at=timezone.now(),
+                                   approved_by=user if user is not None and user.is_authenticated else None,
+                                   trace=[{"step": "refresh", "from_version": previous.number,
+                                           "by": user.get_username() if user else None}])
+        for subtask in spec.subtasks.prefetch_related("groundings"):
+            groundings = list(subtask.groundings.all())
+            subtask.pk, subtask.spec = None, copy
+            subtask.save()
+            for grounding in groundings:
+                grounding.pk, grounding.subtask = None, subtask
+                grounding.save()
+        run = AgentRun.objects.create(team=benchmark.team, kind=AgentRun.Kind.BUILD, version=version,
+                                      engine=spec.engine, progress_total=previous.request.target_size)
+        run_event(run, "refresh", f"refresh of v{previous.number}: the same spec, from records no earlier version used",
+                  data={"from_version": previous.number})
+        if run_in_background:
+            enqueue("benchmarks.tasks.build_plan_task", run.pk, name=f"build run {run.pk} (refresh)")
+    return BuildStarted(request=previous.request, version=version, run=run)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("benchmarks/<int:pk>/", views.benchmark_detail, name="benchmark-detail"),
     path("benchmarks/<int:pk>/spec/", views.spec_detail, name="spec-detail"),
     path("benchmarks/<int:pk>/freeze/", views.version_freeze, name="version-freeze"),
+    path("benchmarks/<int:pk>/refresh/", views.benchmark_refresh, name="benchmark-refresh"),
     path("benchmarks/<int:pk>/export/<str:fmt>/", views.version_export, name="version-export"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),
     path("samples/<int:pk>/", views.sample_detail, name="sample-detail"),

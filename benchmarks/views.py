@@ -261,3 +261,19 @@ def export_file_response(export) -> FileResponse:
     response["X-Version-Checksum"] = export.version_checksum
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_http_methods(["POST"])
+@login_required
+def benchmark_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    """Build a new version from the latest spec, from source records no earlier version used."""
+    benchmark, _ = version_or_404(request, pk)
+    try:
+        started = services.version_refresh(benchmark=benchmark, user=request.user)
+        messages.success(request, f"v{started.version.number} is being built from records no earlier version used.")
+        return redirect(f"{reverse('benchmark-detail', args=[benchmark.pk])}?version={started.version.number}")
+    except PermissionDenied:
+        return HttpResponse("Only owners and editors refresh a benchmark.", status=403)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(reverse("benchmark-detail", args=[benchmark.pk]))

@@ -32,3 +32,12 @@ class CostDashboardApi(APIView):
                                                           "sample agent vs human, spending per day")
     def get(self, request):
         return Response(selectors.cost_overview(team_ids=team_ids_for_user(user=request.user)))
+
+
+class VersionsDashboardApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="A benchmark's versions side by side: size per subtask, "
+                                                          "source records shared with earlier versions, judge "
+                                                          "scores, human acceptance, model accuracies")
+    def get(self, request, pk: int):
+        benchmark, _ = version_for(request, pk)
+        return Response({"benchmark_id": benchmark.pk, "versions": selectors.version_comparison(benchmark=benchmark)})

@@ -146,3 +146,18 @@ def leaderboard_charts(data: dict[str, Any]) -> dict[str, dict]:
             title="Accuracy by subtask", y="accuracy %", barmode="group",
             yaxis={"range": [0, 100], "title": {"text": "accuracy %"}}),
     }
+
+
+def version_charts(data: dict[str, Any]) -> dict[str, dict]:
+    rows = data["versions"]
+    names = [f"v{r['version']}" for r in rows]
+    models = sorted({m for r in rows for m in r["models"]})
+    return {
+        "size": _figure([{"type": "bar", "x": names, "y": [r["size"] for r in rows], "name": "samples",
+                          "marker": {"color": BLUE}}], title="Samples per version", y="samples"),
+        "models": _figure([{"type": "scatter", "mode": "lines+markers", "name": model, "x": names,
+                            "y": [_percent(r["models"].get(model)) for r in rows],
+                            "line": {"color": PALETTE[i % len(PALETTE)]}} for i, model in enumerate(models)],
+                          title="Model accuracy per version", y="accuracy %",
+                          xaxis={"type": "category"}, yaxis={"range": [0, 100], "title": {"text": "accuracy %"}}),
+    }

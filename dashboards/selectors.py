@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count
+
 from agents.judge import RULES
 from annotation import selectors as review_selectors
 from annotation.agreement import spearman
 from benchmarks import selectors as benchmark_selectors
-from benchmarks.models import Benchmark, BenchmarkVersion
+from benchmarks.models import Benchmark, BenchmarkVersion, Sample
 from evaluation import selectors as evaluation_selectors
 
 
@@ -66,6 +68,7 @@ def benchmark_quality(*, benchmark: Benchmark, version: BenchmarkVersion) -> dic
         "money_per_sample_usd": _per(cost["money_usd"], size, 6),
         "judges": judges,
         "judge_vs_human": judge_vs_human(version=version, judges=judges),
+        "baseline": evaluation_selectors.baseline_comparison(version=version),
     }
 
 
@@ -103,3 +106,33 @@ def cost_overview(*, team_ids: list[int]) -> dict[str, Any]:
         "by_day": days,
         "totals": portfolio["totals"],
     }
+
+
+def version_comparison(*, benchmark) -> list[dict[str, Any]]:
+    """Each version of the benchmark side by side: size (per subtask), source records shared with an
+    earlier version (0 for a refresh), judge means per dimension (per judge), human acceptance, and
+    each model's accuracy from its latest run."""
+    versions = list(benchmark.versions.order_by("number"))
+    numbers = {v.pk: v.number for v in versions}
+    sizes: dict[int, dict[str, int]] = {}
+    for version_id, key, n in (Sample.objects.filter(version__in=versions, status__in=("ok", "repaired")).order_by()
+                               .values_list("version_id", "subtask__key").annotate(n=Count("id"))):
+        sizes.setdefault(version_id, {})[key] = n
+    records = {v.pk: set(Sample.objects.filter(version=v, status__in=("ok", "repaired"))
+                         .values_list("source_record_id", flat=True)) for v in versions}
+    reviews = review_selectors.reviews_by_version(version_ids=[v.pk for v in versions])
+    out, seen = [], set()
+    for version in versions:
+        accuracies = {}
+        for row in evaluation_selectors.leaderboard(version=version)["models"]:
+            accuracies[row["model"]] = row["accuracy"]
+        judges = {j["judge"]: {d: v["mean"] for d, v in j["dimensions"].items()}
+                  for j in evaluation_selectors.judge_summary(version=version)}
+        out.append({"version": version.number, "refreshed_from": numbers.get(version.refreshed_from_id),
+                    "frozen": version.frozen, "checksum": version.checksum,
+                    "size": sum(sizes.get(version.pk, {}).values()), "subtasks": sizes.get(version.pk, {}),
+                    "records_shared_with_earlier": len(records[version.pk] & seen),
+                    "acceptance_rate": reviews.get(version.pk, {}).get("acceptance_rate"),
+                    "judges": judges, "models": accuracies})
+        seen |= records[version.pk]
+    return out

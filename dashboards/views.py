@@ -75,3 +75,14 @@ def models_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "tab": "models", "endpoints": evaluation_selectors.endpoint_list(team_ids=[benchmark.team_id]),
         "runs": evaluation_selectors.eval_run_list(team_ids=team_ids).filter(version=version)[:10],
         "can_write": access_team_for_write(user=request.user, slug=benchmark.team.slug) is not None})
+
+
+@require_safe
+@login_required
+def versions_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    """The benchmark's versions side by side (size, shared records, judge, acceptance, models)."""
+    benchmark, version = version_for(request, pk)
+    data = {"benchmark_id": benchmark.pk, "versions": selectors.version_comparison(benchmark=benchmark)}
+    return render(request, "dashboards/versions.html", {
+        "data": data, "charts": charts.version_charts(data), "benchmark": benchmark, "version": version,
+        "tab": "versions", "dimensions": ALL_DIMENSIONS})

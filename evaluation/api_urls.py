@@ -10,6 +10,7 @@ router.register("runs", apis.EvalRunViewSet, basename="api-eval-run")
 
 urlpatterns = [
     path("judge/", apis.JudgeStartApi.as_view(), name="api-judge-start"),
+    path("baseline/", apis.BaselineStartApi.as_view(), name="api-baseline-start"),
     path("benchmarks/<int:pk>/leaderboard/", apis.LeaderboardApi.as_view(), name="api-leaderboard"),
     *router.urls,
 ]

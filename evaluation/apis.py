@@ -72,6 +72,34 @@ class JudgeStartApi(APIView):
         return Response(JudgeRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
+class BaselineStartInputSerializer(serializers.Serializer):
+    benchmark = serializers.IntegerField(help_text="Benchmark id.")
+    version = serializers.IntegerField(required=False, help_text="Version number (default: the latest).")
+
+
+class BaselineStartApi(APIView):
+    @extend_schema(request=BaselineStartInputSerializer, responses={202: JudgeRunSerializer, 400: ERRORS_400},
+                   tags=["evaluation"], summary="Direct-prompting baseline: the LLM writes a benchmark of the same size "
+                                                "for the same request outright, judged like the agent's (needs an LLM)")
+    def post(self, request):
+        data = BaselineStartInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        benchmark = benchmark_selectors.benchmark_get(team_ids=team_ids_for_user(user=request.user),
+                                                      pk=data.validated_data["benchmark"])
+        version = (benchmark_selectors.version_get(benchmark=benchmark, number=data.validated_data.get("version"))
+                   if benchmark else None)
+        if version is None:
+            raise NotFound("No such benchmark version in your teams.")
+        try:
+            run = services.baseline_start(version=version, user=request.user)
+        except PermissionDenied as exc:
+            raise ApiPermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+        run.refresh_from_db()
+        return Response(JudgeRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
 class JudgeScoreFilter(filters.FilterSet):
     benchmark = filters.NumberFilter(field_name="sample__version__benchmark", help_text="Benchmark id.")
     version = filters.NumberFilter(field_name="sample__version__number", help_text="Version number.")

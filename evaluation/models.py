@@ -106,3 +106,26 @@ class ModelAnswer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "sample"], name="answer_unique_run_sample")]
+
+
+class BaselineItem(models.Model):
+    """An item of the direct-prompting baseline of a version: what the LLM wrote when asked for the
+    benchmark outright (no grounding in a dataset, no verification), with its judge scores. Kept apart
+    from samples: it is a comparison, never part of a benchmark."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="baseline_items")
+    run = models.ForeignKey(AgentRun, on_delete=models.CASCADE, related_name="baseline_items")
+    version = models.ForeignKey(BenchmarkVersion, on_delete=models.CASCADE, related_name="baseline_items")
+    position = models.PositiveIntegerField()
+    question = models.TextField()
+    context = models.TextField(blank=True)
+    options = models.JSONField(default=list, blank=True)
+    answer = models.TextField(blank=True)
+    answer_index = models.IntegerField(null=True, blank=True)
+    scores = models.JSONField(default=dict, blank=True, help_text="dimension -> {score, rationale}, by the LLM judge.")
+    judge = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "position"], name="baseline_item_unique_position")]

@@ -10,7 +10,7 @@ from django.db.models import Avg, Count, Max, Q, QuerySet
 from agents.evaluate.stats import SATURATION, ranking_stability, scaling_violations
 from agents.judge import ALL_DIMENSIONS, RULES
 from benchmarks.models import AgentRun, BenchmarkVersion
-from evaluation.models import EvalRun, JudgeScore, ModelAnswer, ModelEndpoint
+from evaluation.models import BaselineItem, EvalRun, JudgeScore, ModelAnswer, ModelEndpoint
 
 
 def judge_summary(*, version: BenchmarkVersion) -> list[dict[str, Any]]:
@@ -93,3 +93,22 @@ def leaderboard(*, version: BenchmarkVersion) -> dict[str, Any]:
     return {"models": rows, "ranking_stability": ranking_stability(results),
             "scaling": {family: {"monotonic": not found, "violations": found} for family, found in violations.items()},
             "saturated": best is not None and best > SATURATION, "warnings": warnings}
+
+
+
+def baseline_comparison(*, version: BenchmarkVersion) -> dict[str, Any] | None:
+    """The latest direct-prompting baseline of the version beside the agent's samples, per dimension:
+    the mean score the same judge gave each (None when that judge has not scored the agent's samples)."""
+    run = (AgentRun.objects.filter(version=version, kind=AgentRun.Kind.BASELINE, status=AgentRun.Status.SUCCEEDED)
+           .order_by("-created_at", "-id").first())
+    if run is None:
+        return None
+    items = list(BaselineItem.objects.filter(run=run).values_list("judge", "scores"))
+    judge = next((j for j, _ in items if j), "")
+    baseline = {}
+    for dimension in ALL_DIMENSIONS:
+        values = [s[dimension]["score"] for _, s in items if s.get(dimension, {}).get("score") is not None]
+        baseline[dimension] = round(sum(values) / len(values), 2) if values else None
+    agent = next((j["dimensions"] for j in judge_summary(version=version) if j["judge"] == judge), {})
+    return {"run_id": run.pk, "judge": judge, "items": len(items),
+            "baseline": baseline, "agent": {d: agent.get(d, {}).get("mean") for d in ALL_DIMENSIONS}}

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import BaseModel, Field
 
+from agents.baseline import direct_requests
 from agents.evaluate import EvalAnswer, EvalItem
 from agents.evaluate.runner import run_eval
 from agents.evaluate.scoring import chance
@@ -34,7 +35,7 @@ from agents.types import MediaRef
 from benchmarks.adapters import llm_client_for_run, llm_config_from_settings, run_event
 from benchmarks.models import AgentRun, BenchmarkVersion, Engine, Sample
 from common.queue import enqueue
-from evaluation.models import EvalRun, JudgeScore, ModelAnswer, ModelEndpoint
+from evaluation.models import BaselineItem, EvalRun, JudgeScore, ModelAnswer, ModelEndpoint
 from teams.selectors import access_team_for_write
 
 logger = logging.getLogger(__name__)
@@ -307,3 +308,66 @@ def eval_summary(*, run: EvalRun) -> dict[str, Any]:
         "prompt_tokens": sum(r[4] for r in rows), "completion_tokens": sum(r[5] for r in rows),
         "money_usd": str(sum((r[6] for r in rows), Decimal(0))),
     }
+
+
+# --- Direct-prompting baseline -------------------------------------------------------------------
+
+def baseline_start(*, version: BenchmarkVersion, user) -> AgentRun:
+    """Queue the paper's comparison: the LLM writes a benchmark of the same size for the same request
+    directly, and the LLM judge scores it as it scores the agent's."""
+    team = version.benchmark.team
+    if user is not None and access_team_for_write(user=user, slug=team.slug) is None:
+        raise PermissionDenied("Only owners and editors of the benchmark's team start a baseline.")
+    if not settings.OPENAI_BASE_URL:
+        raise ValidationError({"engine": "The direct-prompting baseline needs an LLM service (OPENAI_BASE_URL)."})
+    size = Sample.objects.filter(version=version, status__in=ACCEPTED).count() or version.request.target_size
+    run = AgentRun.objects.create(team=team, kind=AgentRun.Kind.BASELINE, version=version, engine=Engine.LLM,
+                                  progress_total=size, stage="queued")
+    enqueue("evaluation.tasks.baseline_run_task", run.pk, name=f"baseline run {run.pk}")
+    return run
+
+
+def baseline_run(*, run_id: int) -> None:
+    run = AgentRun.objects.select_related("version__request").get(pk=run_id, kind=AgentRun.Kind.BASELINE)
+    now = timezone.now()
+    if not AgentRun.objects.filter(pk=run_id, status__in=[AgentRun.Status.QUEUED, AgentRun.Status.RUNNING]).update(
+            status=AgentRun.Status.RUNNING, stage="generating", started_at=now, heartbeat_at=now):
+        return
+    client = llm_client_for_run(run=run)
+    try:
+        BaselineItem.objects.filter(run=run).delete()
+        results = client.complete_many(direct_requests(run.version.request.text, run.progress_total),
+                                       return_exceptions=True)
+        written = [item for result in results if not isinstance(result, LLMError) for item in result.value.items]
+        failed = sum(isinstance(result, LLMError) for result in results)
+        rows = BaselineItem.objects.bulk_create([BaselineItem(
+            team_id=run.team_id, run=run, version_id=run.version_id, position=n, question=item.question,
+            context=item.context, options=item.options, answer_index=item.answer_index,
+            answer=item.options[item.answer_index] if item.answer_index < len(item.options) else "")
+            for n, item in enumerate(written[:run.progress_total])])
+        AgentRun.objects.filter(pk=run.pk).update(stage="judging", progress_done=len(rows))
+        model = llm_config_from_settings().for_role("judge").model
+        by_key = {f"baseline/{row.position}": row for row in rows}
+        intent = f"Request: {run.version.request.text}"
+
+        def store(judgement: Judgement) -> None:
+            row = by_key[judgement.item_key]
+            BaselineItem.objects.filter(pk=row.pk).update(judge=judgement.judge, scores={
+                d: s.model_dump() for d, s in judgement.scores.items()})
+
+        judge_with_llm([JudgeItem(item_key=key, question=row.question, context=row.context, options=row.options,
+                                  answer=row.answer, answer_index=row.answer_index, intent=intent)
+                        for key, row in by_key.items()], llm=client, model=model, on_judgement=store,
+                       batch_size=settings.JUDGE_BATCH_SIZE, window=4 * max(1, client.config.concurrency))
+        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.SUCCEEDED, stage="done",
+                                                  finished_at=timezone.now())
+        run_event(run, "baseline", f"{len(rows)} items written directly by the LLM and judged"
+                  + (f"; {failed} generation calls failed" if failed else ""),
+                  level="warning" if failed else "info", data={"items": len(rows), "failed_calls": failed})
+    except Exception as exc:
+        logger.exception("baseline run %s failed", run_id)
+        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.FAILED, stage="done",
+                                                  finished_at=timezone.now(),
+                                                  error=f"{exc}\n{traceback.format_exc(limit=5)}")
+    finally:
+        client.close()

@@ -10,3 +10,7 @@ def judge_run_task(run_id: int) -> None:
 
 def eval_run_task(run_id: int) -> None:
     services.eval_run(run_id=run_id)
+
+
+def baseline_run_task(run_id: int) -> None:
+    services.baseline_run(run_id=run_id)

@@ -42,3 +42,17 @@ def eval_start(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(f"{reverse('dashboard-models', args=[benchmark.pk])}?version={version.number}")
+
+
+@require_POST
+@login_required
+def baseline_start(request: HttpRequest, pk: int) -> HttpResponse:
+    benchmark, version = version_or_404(request, pk)
+    try:
+        run = services.baseline_start(version=version, user=request.user)
+        messages.success(request, f"Baseline run {run.pk} queued: the LLM writes the benchmark directly, then it is judged.")
+    except PermissionDenied:
+        return HttpResponse("Only owners and editors start a baseline.", status=403)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(f"{reverse('dashboard-quality', args=[benchmark.pk])}?version={version.number}")

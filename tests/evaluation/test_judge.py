@@ -167,3 +167,44 @@ def test_the_offline_judge_runs_without_an_llm_and_its_doors_are_scoped(built_te
     client.force_login(user_b)
     assert client.post(f"/evaluation/benchmarks/{version.benchmark_id}/judge/", {"engine": "rules"}).status_code == 404
     assert set(ALL_DIMENSIONS) == set(JudgeScore.objects.values_list("dimension", flat=True))
+
+
+def test_the_direct_prompting_baseline_is_written_by_the_llm_and_judged_like_the_agent(
+        judge_llm, built_text_benchmark, user_a, user_b, judge, api_b, django_capture_on_commit_callbacks):
+    version = built_text_benchmark.version
+    count = re.compile(r"Write (\d+) multiple-choice items")
+
+    def reply(request):
+        asked = count.search(request.text)
+        if asked:  # the generate role: items written outright (one with a key that names no option)
+            n = int(asked.group(1))
+            return ok_json({"items": [{"question": f"Why did event {k} happen?", "options": ["w", "x", "y", "z"],
+                                       "answer_index": 7 if k == 0 else k % 4} for k in range(n)]})
+        ids = ITEM_IDS.findall(request.text)
+        uia = 40 if "Why did event" in request.text else 70
+        return ok_json({"items": [_scores(i, uia) for i in ids]})
+
+    judge_llm.default = reply
+    judge(version=version, user=user_a, engine="llm")
+    with pytest.raises(PermissionDenied):
+        services.baseline_start(version=version, user=user_b)
+    assert api_b.post("/api/evaluation/baseline/", {"benchmark": version.benchmark_id}, format="json").status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.baseline_start(version=version, user=user_a)
+    run.refresh_from_db()
+    assert run.status == AgentRun.Status.SUCCEEDED
+    from evaluation.models import BaselineItem
+    items = list(BaselineItem.objects.filter(run=run))
+    assert len(items) == 12 and (items[0].answer_index, items[0].answer) == (7, "")  # kept as written: no verification
+    assert LLMCall.objects.filter(run=run, role="generate").count() == 2  # 10 + 2 items
+    assert LLMCall.objects.filter(run=run, role="judge").count() == 3  # 12 items, 4 to a call
+    comparison = benchmark_quality(benchmark=version.benchmark, version=version)["baseline"]
+    assert (comparison["judge"], comparison["items"]) == ("gpt-4o", 12)
+    assert comparison["agent"]["UIA"] == 70.0 and comparison["baseline"]["UIA"] == 40.0
+    assert comparison["baseline"]["Overall"] == comparison["agent"]["Overall"] == 65.0
+
+
+def test_the_baseline_needs_an_llm(built_text_benchmark, user_a, settings):
+    settings.OPENAI_BASE_URL = ""
+    with pytest.raises(ValidationError, match="needs an LLM"):
+        services.baseline_start(version=built_text_benchmark.version, user=user_a)

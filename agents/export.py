@@ -5,7 +5,10 @@ writer fills a folder (items, media under media/, a card or task file) that the 
 - hf: a Hugging Face dataset folder — Parquet (images and recordings embedded as {bytes, path}) and a
   README.md dataset card whose YAML names the split and the features;
 - inspect: an Inspect AI dataset (JSONL of samples: input, choices, target letter, metadata; images as
-  content parts of the input) with a task file using its multiple_choice solver and choice scorer.
+  content parts of the input) with a task file using its multiple_choice solver and choice scorer;
+- lm_eval: an lm-evaluation-harness task YAML (multiple_choice) with its data as a local JSONL file;
+- lmms_eval: an lmms-eval task YAML with utils.py hooks over the Hugging Face Parquet (images);
+- vlmevalkit: a VLMEvalKit multiple-choice TSV (MMBench layout, images as base64).
 """
 from __future__ import annotations
 
@@ -170,3 +173,112 @@ def write_inspect(items: list[ExportItem], info: ExportInfo, out: Path) -> None:
 
 WRITERS: dict[str, Callable[[list[ExportItem], ExportInfo, Path], None]] = {
     "jsonl": write_jsonl, "hf": write_hf, "inspect": write_inspect}
+
+
+def _task_name(info: ExportInfo) -> str:
+    return ("".join(ch if ch.isalnum() else "_" for ch in info.slug).strip("_").lower() or "benchmark")[:60] + \
+        f"_v{info.version}"
+
+
+LM_EVAL_TEXT = ("{% if context %}{{context}}\\n\\n{% endif %}Question: {{question}}\\n"
+                "{% for option in options %}{{ 'ABCDEFGH'[loop.index0] }}. {{option}}\\n{% endfor %}Answer:")
+
+
+def write_lm_eval(items: list[ExportItem], info: ExportInfo, out: Path) -> None:
+    """An lm-evaluation-harness task (multiple_choice over the options' text, accuracy) with its data
+    as a local JSONL file; text choice items only (the rest are listed in skipped.json). Run it from
+    the exported folder: `lm_eval --include_path . --tasks <task> --model ...`."""
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    skipped = []
+    with (out / "data" / "test.jsonl").open("w", encoding="utf-8") as handle:
+        for item in items:
+            if item.media or not item.options or item.answer_index is None:
+                skipped.append(item.id)
+                continue
+            handle.write(json.dumps(_record(item), ensure_ascii=False) + "\n")
+    name = _task_name(info)
+    (out / f"{name}.yaml").write_text("\n".join([
+        f"task: {name}", "dataset_path: json", "dataset_kwargs:", "  data_files:", "    test: data/test.jsonl",
+        "test_split: test", "output_type: multiple_choice", f"doc_to_text: {json.dumps(LM_EVAL_TEXT)}",
+        'doc_to_choice: "{{options}}"', "doc_to_target: answer_index", "metric_list:", "  - metric: acc",
+        "    aggregation: mean", "    higher_is_better: true", "metadata:", "  version: 1.0", ""]), encoding="utf-8")
+    (out / "skipped.json").write_text(json.dumps(skipped), encoding="utf-8")
+
+
+LMMS_UTILS = '''"""lmms-eval hooks for {name} (exported by the benchmark platform)."""
+import io
+import re
+
+from PIL import Image
+
+LETTERS = "ABCDEFGH"
+
+
+def doc_to_visual(doc):
+    image = doc.get("image")
+    if not image:
+        return []
+    if isinstance(image, dict):
+        return [Image.open(io.BytesIO(image["bytes"])).convert("RGB")]
+    return [image.convert("RGB")]
+
+
+def doc_to_text(doc, lmms_eval_specific_kwargs=None):
+    lines = [doc["context"]] if doc.get("context") else []
+    lines.append(doc["question"])
+    lines += [f"{{LETTERS[i]}}. {{option}}" for i, option in enumerate(doc["options"])]
+    lines.append("Answer with the option's letter from the given choices directly.")
+    return "\\n".join(lines)
+
+
+def doc_to_target(doc):
+    return LETTERS[doc["answer_index"]]
+
+
+def process_results(doc, results):
+    reply = results[0].strip()
+    match = re.search(r"\\b([A-H])\\b", reply.upper())
+    return {{"accuracy": float(bool(match) and match.group(1) == doc_to_target(doc))}}
+'''
+
+
+def write_lmms_eval(items: list[ExportItem], info: ExportInfo, out: Path) -> None:
+    """An lmms-eval task (generate_until, images through doc_to_visual) over the Hugging Face Parquet
+    of the same items (choice items; the rest in skipped.json)."""
+    chosen = [item for item in items if item.options and item.answer_index is not None]
+    write_hf(chosen, info, out)
+    (out / "README.md").rename(out / "DATASET_CARD.md")
+    name = _task_name(info)
+    (out / f"{name}.yaml").write_text("\n".join([
+        f"task: {name}", "dataset_path: parquet", "dataset_kwargs:", "  data_files:",
+        "    test: data/test-00000-of-00001.parquet", "test_split: test", "output_type: generate_until",
+        "doc_to_visual: !function utils.doc_to_visual", "doc_to_text: !function utils.doc_to_text",
+        "doc_to_target: !function utils.doc_to_target", "process_results: !function utils.process_results",
+        "generation_kwargs:", "  max_new_tokens: 16", "  temperature: 0", "metric_list:", "  - metric: accuracy",
+        "    aggregation: mean", "    higher_is_better: true", "metadata:", "  version: 1.0", ""]), encoding="utf-8")
+    (out / "utils.py").write_text(LMMS_UTILS.format(name=info.name), encoding="utf-8")
+    (out / "skipped.json").write_text(json.dumps([i.id for i in items if i not in chosen]), encoding="utf-8")
+
+
+def write_vlmevalkit(items: list[ExportItem], info: ExportInfo, out: Path) -> None:
+    """A VLMEvalKit multiple-choice TSV (MMBench layout: index, image as base64, question, hint, A-H,
+    answer letter, category); choice items only."""
+    import base64
+    import csv
+
+    chosen = [item for item in items if item.options and item.answer_index is not None]
+    width = max((len(item.options) for item in chosen), default=4)
+    letters = list(LETTERS[:width])
+    with (out / f"{_task_name(info)}.tsv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        writer.writerow(["index", "image", "question", "hint", *letters, "answer", "category", "split"])
+        for index, item in enumerate(chosen):
+            image = next((m for m in item.media if m.kind == "image"), None)
+            encoded = base64.b64encode(Path(image.abs_path).read_bytes()).decode("ascii") if image else ""
+            options = item.options + [""] * (width - len(item.options))
+            writer.writerow([index, encoded, item.question, item.context, *options, LETTERS[item.answer_index],
+                             item.subtask, "test"])
+    (out / "skipped.json").write_text(json.dumps([i.id for i in items if i not in chosen]), encoding="utf-8")
+
+
+WRITERS.update({"lm_eval": write_lm_eval, "lmms_eval": write_lmms_eval, "vlmevalkit": write_vlmevalkit})

@@ -138,7 +138,8 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(build_started_body(request, started), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(tags=["benchmarks"], responses={(200, "application/zip"): OpenApiTypes.BINARY, 400: ERRORS_400},
-                   parameters=[VERSION_PARAM, OpenApiParameter("format", str, enum=["jsonl", "hf", "inspect"],
+                   parameters=[VERSION_PARAM, OpenApiParameter("format", str, enum=["jsonl", "hf", "inspect", "lm_eval",
+                                                                                        "lmms_eval", "vlmevalkit"],
                                                                description="Export format (default jsonl).")],
                    summary="Download a frozen version as a zip (X-Content-SHA256, X-Version-Checksum headers)")
     @action(detail=True, methods=["get"])

@@ -347,6 +347,9 @@ class VersionExport(models.Model):
         JSONL = "jsonl", "JSONL (items, media files)"
         HF = "hf", "Hugging Face dataset (Parquet + dataset card)"
         INSPECT = "inspect", "Inspect AI dataset + task file"
+        LM_EVAL = "lm_eval", "lm-evaluation-harness task (YAML + local JSONL)"
+        LMMS_EVAL = "lmms_eval", "lmms-eval task (YAML + utils + Parquet)"
+        VLMEVALKIT = "vlmevalkit", "VLMEvalKit TSV (base64 images)"
 
     version = models.ForeignKey(BenchmarkVersion, on_delete=models.CASCADE, related_name="exports")
     format = models.CharField(max_length=16, choices=Format.choices)

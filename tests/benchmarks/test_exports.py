@@ -132,3 +132,74 @@ def test_exports_belong_to_the_team(client, api_b, user_b, frozen):
     assert client.get(f"/benchmarks/{frozen.benchmark_id}/export/jsonl/").status_code == 404
     assert api_b.get(f"/api/benchmarks/{frozen.benchmark_id}/export/?format=jsonl").status_code == 404
     assert api_b.post(f"/api/benchmarks/{frozen.benchmark_id}/freeze/").status_code == 404
+
+
+def test_lm_eval_export_loads_with_the_harness(client, user_a, built_text_benchmark, tmp_path, monkeypatch):
+    from lm_eval.tasks import TaskManager
+
+    version = services.version_freeze(version=built_text_benchmark.version, user=user_a)
+    client.force_login(user_a)
+    folder = _unzip(_download(client, version, "lm_eval"), tmp_path)
+    name = f"{version.benchmark.slug.replace('-', '_')[:60]}_v1"
+    assert (folder / f"{name}.yaml").is_file()
+    monkeypatch.chdir(folder)  # the task's data file is relative to the exported folder
+    task = TaskManager(include_path=str(folder)).load([name])["tasks"][name]
+    docs = list(task.test_docs())
+    samples = {s.item_key: s for s in Sample.objects.filter(version=version, status__in=["ok", "repaired"])}
+    assert len(docs) == len(samples) == 12
+    doc = docs[0]
+    ours = samples[doc["id"]]
+    assert task.doc_to_choice(doc) == ours.options and task.doc_to_target(doc) == ours.answer_index
+    text = task.doc_to_text(doc)
+    assert text.startswith(ours.context or "Question:") and text.endswith("Answer:") and f"A. {ours.options[0]}" in text
+
+
+def test_lmms_eval_export_hooks_read_the_parquet(client, user_a, frozen, tmp_path):
+    import datasets
+    import yaml
+
+    client.force_login(user_a)
+    folder = _unzip(_download(client, frozen, "lmms_eval"), tmp_path)
+    config_file = next(folder.glob("*.yaml"))
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor("!function", lambda loader, node: ("function", loader.construct_scalar(node)))
+    config = yaml.load(config_file.read_text(), Loader=Loader)  # noqa: S506 - our own loader, safe plus one tag
+    assert config["output_type"] == "generate_until" and config["doc_to_visual"] == ("function", "utils.doc_to_visual")
+    spec = importlib.util.spec_from_file_location("lmms_utils", folder / "utils.py")
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+    rows = datasets.load_dataset("parquet", data_files={"test": str(folder / config["dataset_kwargs"]["data_files"]["test"])},
+                                 split="test", cache_dir=str(tmp_path / "cache"))
+    assert len(rows) == 6
+    for row in rows:
+        ours = Sample.objects.get(version=frozen, item_key=row["id"])
+        [image] = utils.doc_to_visual(row)
+        assert image.size == _image_size(ours)
+        assert utils.doc_to_text(row).splitlines()[0] == ours.question
+        assert utils.process_results(row, [utils.doc_to_target(row)]) == {"accuracy": 1.0}
+
+
+def _image_size(sample) -> tuple[int, int]:
+    from PIL import Image
+
+    return Image.open(_asset_path(sample.media.get(kind=MediaAsset.Kind.IMAGE))).size
+
+
+def test_vlmevalkit_tsv_has_the_mmbench_columns_and_base64_images(client, user_a, frozen, tmp_path):
+    import base64
+
+    import pandas
+
+    client.force_login(user_a)
+    folder = _unzip(_download(client, frozen, "vlmevalkit"), tmp_path)
+    table = pandas.read_csv(next(folder.glob("*.tsv")), sep="\t", keep_default_na=False)
+    assert list(table.columns[:4]) == ["index", "image", "question", "hint"] and "answer" in table.columns
+    assert len(table) == 6
+    for _, row in table.iterrows():
+        ours = Sample.objects.get(version=frozen, question=row["question"])
+        assert row["answer"] == "ABCDEFGH"[ours.answer_index] and row["A"] == ours.options[0]
+        asset = ours.media.get(kind=MediaAsset.Kind.IMAGE)
+        assert hashlib.sha256(base64.b64decode(row["image"])).hexdigest() == asset.sha256

@@ -176,3 +176,17 @@ def test_the_models_page_shows_the_leaderboard_the_api_gives(client, api_a, user
     assert client.get(url).status_code == 404
     assert client.post(f"/evaluation/benchmarks/{picture_version.benchmark_id}/evaluate/",
                        {"endpoint": targets["right60"].pk}).status_code == 404
+
+
+def test_recordings_go_to_the_model_as_input_audio_parts(tmp_path):
+    from agents.evaluate.scoring import eval_messages
+    from agents.types import MediaRef
+
+    wav = tmp_path / "clip.wav"
+    wav.write_bytes(b"RIFF....WAVEfmt ")
+    item = EvalItem(item_key="k", subtask="s", question="Who speaks first?", options=["Ann", "Bob"], answer="Ann",
+                    answer_index=0, media=[MediaRef(path="", file="clip.wav", abs_path=str(wav), kind="audio")])
+    [message] = eval_messages(item)
+    text, audio = message["content"]
+    assert text["type"] == "text" and text["text"].endswith("Answer with the letter of the correct option only.")
+    assert audio == {"type": "input_audio", "input_audio": {"data": "UklGRi4uLi5XQVZFZm10IA==", "format": "wav"}}

@@ -138,15 +138,17 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(build_started_body(request, started), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(tags=["benchmarks"], responses={(200, "application/zip"): OpenApiTypes.BINARY, 400: ERRORS_400},
-                   parameters=[VERSION_PARAM, OpenApiParameter("format", str, enum=["jsonl", "hf", "inspect", "lm_eval",
-                                                                                        "lmms_eval", "vlmevalkit"],
-                                                               description="Export format (default jsonl).")],
+                   parameters=[VERSION_PARAM, OpenApiParameter("export_format", str,
+                                                               enum=["jsonl", "hf", "inspect", "lm_eval", "lmms_eval",
+                                                                     "vlmevalkit"],
+                                                               description="Export format (default jsonl); not "
+                                                                           "`format`, which DRF keeps for renderers.")],
                    summary="Download a frozen version as a zip (X-Content-SHA256, X-Version-Checksum headers)")
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         version = self._version(_int_param(request, "version"))
         try:
-            export = services.version_export(version=version, fmt=request.query_params.get("format", "jsonl"))
+            export = services.version_export(version=version, fmt=request.query_params.get("export_format", "jsonl"))
         except DjangoValidationError as exc:
             return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
         return export_file_response(export)

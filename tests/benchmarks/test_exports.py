@@ -130,7 +130,7 @@ def test_inspect_export_loads_as_an_inspect_dataset_and_task(client, user_a, fro
 def test_exports_belong_to_the_team(client, api_b, user_b, frozen):
     client.force_login(user_b)
     assert client.get(f"/benchmarks/{frozen.benchmark_id}/export/jsonl/").status_code == 404
-    assert api_b.get(f"/api/benchmarks/{frozen.benchmark_id}/export/?format=jsonl").status_code == 404
+    assert api_b.get(f"/api/benchmarks/{frozen.benchmark_id}/export/?export_format=jsonl").status_code == 404
     assert api_b.post(f"/api/benchmarks/{frozen.benchmark_id}/freeze/").status_code == 404
 
 
@@ -203,3 +203,14 @@ def test_vlmevalkit_tsv_has_the_mmbench_columns_and_base64_images(client, user_a
         assert row["answer"] == "ABCDEFGH"[ours.answer_index] and row["A"] == ours.options[0]
         asset = ours.media.get(kind=MediaAsset.Kind.IMAGE)
         assert hashlib.sha256(base64.b64decode(row["image"])).hexdigest() == asset.sha256
+
+
+def test_the_api_downloads_the_same_zip_as_the_page(client, api_a, user_a, frozen):
+    client.force_login(user_a)
+    page = _download(client, frozen, "vlmevalkit")
+    response = api_a.get(f"/api/benchmarks/{frozen.benchmark_id}/export/?export_format=vlmevalkit&version=1")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert b"".join(response.streaming_content) == page
+    assert response["X-Content-SHA256"] == hashlib.sha256(page).hexdigest()
+    bad = api_a.get(f"/api/benchmarks/{frozen.benchmark_id}/export/?export_format=xlsx")
+    assert bad.status_code == 400 and "format" in bad.json()

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from benchmarks import selectors as benchmark_selectors
 from benchmarks.apis import ERRORS_400, validation_error_detail
-from benchmarks.models import AgentRun
+from benchmarks.models import AgentRun, BenchmarkVersion
 from evaluation import selectors, services
 from evaluation.models import EvalRun, JudgeScore, ModelEndpoint
 from teams.models import Team
@@ -50,26 +50,38 @@ class JudgeScoreSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _version_of(request, data) -> BenchmarkVersion:
+    """The benchmark version a start request names, in the caller's teams; else 404."""
+    benchmark = benchmark_selectors.benchmark_get(team_ids=team_ids_for_user(user=request.user),
+                                                  pk=data.validated_data["benchmark"])
+    version = (benchmark_selectors.version_get(benchmark=benchmark, number=data.validated_data.get("version"))
+               if benchmark else None)
+    if version is None:
+        raise NotFound("No such benchmark version in your teams.")
+    return version
+
+
+def _started(start, serializer) -> Response:
+    """Run a service that queues a run: 202 with the run, 403 when not allowed, 400 on bad input."""
+    try:
+        run = start()
+    except PermissionDenied as exc:
+        raise ApiPermissionDenied(str(exc)) from exc
+    except DjangoValidationError as exc:
+        return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+    run.refresh_from_db()
+    return Response(serializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
 class JudgeStartApi(APIView):
     @extend_schema(request=JudgeStartInputSerializer, responses={202: JudgeRunSerializer, 400: ERRORS_400},
                    tags=["evaluation"], summary="Judge a benchmark version's samples (a judge run, in the background)")
     def post(self, request):
         data = JudgeStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        benchmark = benchmark_selectors.benchmark_get(team_ids=team_ids_for_user(user=request.user),
-                                                      pk=data.validated_data["benchmark"])
-        version = (benchmark_selectors.version_get(benchmark=benchmark, number=data.validated_data.get("version"))
-                   if benchmark else None)
-        if version is None:
-            raise NotFound("No such benchmark version in your teams.")
-        try:
-            run = services.judge_start(version=version, user=request.user, engine=data.validated_data["engine"])
-        except PermissionDenied as exc:
-            raise ApiPermissionDenied(str(exc)) from exc
-        except DjangoValidationError as exc:
-            return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
-        run.refresh_from_db()
-        return Response(JudgeRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        version = _version_of(request, data)
+        return _started(lambda: services.judge_start(version=version, user=request.user,
+                                                     engine=data.validated_data["engine"]), JudgeRunSerializer)
 
 
 class BaselineStartInputSerializer(serializers.Serializer):
@@ -84,20 +96,8 @@ class BaselineStartApi(APIView):
     def post(self, request):
         data = BaselineStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        benchmark = benchmark_selectors.benchmark_get(team_ids=team_ids_for_user(user=request.user),
-                                                      pk=data.validated_data["benchmark"])
-        version = (benchmark_selectors.version_get(benchmark=benchmark, number=data.validated_data.get("version"))
-                   if benchmark else None)
-        if version is None:
-            raise NotFound("No such benchmark version in your teams.")
-        try:
-            run = services.baseline_start(version=version, user=request.user)
-        except PermissionDenied as exc:
-            raise ApiPermissionDenied(str(exc)) from exc
-        except DjangoValidationError as exc:
-            return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
-        run.refresh_from_db()
-        return Response(JudgeRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        version = _version_of(request, data)
+        return _started(lambda: services.baseline_start(version=version, user=request.user), JudgeRunSerializer)
 
 
 class JudgeScoreFilter(filters.FilterSet):
@@ -199,20 +199,13 @@ class EvalRunViewSet(viewsets.ReadOnlyModelViewSet):
     def create(self, request):
         data = EvalStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        team_ids = team_ids_for_user(user=request.user)
-        benchmark = benchmark_selectors.benchmark_get(team_ids=team_ids, pk=data.validated_data["benchmark"])
-        version = (benchmark_selectors.version_get(benchmark=benchmark, number=data.validated_data.get("version"))
-                   if benchmark else None)
-        endpoint = selectors.endpoint_list(team_ids=team_ids).filter(pk=data.validated_data["endpoint"]).first()
-        if version is None or endpoint is None:
-            raise NotFound("No such benchmark version or model in your teams.")
-        try:
-            run = services.eval_start(version=version, endpoint=endpoint, user=request.user)
-        except PermissionDenied as exc:
-            raise ApiPermissionDenied(str(exc)) from exc
-        except DjangoValidationError as exc:
-            return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
-        return Response(EvalRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        version = _version_of(request, data)
+        endpoint = (selectors.endpoint_list(team_ids=team_ids_for_user(user=request.user))
+                    .filter(pk=data.validated_data["endpoint"]).first())
+        if endpoint is None:
+            raise NotFound("No such model in your teams.")
+        return _started(lambda: services.eval_start(version=version, endpoint=endpoint, user=request.user),
+                        EvalRunSerializer)
 
 
 class LeaderboardApi(APIView):

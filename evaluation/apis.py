@@ -125,20 +125,36 @@ class JudgeScoreViewSet(viewsets.ReadOnlyModelViewSet):
 
 class ModelEndpointSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    api_key_set = serializers.BooleanField(read_only=True, help_text="Whether a key is stored (it is never shown).")
 
     class Meta:
         model = ModelEndpoint
-        fields = ["id", "team", "name", "base_url", "model", "api_key_env", "price_input", "price_output", "family",
+        fields = ["id", "team", "name", "base_url", "model", "api_key_set", "price_input", "price_output", "family",
                   "scale", "concurrency", "created_at"]
-        read_only_fields = ["id", "team", "created_at"]
+        read_only_fields = ["id", "team", "api_key_set", "created_at"]
+
+
+ENV_KEY_GONE = ("The platform no longer reads keys from its environment: give the key itself as api_key "
+                "(stored encrypted, never shown again).")
 
 
 class ModelEndpointInputSerializer(ModelEndpointSerializer):
     team_slug = serializers.CharField(write_only=True, help_text="The team the model is registered in.")
+    api_key = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, trim_whitespace=True,
+        max_length=services.API_KEY_MAX_LENGTH, style={"input_type": "password"},
+        help_text="The model's API key: stored encrypted, never returned, sent only to this base URL's origin. "
+                  "Omitted: the stored key stays (unless base_url moves to another origin); empty: removed.")
 
     class Meta(ModelEndpointSerializer.Meta):
-        fields = [*ModelEndpointSerializer.Meta.fields, "team_slug"]
+        fields = [*ModelEndpointSerializer.Meta.fields, "team_slug", "api_key"]
         validators = []  # (team, name) is an upsert, decided by the service
+
+    def validate(self, attrs):
+        # An old client naming a server variable gets told, rather than a model silently without a key.
+        if "api_key_env" in self.initial_data:
+            raise serializers.ValidationError({"api_key_env": ENV_KEY_GONE})
+        return attrs
 
 
 @extend_schema_view(list=extend_schema(summary="Your teams' registered target models", tags=["evaluation"]),
@@ -151,7 +167,8 @@ class ModelEndpointViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=ModelEndpointInputSerializer, responses={201: ModelEndpointSerializer, 400: ERRORS_400},
                    tags=["evaluation"], summary="Register (or update, by name) a target model: an OpenAI-compatible "
-                                                "endpoint whose key is read from the named environment variable")
+                                                "endpoint at a public address (or one the operator allows), with "
+                                                "its key (write-only, stored encrypted)")
     def create(self, request):
         data = ModelEndpointInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from common.encryption import SecretField
+
 from benchmarks.models import AgentRun, BenchmarkVersion, Sample
 from teams.models import Team
 
@@ -36,14 +38,18 @@ class JudgeScore(models.Model):
 
 
 class ModelEndpoint(models.Model):
-    """A target model: any OpenAI-compatible chat endpoint. The API key is never stored: the
-    endpoint names the environment variable that holds it."""
+    """A target model: any OpenAI-compatible chat endpoint. Its API key is the team's own secret,
+    stored encrypted (common.encryption), never shown again, and sent only to the origin it was
+    given for (a new base URL on another origin drops it). Nothing here names anything of the
+    server's environment."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="model_endpoints")
     name = models.CharField(max_length=200)
     base_url = models.URLField()
     model = models.CharField(max_length=200)
-    api_key_env = models.CharField(max_length=100, blank=True, help_text="Name of the environment variable.")
+    api_key_encrypted = SecretField(blank=True, editable=False, help_text="The API key, encrypted; empty: none.")
+    api_key_origin = models.CharField(max_length=300, blank=True, editable=False,
+                                      help_text="The origin (scheme://host:port) the key may be sent to.")
     price_input = models.DecimalField(max_digits=10, decimal_places=4, default=0, help_text="USD per 1M input tokens.")
     price_output = models.DecimalField(max_digits=10, decimal_places=4, default=0, help_text="USD per 1M output tokens.")
     family = models.CharField(max_length=100, blank=True, help_text="Models of one family should score in scale order.")
@@ -57,6 +63,10 @@ class ModelEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def api_key_set(self) -> bool:
+        return bool(self.api_key_encrypted)
 
 
 class EvalRun(models.Model):

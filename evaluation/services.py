@@ -8,7 +8,6 @@ samples this model has already scored."""
 from __future__ import annotations
 
 import logging
-import os
 import re
 import traceback
 from decimal import Decimal
@@ -34,6 +33,8 @@ from agents.llm.openai_backend import OpenAIChatBackend
 from agents.types import MediaRef
 from benchmarks.adapters import llm_client_for_run, llm_config_from_settings, run_event
 from benchmarks.models import AgentRun, BenchmarkVersion, Engine, Sample
+from common import outbound
+from common.encryption import SecretUnreadable, secret_decrypt, secret_encrypt
 from common.queue import enqueue
 from evaluation.models import BaselineItem, EvalRun, JudgeScore, ModelAnswer, ModelEndpoint
 from teams.selectors import access_team_for_write
@@ -144,13 +145,36 @@ def judge_run(*, run_id: int) -> None:
 
 # --- Model evaluation --------------------------------------------------------------------------
 
-ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
+API_KEY_MAX_LENGTH = 4096
 
 
-def endpoint_create(*, team, user, name: str, base_url: str, model: str, api_key_env: str = "",
+def api_key_error(api_key: str) -> str:
+    if len(api_key) > API_KEY_MAX_LENGTH:
+        return f"The API key is longer than {API_KEY_MAX_LENGTH} characters."
+    # It goes into an HTTP header: printable ASCII without spaces, as every provider's keys are.
+    if any(not 0x21 <= ord(c) <= 0x7E for c in api_key):
+        return "The API key may hold printable ASCII characters only (no spaces or line breaks)."
+    return ""
+
+
+def endpoint_key_apply(*, endpoint: ModelEndpoint, api_key: str | None = None, remove: bool = False) -> None:
+    """Set the endpoint's key fields (unsaved) for its current base URL: a new key is encrypted and
+    bound to that URL's origin; `remove` drops the key; otherwise the stored key stays only if it
+    was given for this same origin (a key is never sent to an origin it was not given for)."""
+    origin = str(outbound.url_origin(endpoint.base_url))
+    if api_key:
+        endpoint.api_key_encrypted, endpoint.api_key_origin = secret_encrypt(api_key), origin
+    elif remove or endpoint.api_key_origin != origin:
+        endpoint.api_key_encrypted, endpoint.api_key_origin = "", ""
+
+
+def endpoint_create(*, team, user, name: str, base_url: str, model: str, api_key: str | None = None,
                     price_input: float = 0, price_output: float = 0, family: str = "", scale: float | None = None,
                     concurrency: int = 8) -> ModelEndpoint:
-    """Register a target model of the team (owners and editors). The key stays in the environment."""
+    """Register a target model of the team, or update the one of that name (owners and editors).
+    `api_key`: the model's key, stored encrypted and never shown; None keeps the stored one (unless
+    the base URL moves to another origin: then it is dropped), "" removes it. The base URL must
+    reach a public address, or one the operator allows (common.outbound)."""
     if access_team_for_write(user=user, slug=team.slug) is None:
         raise PermissionDenied("Only owners and editors of the team register models.")
     errors = {}
@@ -158,17 +182,30 @@ def endpoint_create(*, team, user, name: str, base_url: str, model: str, api_key
         errors["name"] = "Give the model a name."
     if not re.match(r"^https?://", base_url or ""):
         errors["base_url"] = "The base URL must start with http:// or https://."
+    else:
+        try:
+            outbound.url_check(base_url)
+        except outbound.OutboundRefused as exc:
+            errors["base_url"] = str(exc)
     if not model.strip():
         errors["model"] = "Name the model the endpoint serves."
-    if api_key_env and not ENV_NAME.match(api_key_env):
-        errors["api_key_env"] = "Name an environment variable (A-Z, 0-9, _), not the key itself."
+    if api_key and api_key_error(api_key):
+        errors["api_key"] = api_key_error(api_key)
     if not 1 <= int(concurrency) <= 256:
         errors["concurrency"] = "Concurrency must be between 1 and 256."
     if errors:
         raise ValidationError(errors)
-    endpoint, _ = ModelEndpoint.objects.update_or_create(team=team, name=name.strip(), defaults={
-        "base_url": base_url, "model": model.strip(), "api_key_env": api_key_env, "price_input": price_input,
-        "price_output": price_output, "family": family, "scale": scale, "concurrency": concurrency})
+    fields = {"base_url": base_url, "model": model.strip(), "price_input": price_input, "price_output": price_output,
+              "family": family, "scale": scale, "concurrency": concurrency}
+    with transaction.atomic():
+        # Locked: two concurrent updates of one model never keep a key for the other's base URL.
+        endpoint = ModelEndpoint.objects.select_for_update().filter(team=team, name=name.strip()).first()
+        if endpoint is None:
+            endpoint = ModelEndpoint(team=team, name=name.strip())
+        for field, value in fields.items():
+            setattr(endpoint, field, value)
+        endpoint_key_apply(endpoint=endpoint, api_key=api_key or None, remove=api_key == "")
+        endpoint.save()
     return endpoint
 
 
@@ -178,6 +215,10 @@ def eval_start(*, version: BenchmarkVersion, endpoint: ModelEndpoint, user) -> E
         raise PermissionDenied("Only owners and editors of the benchmark's team start evaluations.")
     if endpoint.team_id != team.pk:
         raise ValidationError({"endpoint": "The model is registered in another team."})
+    try:  # checked again at each connection; here, so a refused address is a clear error, not a failed run
+        outbound.url_check(endpoint.base_url)
+    except outbound.OutboundRefused as exc:
+        raise ValidationError({"endpoint": f"{endpoint.name}: {exc}"}) from exc
     total = Sample.objects.filter(version=version, status__in=ACCEPTED).count()
     if not total:
         raise ValidationError({"version": f"{version} has no samples to evaluate on."})
@@ -199,12 +240,28 @@ def _eval_items(version: BenchmarkVersion, *, exclude: set[int]) -> dict[str, tu
 
 
 def _endpoint_backend(endpoint: ModelEndpoint) -> OpenAIChatBackend:
-    key = os.environ.get(endpoint.api_key_env, "") if endpoint.api_key_env else ""
-    config = LLMConfig(base_url=endpoint.base_url, api_key=key, default=RoleConfig(model=endpoint.model),
+    """A backend for the team's endpoint, through the guarded client: checked and pinned addresses,
+    no redirects, and the team's own key as the only credential, for the origin it was given for."""
+    key = ""
+    if endpoint.api_key_encrypted and endpoint.api_key_origin == str(outbound.url_origin(endpoint.base_url)):
+        key = secret_decrypt(endpoint.api_key_encrypted)
+    http_client = outbound.guarded_http_client(base_url=endpoint.base_url, api_key=key,
+                                               max_connections=endpoint.concurrency)
+    # The key travels in the guarded client only (it sets the Authorization header itself).
+    config = LLMConfig(base_url=endpoint.base_url, api_key="", default=RoleConfig(model=endpoint.model),
                        timeout_s=settings.LLM_TIMEOUT_S, max_retries=settings.LLM_MAX_RETRIES,
                        retry_after_max_s=settings.LLM_RETRY_AFTER_MAX_S, concurrency=endpoint.concurrency,
                        prices={endpoint.model: (float(endpoint.price_input), float(endpoint.price_output))})
-    return OpenAIChatBackend(config)
+    return OpenAIChatBackend(config, http_client=http_client)
+
+
+def _run_error(exc: Exception) -> str:
+    """What a failed evaluation run shows its team: a short reason, never a reply from the endpoint
+    (the traceback goes to the server log)."""
+    if isinstance(exc, (outbound.OutboundRefused, SecretUnreadable)):
+        text = str(exc)
+        return text if len(text) <= 200 else text[:199] + "…"
+    return f"The run failed unexpectedly ({type(exc).__name__}); the server log has the details."
 
 
 def eval_run(*, run_id: int) -> None:
@@ -215,19 +272,21 @@ def eval_run(*, run_id: int) -> None:
             status=EvalRun.Status.RUNNING, started_at=now, heartbeat_at=now):
         return
     run = EvalRun.objects.select_related("endpoint", "version").get(pk=run_id)
+    backend: OpenAIChatBackend | None = None
+    batch: list[ModelAnswer] = []
+
+    def flush() -> None:
+        ModelAnswer.objects.bulk_create(batch, ignore_conflicts=True)
+        batch.clear()
+        EvalRun.objects.filter(pk=run.pk).update(progress_done=ModelAnswer.objects.filter(run=run).count(),
+                                                 heartbeat_at=timezone.now())
+
     try:
         # A resumed run keeps what was answered and asks again what failed.
         ModelAnswer.objects.filter(run=run).exclude(error="").delete()
         answered = set(ModelAnswer.objects.filter(run=run).values_list("sample_id", flat=True))
         items = _eval_items(run.version, exclude=answered)
         backend = _endpoint_backend(run.endpoint)
-        batch: list[ModelAnswer] = []
-
-        def flush() -> None:
-            ModelAnswer.objects.bulk_create(batch, ignore_conflicts=True)
-            batch.clear()
-            EvalRun.objects.filter(pk=run.pk).update(progress_done=ModelAnswer.objects.filter(run=run).count(),
-                                                     heartbeat_at=timezone.now())
 
         def store(answer: EvalAnswer) -> None:
             sample = items[answer.item_key][0]
@@ -248,8 +307,13 @@ def eval_run(*, run_id: int) -> None:
                                                  accuracy=summary["accuracy"], summary=summary)
     except Exception as exc:
         logger.exception("eval run %s failed", run_id)
+        if batch:  # the answers that came before the failure are kept: a re-run does not ask them again
+            flush()
         EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.FAILED, finished_at=timezone.now(),
-                                                 error=f"{exc}\n{traceback.format_exc(limit=5)}")
+                                                 error=_run_error(exc))
+    finally:
+        if backend is not None:
+            backend.close()
 
 
 class Equivalence(BaseModel):

@@ -2,7 +2,7 @@
 
 Stdlib `http.server` in a background thread. Replies are scripted (a queue of `Reply`s, then a
 `default` function of the request), with injected latency and faults: 429 with Retry-After, 5xx,
-a hanging response, malformed or schema-breaking JSON content, a body that is not JSON. Every
+a hanging response, malformed or schema-breaking JSON content, a body that is not JSON, a redirect. Every
 request is recorded (body, headers, arrival and finish times), and the server counts the most
 requests it was serving at once."""
 from __future__ import annotations
@@ -52,6 +52,10 @@ def hang(seconds: float) -> Reply:
     return Reply(hang_s=seconds, content="{}")
 
 
+def redirect(location: str, status: int = 307) -> Reply:
+    return Reply(status=status, headers={"Location": location}, body=b"")
+
+
 def not_json_body() -> Reply:
     return Reply(body=b"<html><body>502 Bad Gateway</body></html>", content_type="text/html")
 
@@ -94,6 +98,11 @@ class LLMServer:
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}/v1"
+
+    @property
+    def host_port(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"{host}:{port}"
 
     def start(self) -> LLMServer:
         self._thread.start()

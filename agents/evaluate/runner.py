@@ -9,7 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from agents.evaluate import EvalAnswer, EvalItem
 from agents.evaluate.scoring import eval_messages, score_reply
-from agents.llm import LLMError
+from agents.llm import LLMError, LLMUnavailableError
 from agents.llm.openai_backend import OpenAIChatBackend
 
 
@@ -19,7 +19,10 @@ def _ask(backend: OpenAIChatBackend, model: str, max_tokens: int, item: EvalItem
         completion = backend.chat(messages=eval_messages(item), model=model, temperature=0.0, max_tokens=max_tokens,
                                   response_format=None)
     except LLMError as exc:
-        return EvalAnswer(item_key=item.item_key, method="error", error=str(exc)[:1000],
+        # The summary, never the message: a target model's error replies are not the team's to read back
+        # (the endpoint may be a service inside the operator's network).
+        summary = exc.summary if isinstance(exc, LLMUnavailableError) else type(exc).__name__
+        return EvalAnswer(item_key=item.item_key, method="error", error=summary[:200],
                           latency_ms=int(1000 * (time.perf_counter() - started)))
     parsed, correct, method = score_reply(item, completion.text)
     return EvalAnswer(item_key=item.item_key, raw=completion.text[:4000], parsed=parsed, correct=correct, method=method,

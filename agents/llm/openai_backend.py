@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import openai
 from openai.types.chat import ChatCompletion
 
@@ -67,12 +68,36 @@ def retry_after_seconds(headers: Any) -> float | None:
         return max(0.0, parsed.timestamp() - time.time())
 
 
+def _connection_summary(exc: BaseException) -> str:
+    """A connection failure in a few fixed words, never the exception's own text: some of those (an
+    HTTP parser quoting the bytes it could not read) carry what the far end sent."""
+    cause = exc.__cause__ or exc
+    text = str(cause).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name or service not known" in text or "nodename nor servname" in text or "name resolution" in text:
+        return "the host name does not resolve"
+    if isinstance(cause, httpx2.ConnectError):
+        return "could not connect"
+    if isinstance(cause, httpx2.RemoteProtocolError):
+        return "the reply is not valid HTTP"
+    if isinstance(cause, (httpx2.ReadError, httpx2.WriteError)):
+        return "the connection broke"
+    return f"connection error ({type(cause).__name__})"
+
+
 class OpenAIChatBackend:
-    def __init__(self, config: LLMConfig) -> None:
+    """`http_client`: the httpx2 client to send through (the shell passes a guarded one for a
+    team's endpoint: checked addresses, no redirects, its own key only); None: the SDK's own."""
+
+    def __init__(self, config: LLMConfig, *, http_client: httpx2.Client | None = None) -> None:
         self.config = config
         self.client = openai.OpenAI(base_url=config.base_url, api_key=config.api_key or "not-needed",
-                                    timeout=config.timeout_s, max_retries=0)
+                                    timeout=config.timeout_s, max_retries=0, http_client=http_client)
         self.semaphore = endpoint_semaphore(config.base_url, config.concurrency)
+
+    def close(self) -> None:
+        self.client.close()
 
     def backoff_delay(self, retry_index: int, retry_after: float | None) -> float:
         """Seconds to wait before retry number `retry_index` (0-based)."""
@@ -101,17 +126,23 @@ class OpenAIChatBackend:
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 if status not in _RETRY_STATUSES and status < 500:
+                    # A redirect is not followed either: the client was built not to (see common.outbound).
+                    summary = f"HTTP {status} from the endpoint" + (" (a redirect, not followed)"
+                                                                    if 300 <= status < 400 else "")
                     raise LLMUnavailableError(f"the LLM endpoint refused the request: HTTP {status}: {exc.message}",
-                                              status=status, attempts=attempts) from exc
+                                              status=status, attempts=attempts, summary=summary) from exc
                 retry_after = retry_after_seconds(exc.response.headers)
-                failure, failure_status = f"HTTP {status}", status
+                failure, failure_status, summary = f"HTTP {status}", status, f"HTTP {status} from the endpoint"
             except openai.APITimeoutError:
                 failure, failure_status = f"timed out after {self.config.timeout_s} s", None
+                summary = f"no reply within {self.config.timeout_s:g} s"
             except openai.APIConnectionError as exc:
-                failure, failure_status = f"connection error: {exc}", None
+                failure, failure_status, summary = f"connection error: {exc}", None, _connection_summary(exc)
             except (_BadBody, json.JSONDecodeError, openai.APIResponseValidationError) as exc:
                 failure, failure_status = f"the body is not a chat completion: {exc}", None
+                summary = "the reply is not a chat completion"
             if attempts > self.config.max_retries:
                 raise LLMUnavailableError(f"the LLM endpoint failed {attempts} times; last: {failure}",
-                                          status=failure_status, attempts=attempts)
+                                          status=failure_status, attempts=attempts,
+                                          summary=f"{summary} ({attempts} attempts)")
             time.sleep(self.backoff_delay(attempts - 1, retry_after))

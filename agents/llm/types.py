@@ -105,12 +105,14 @@ class LLMError(Exception):
 
 class LLMUnavailableError(LLMError):
     """The endpoint kept failing (429, 5xx, timeouts, connection errors, bodies that are not JSON)
-    until the retries ran out, or refused the request (4xx)."""
+    until the retries ran out, or refused the request (4xx). `summary` says what happened in a
+    few words and never quotes the reply: it is what may be shown to whoever named the endpoint."""
 
-    def __init__(self, message: str, *, status: int | None = None, attempts: int = 0) -> None:
+    def __init__(self, message: str, *, status: int | None = None, attempts: int = 0, summary: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.attempts = attempts
+        self.summary = summary or (f"HTTP {status} from the endpoint" if status else "the endpoint failed")
 
 
 class LLMOutputError(LLMError):

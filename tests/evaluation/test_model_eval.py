@@ -59,13 +59,14 @@ def _behaviour(request) -> object:
 
 
 @pytest.fixture
-def targets(settings, llm_server, team_a, user_a):
+def targets(settings, allow_llm_server, team_a, user_a):
     settings.LLM_MAX_RETRIES = 1
     settings.LLM_RETRY_AFTER_MAX_S = 0.1
+    llm_server = allow_llm_server
     llm_server.default = _behaviour
     family = {"right60": ("toy", 7), "right80": ("toy", 70), "blind": ("toy", 100), "perfect": ("", None)}
     return {name: services.endpoint_create(team=team_a, user=user_a, name=name, base_url=llm_server.base_url,
-                                           model=name, api_key_env="TOY_KEY", price_input=1.0, price_output=4.0,
+                                           model=name, price_input=1.0, price_output=4.0,
                                            family=family[name][0], scale=family[name][1], concurrency=4)
             for name in family}
 
@@ -91,6 +92,7 @@ def test_known_models_get_their_exact_accuracies_ranking_and_flags(picture_versi
     # Every request carried the item's image as an image part and no key.
     assert len(llm_server.requests) == 30
     for request in llm_server.requests:
+        assert "authorization" not in request.headers
         parts = request.messages[0]["content"]
         assert [p["type"] for p in parts] == ["text", "image_url"]
         assert parts[1]["image_url"]["url"].startswith("data:image/")
@@ -139,7 +141,7 @@ def test_replies_are_read_the_way_people_write_them():
     assert kendall_tau([3, 2, 1], [3, 2, 1]) == 1.0 and kendall_tau([3, 2, 1], [1, 2, 3]) == -1.0
 
 
-def test_models_and_runs_belong_to_their_team(api_a, api_b, picture_version, targets):
+def test_models_and_runs_belong_to_their_team(api_a, api_b, picture_version, targets, llm_server):
     assert api_a.get("/api/evaluation/models/").json()["count"] == 4
     assert api_b.get("/api/evaluation/models/").json()["count"] == 0
     response = api_b.post("/api/evaluation/runs/", {"benchmark": picture_version.benchmark_id,
@@ -149,11 +151,11 @@ def test_models_and_runs_belong_to_their_team(api_a, api_b, picture_version, tar
     bad = api_a.post("/api/evaluation/models/", {"team_slug": "team-a", "name": "x", "base_url": "ftp://x",
                                                  "model": "m"}, format="json")
     assert bad.status_code == 400 and set(bad.json()) == {"base_url"}
-    key = api_a.post("/api/evaluation/models/", {"team_slug": "team-a", "name": "x", "base_url": "http://x.test/v1",
-                                                 "model": "m", "api_key_env": "sk-live-123"}, format="json")
+    key = api_a.post("/api/evaluation/models/", {"team_slug": "team-a", "name": "x", "base_url": llm_server.base_url,
+                                                 "model": "m", "api_key": "sk live"}, format="json")
     assert key.status_code == 400 and key.json() == {
-        "api_key_env": ["Name an environment variable (A-Z, 0-9, _), not the key itself."]}
-    assert api_b.post("/api/evaluation/models/", {"team_slug": "team-a", "name": "x", "base_url": "http://x.test/v1",
+        "api_key": ["The API key may hold printable ASCII characters only (no spaces or line breaks)."]}
+    assert api_b.post("/api/evaluation/models/", {"team_slug": "team-a", "name": "x", "base_url": llm_server.base_url,
                                                   "model": "m"}, format="json").status_code == 404
 
 

@@ -108,17 +108,21 @@ def test_samples_reach_label_studio_and_reviews_come_back_by_webhook(
     assert Sample.objects.get(pk=newcomer).source_record_id != replaced.source_record_id
     assert services.review_sync(project_id=project.pk) == 1
     assert newcomer in _tasks_by_sample(project)
+    # The rejected sample's task is retired and gone from Label Studio: nobody reviews it any more.
+    _wait_for(lambda: ReviewTask.objects.get(project=project, sample_id=samples[1]).ls_deleted_at is not None)
+    remote = {t["id"] for t in label_studio.tasks(project.ls_project_id, fields="task_only")}
+    assert by_sample[samples[1]] not in remote and len(remote) == 6
 
     # Updated and deleted annotations follow.
     ann1.update_annotation(a1, verdict_result(accept=True, intent=3))
     _wait_for(lambda: HumanReview.objects.get(annotation_id=a1, project=project).intent_alignment == 3)
     ann1.delete_annotation(a1)
-    _wait_for(lambda: not HumanReview.objects.filter(annotation_id=a1, project=project).exists())
+    _wait_for(lambda: HumanReview.objects.get(annotation_id=a1, project=project).deleted)
 
     # A forged call (wrong secret) is refused and changes nothing; a replayed one stores nothing new.
     hook = reverse("review-webhook", args=[project.uid])
     stored = sorted(HumanReview.objects.values_list("id", "annotation_id", "accepted", "intent_alignment", "updated_at"))
-    a2 = HumanReview.objects.get(project=project, sample_id=samples[0]).annotation_id
+    a2 = HumanReview.objects.get(project=project, sample_id=samples[0], deleted=False).annotation_id
     forged = {"action": "ANNOTATION_UPDATED", "task": {"id": by_sample[samples[0]]},
               "annotation": {"id": a2, "task": by_sample[samples[0]], "result": verdict_result(accept=False)}}
     for secret in ("", "guess", project.webhook_secret[:-1] + "x"):
@@ -169,10 +173,12 @@ def test_reviews_made_while_webhooks_are_lost_or_label_studio_is_down_are_pulled
     ann1.delete_annotation(made[1])
     report = services.review_reconcile(project_id=project.pk)
     assert (report.created, report.updated, report.deleted) == (3, 1, 1)
+    # The deleted review is kept, marked deleted (a verdict is never erased by whoever holds a token).
     assert sorted(HumanReview.objects.values_list("annotation_id", "intent_alignment", "comment", "annotator",
-                                                  "sender_mismatch")) == sorted(
-        [(made[0], 2, "weak", "ann1@bench.local", True), (made[2], 4, "", "ann1@bench.local", False)]
-        + [(a, 5, "", "ann1@bench.local", False) for a in made[3:]])
+                                                  "sender_mismatch", "deleted")) == sorted(
+        [(made[0], 2, "weak", "ann1@bench.local", True, False), (made[1], 4, "", "ann1@bench.local", False, True),
+         (made[2], 4, "", "ann1@bench.local", False, False)]
+        + [(a, 5, "", "ann1@bench.local", False, False) for a in made[3:]])
     project.refresh_from_db()
     assert project.last_error == "" and project.cursor is not None
     # Pulling again changes nothing.

@@ -174,6 +174,12 @@ def test_deleting_another_annotators_review_keeps_it_flagged_and_left_out(
     assert (stats["reviews"], stats["reviewed_samples"], stats["acceptance_rate"], stats["flagged_reviews"]) == (
         1, 1, 1.0, 0)
 
+    # Deleting the whole task (any account can) erases nothing here either: a pull of it finds nothing to read.
+    assert ann2.delete_tasks(project.ls_project_id, [by_sample[samples[1]]]) == 1
+    report = services.review_pull(project_id=project.pk, ls_task_ids=[by_sample[samples[1]]])
+    assert (report.tasks, report.created, report.deleted) == (0, 0, 0)
+    assert version_review_stats(version=version)["reviews"] == 1
+
 
 @pytest.mark.django_db(transaction=True)
 def test_a_replaced_samples_task_leaves_label_studio_and_no_pull_brings_it_back(

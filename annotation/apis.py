@@ -1,5 +1,6 @@
 """The REST API of human review: open a version's review in Label Studio, list review projects and
-reviews, pull reviews now. Reads are scoped to the caller's teams (another team's object is a 404);
+reviews, pull reviews now, resolve a flagged review (owners). Reads are scoped to the caller's teams
+(another team's object is a 404);
 writes go through annotation.services."""
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from rest_framework.response import Response
 from annotation import selectors, services
 from annotation.labelstudio import LabelStudioError
 from annotation.models import HumanReview
-from annotation.serializers import HumanReviewSerializer, ReviewOpenInputSerializer, ReviewProjectSerializer
+from annotation.selectors import FLAGGED
+from annotation.serializers import (HumanReviewSerializer, ReviewOpenInputSerializer, ReviewProjectSerializer,
+                                    ReviewResolveInputSerializer)
 from benchmarks import selectors as benchmark_selectors
 from benchmarks.apis import ERRORS_400, validation_error_detail
 from teams.selectors import access_team_for_write, team_ids_for_user
@@ -73,10 +76,21 @@ class ReviewFilter(filters.FilterSet):
     version = filters.NumberFilter(field_name="project__version__number", help_text="Version number.")
     sample = filters.NumberFilter(field_name="sample")
     accepted = filters.BooleanFilter()
+    flagged = filters.BooleanFilter(method="filter_flagged",
+                                    help_text="Changed by someone other than its author, or deleted, in Label Studio.")
+    resolution = filters.ChoiceFilter(choices=[("none", "Awaiting an owner"), *HumanReview.Resolution.choices[1:]],
+                                      method="filter_resolution")
+    counted = filters.BooleanFilter(help_text="Counted by the numbers of human review.")
 
     class Meta:
         model = HumanReview
-        fields = ["benchmark", "version", "sample", "accepted"]
+        fields = ["benchmark", "version", "sample", "accepted", "flagged", "resolution", "counted"]
+
+    def filter_flagged(self, queryset, name, value):
+        return queryset.filter(FLAGGED) if value else queryset.exclude(FLAGGED)
+
+    def filter_resolution(self, queryset, name, value):
+        return queryset.filter(resolution="" if value == "none" else value)
 
 
 @extend_schema_view(
@@ -89,3 +103,18 @@ class HumanReviewViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.review_list(team_ids=team_ids_for_user(user=self.request.user))
+
+    @extend_schema(request=ReviewResolveInputSerializer, responses={200: HumanReviewSerializer, 400: ERRORS_400},
+                   tags=["review"], summary="Resolve a flagged review (owners): accept it as is, or discard it")
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        review = self.get_object()
+        data = ReviewResolveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.review_resolve(review=review, user=request.user, decision=data.validated_data["decision"])
+        except PermissionDenied as exc:
+            raise ApiPermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(HumanReviewSerializer(self.get_queryset().get(pk=review.pk)).data)

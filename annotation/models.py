@@ -55,6 +55,14 @@ class ReviewTask(models.Model):
     sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="review_tasks")
     ls_task_id = models.PositiveBigIntegerField()
     media_signed_at = models.DateTimeField(help_text="When the media URLs in the task's data were signed.")
+    # A task whose sample the version no longer keeps is retired: nobody should review what is gone.
+    # Retired here first (pulls, syncs and webhooks skip it from then on, so nothing resurrects it),
+    # then deleted from Label Studio; until Label Studio confirms, the reconcile job keeps trying.
+    retired_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="Taken out of review: its sample is no longer kept.")
+    retired_reason = models.CharField(max_length=300, blank=True)
+    ls_deleted_at = models.DateTimeField(null=True, blank=True,
+                                         help_text="When Label Studio deleted the retired task (empty: still to do).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -62,10 +70,25 @@ class ReviewTask(models.Model):
             models.UniqueConstraint(fields=["project", "sample"], name="review_task_unique_sample"),
             models.UniqueConstraint(fields=["project", "ls_task_id"], name="review_task_unique_ls_task"),
         ]
+        indexes = [models.Index(fields=["project", "retired_at", "ls_deleted_at"], name="review_task_retired")]
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
 
 
 class HumanReview(models.Model):
-    """One annotator's review of one sample: a Label Studio annotation, read with the platform's token."""
+    """One annotator's review of one sample: a Label Studio annotation, read with the platform's token.
+
+    Label Studio's community edition lets any account rewrite or delete anyone's annotation, so a
+    review changed by someone other than its author, or deleted there, is kept and flagged: it
+    counts for nothing until an owner of the team accepts it as is or discards it (see
+    annotation.selectors.counted_reviews for what counts)."""
+
+    class Resolution(models.TextChoices):
+        UNRESOLVED = "", "Awaiting an owner"
+        ACCEPTED = "accepted", "Accepted as is"
+        DISCARDED = "discarded", "Discarded"
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="human_reviews")
     project = models.ForeignKey(ReviewProject, on_delete=models.CASCADE, related_name="reviews")
@@ -85,6 +108,14 @@ class HumanReview(models.Model):
     sender_mismatch = models.BooleanField(
         default=False, help_text="The annotation was last changed by someone other than its author.")
     reviewed_at = models.DateTimeField(null=True, blank=True, help_text="Label Studio's created_at.")
+    # Kept when the annotation disappears from Label Studio, so nobody erases a verdict silently.
+    deleted = models.BooleanField(default=False, help_text="The annotation was deleted in Label Studio.")
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="When the platform saw it gone.")
+    resolution = models.CharField(max_length=16, choices=Resolution.choices, default=Resolution.UNRESOLVED,
+                                  blank=True, help_text="An owner's decision on a flagged review.")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -93,11 +124,18 @@ class HumanReview(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "annotation_id"], name="review_unique_annotation"),
         ]
-        indexes = [models.Index(fields=["sample", "accepted"]), models.Index(fields=["team", "reviewed_at"])]
+        indexes = [models.Index(fields=["sample", "accepted"]), models.Index(fields=["team", "reviewed_at"]),
+                   # "is there a later review by the same annotator of the same sample?" (counted_reviews)
+                   models.Index(fields=["sample", "annotator", "annotation_id"], name="review_latest_by_annotator")]
 
     def __str__(self) -> str:
         verdict = {True: "accept", False: "reject", None: "no verdict"}[self.accepted]
         return f"{self.annotator}: {verdict} on sample {self.sample_id}"
+
+    @property
+    def flagged(self) -> bool:
+        """Changed by someone other than its author, or deleted, in Label Studio."""
+        return self.sender_mismatch or self.deleted
 
 
 class ReviewAssignment(models.Model):

@@ -29,10 +29,21 @@ class HumanReviewSerializer(serializers.ModelSerializer):
     benchmark = serializers.IntegerField(source="project.version.benchmark_id", read_only=True)
     version = serializers.IntegerField(source="project.version.number", read_only=True)
     subtask = serializers.CharField(source="sample.subtask.key", read_only=True)
+    flagged = serializers.BooleanField(read_only=True, help_text="Changed by someone other than its author, or "
+                                                                 "deleted, in Label Studio.")
+    counted = serializers.BooleanField(read_only=True, help_text="Counted by the numbers of human review: the "
+                                       "annotator's latest review of the sample, clean or accepted by an owner.")
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = HumanReview
         fields = ["id", "benchmark", "version", "sample", "subtask", "annotation_id", "annotator", "accepted",
-                  "reasons", "intent_alignment", "comment", "lead_time_seconds", "sender_mismatch", "reviewed_at",
+                  "reasons", "intent_alignment", "comment", "lead_time_seconds", "sender_mismatch", "deleted",
+                  "deleted_at", "flagged", "resolution", "resolved_by", "resolved_at", "counted", "reviewed_at",
                   "updated_at"]
         read_only_fields = fields
+
+
+class ReviewResolveInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=["accept", "discard"], help_text="accept: the review counts again as it stands; discard: it never counts.")

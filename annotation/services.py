@@ -1,10 +1,14 @@
 """Writes of the review loop: open a version's review project in Label Studio, send its samples as
 tasks, take webhook signals, pull reviews back (by task, or every change since the last pull),
-replace the samples reviewers reject, and assign benchmarks to annotators.
+replace the samples reviewers reject and retire their tasks, let owners resolve flagged reviews,
+and assign benchmarks to annotators.
 
 Label Studio is reached only through annotation.labelstudio with the platform's own token. A
 webhook is a signal ("task T changed"), never a source of review content: whatever a caller
-sends, the review stored is the one Label Studio holds."""
+sends, the review stored is the one Label Studio holds. Since any Label Studio account can rewrite
+or delete anyone's annotation, nothing read there erases a review: a deleted annotation is kept
+(soft-deleted) and, like one changed by someone other than its author, counts for nothing until
+an owner resolves it (annotation.selectors.counted_reviews)."""
 from __future__ import annotations
 
 import hmac
@@ -23,6 +27,7 @@ from django.utils import timezone
 
 from annotation.labelstudio import LabelStudio, LabelStudioError, Review, labeling_config, parse_time, review_from
 from annotation.models import HumanReview, ReviewAssignment, ReviewProject, ReviewTask
+from annotation.selectors import FLAGGED, counted_reviews
 from benchmarks.models import Benchmark, BenchmarkVersion, MediaAsset, Sample
 from benchmarks.services import samples_replace
 from common.queue import enqueue
@@ -51,9 +56,10 @@ class PullReport:
     updated: int = 0
     deleted: int = 0
     replaced: int = 0
+    retired: int = 0
 
     def add(self, other: PullReport) -> None:
-        for name in ("tasks", "created", "updated", "deleted", "replaced"):
+        for name in ("tasks", "created", "updated", "deleted", "replaced", "retired"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -157,7 +163,7 @@ def _claim_sync(project: ReviewProject) -> bool:
 def _adopt_orphans(client: LabelStudio, project: ReviewProject) -> int:
     """Tasks Label Studio holds that we have no row for (a sync died between the import and our
     commit) are adopted by the sample id in their meta, so they are never sent twice."""
-    held = project.tasks.count()
+    held = project.tasks.filter(ls_deleted_at__isnull=True).count()  # retired tasks it deleted are not there
     remote = int(client.project(project.ls_project_id).get("task_number") or 0)
     if remote <= held:
         return 0
@@ -218,8 +224,8 @@ def review_media_refresh(*, project_id: int, limit: int = 2000) -> int:
         return 0
     due = timezone.now() - timedelta(seconds=settings.BENCH_REVIEW_MEDIA_TTL_S / 2)
     client = label_studio()
-    rows = list(project.tasks.filter(media_signed_at__lt=due).select_related("sample__subtask")
-                .prefetch_related("sample__media").order_by("media_signed_at")[:limit])
+    rows = list(project.tasks.filter(media_signed_at__lt=due, retired_at__isnull=True)
+                .select_related("sample__subtask").prefetch_related("sample__media").order_by("media_signed_at")[:limit])
     for row in rows:
         client.update_task_data(row.ls_task_id, _task_data(project, row.sample))
         ReviewTask.objects.filter(pk=row.pk).update(media_signed_at=timezone.now())
@@ -247,7 +253,8 @@ def review_webhook_receive(*, project_uid, secret: str, payload: Any) -> int:
         for value in (task.get("id"), annotation.get("task")):
             if isinstance(value, int):
                 task_ids.add(value)
-    known = sorted(project.tasks.filter(ls_task_id__in=task_ids).values_list("ls_task_id", flat=True))
+    known = sorted(project.tasks.filter(ls_task_id__in=task_ids, retired_at__isnull=True)
+                   .values_list("ls_task_id", flat=True))
     for ls_task_id in known:
         enqueue("annotation.tasks.review_pull_task", project.pk, ls_task_id, name=f"review pull {ls_task_id}")
     return len(known)
@@ -267,8 +274,9 @@ def _review_fields(review: Review, users: dict[int, str]) -> dict[str, Any]:
 
 
 def _store_task(project: ReviewProject, row: ReviewTask, task: dict[str, Any], users: dict[int, str]) -> PullReport:
-    """Make our reviews of one task what Label Studio holds: new annotations created, changed ones
-    updated, deleted ones removed; an unchanged annotation writes nothing."""
+    """Make our reviews of one task follow what Label Studio holds: new annotations created, changed
+    ones updated (an owner's resolution no longer applies to what changed after it), deleted ones
+    kept and marked deleted; an unchanged annotation writes nothing."""
     report = PullReport(tasks=1)
     held = {r.annotation_id: r for r in HumanReview.objects.filter(project=project, task=row)}
     seen: set[int] = set()
@@ -288,40 +296,58 @@ def _store_task(project: ReviewProject, row: ReviewTask, task: dict[str, Any], u
             except IntegrityError:  # a concurrent pull stored it first
                 pass
         elif any(getattr(current, name) != value for name, value in fields.items()):
+            if current.resolution:  # the owner decided on what it was, not on what it is now
+                fields |= {"resolution": HumanReview.Resolution.UNRESOLVED, "resolved_by": None, "resolved_at": None}
             HumanReview.objects.filter(pk=current.pk).update(**fields, updated_at=timezone.now())
             report.updated += 1
-    gone = [annotation_id for annotation_id in held if annotation_id not in seen]
+    gone = [annotation_id for annotation_id, review in held.items() if annotation_id not in seen and not review.deleted]
     if gone:
-        report.deleted = HumanReview.objects.filter(project=project, task=row, annotation_id__in=gone).delete()[0]
+        now = timezone.now()
+        report.deleted = HumanReview.objects.filter(project=project, task=row, annotation_id__in=gone,
+                                                    deleted=False).update(deleted=True, deleted_at=now, updated_at=now)
     return report
 
 
-def _users(client: LabelStudio) -> dict[int, str]:
+def _users(client: LabelStudio, project: ReviewProject) -> dict[int, str]:
+    """Label Studio's user ids -> emails, over the names already stored for the project: a review's
+    annotator is how counted_reviews tells annotators apart, so it must not turn into ls-user-<id>
+    the one time Label Studio's user list cannot be read."""
+    known = dict(HumanReview.objects.filter(project=project, annotator_ls_id__isnull=False).order_by()
+                 .values_list("annotator_ls_id", "annotator").distinct())
     try:
-        return client.users()
+        return known | client.users()
     except LabelStudioError:
-        return {}
+        return known
 
 
 def review_pull(*, project_id: int, ls_task_ids: list[int]) -> PullReport:
-    """Read these tasks' annotations from Label Studio with our token and store them."""
+    """Read these tasks' annotations from Label Studio with our token and store them (retired tasks
+    are never read again); then replace what reviewers rejected and retire its tasks."""
     project = ReviewProject.objects.get(pk=project_id)
     client = label_studio()
-    users = _users(client)
+    users = _users(client, project)
     report = PullReport()
-    rows = {r.ls_task_id: r for r in project.tasks.filter(ls_task_id__in=ls_task_ids)}
+    rows = {r.ls_task_id: r for r in project.tasks.filter(ls_task_id__in=ls_task_ids, retired_at__isnull=True)}
     for ls_task_id, row in sorted(rows.items()):
-        task = client.task(ls_task_id)
+        try:
+            task = client.task(ls_task_id)
+        except LabelStudioError as exc:
+            if exc.status == 404:  # deleted in Label Studio: the reviews we hold of it stay as they are
+                continue
+            raise
         if int(task.get("project") or 0) != project.ls_project_id:
             continue
         report.add(_store_task(project, row, task, users))
     report.replaced = reviews_apply(project=project, sample_ids=[r.sample_id for r in rows.values()])
+    if report.replaced:
+        report.retired = review_retire(project_id=project.pk)
     return report
 
 
 def review_reconcile(*, project_id: int, full: bool = False) -> PullReport:
     """Pull every task changed since the last pull (all of them with full), so a missed webhook or
-    a time Label Studio was down loses nothing; then send new samples and refresh expiring media."""
+    a time Label Studio was down loses nothing; then send new samples, refresh expiring media and
+    retire the tasks of samples no longer kept (again, if Label Studio was down the last time)."""
     project = ReviewProject.objects.get(pk=project_id)
     client = label_studio()
     since = None if full or project.cursor is None else project.cursor - CURSOR_OVERLAP
@@ -330,8 +356,9 @@ def review_reconcile(*, project_id: int, full: bool = False) -> PullReport:
     except LabelStudioError as exc:
         ReviewProject.objects.filter(pk=project.pk).update(last_error=f"reconcile: {exc}")
         raise
-    users = _users(client) if tasks else {}
-    rows = {r.ls_task_id: r for r in project.tasks.filter(ls_task_id__in=[t["id"] for t in tasks])}
+    users = _users(client, project) if tasks else {}
+    rows = {r.ls_task_id: r for r in project.tasks.filter(ls_task_id__in=[t["id"] for t in tasks],
+                                                          retired_at__isnull=True)}
     report = PullReport()
     latest = project.cursor
     for task in tasks:
@@ -346,6 +373,7 @@ def review_reconcile(*, project_id: int, full: bool = False) -> PullReport:
     ReviewProject.objects.filter(pk=project.pk).update(cursor=latest, reconciled_at=timezone.now(), last_error="")
     review_sync(project_id=project.pk)
     review_media_refresh(project_id=project.pk)
+    report.retired = review_retire(project_id=project.pk)  # last: its error, if any, stays in last_error
     return report
 
 
@@ -358,7 +386,8 @@ def review_reconcile_all() -> dict[int, str]:
     for project_id in ReviewProject.objects.filter(ls_url=label_studio().base_url).values_list("pk", flat=True):
         try:
             report = review_reconcile(project_id=project_id)
-            outcome[project_id] = f"{report.tasks} tasks, +{report.created} ~{report.updated} -{report.deleted}"
+            outcome[project_id] = (f"{report.tasks} tasks, +{report.created} ~{report.updated} -{report.deleted}, "
+                                   f"{report.retired} retired")
         except LabelStudioError as exc:
             outcome[project_id] = f"failed: {exc}"
     return outcome
@@ -367,14 +396,16 @@ def review_reconcile_all() -> dict[int, str]:
 # --- Verdicts on samples ---------------------------------------------------------------------------
 
 def reviews_apply(*, project: ReviewProject, sample_ids: list[int]) -> int:
-    """Replace the samples reviewers rejected: once a sample has as many verdicts as the project's
-    overlap, it is rejected when at least half of them reject it. The number of samples sent for
-    replacement (none for a frozen version)."""
+    """Replace the samples reviewers rejected: once a sample has as many counted verdicts as the
+    project's overlap (annotators, not annotations: one each, flagged ones left out until an owner
+    accepts them), it is rejected when at least half of them reject it. The number of samples sent
+    for replacement (none for a frozen version)."""
     version = BenchmarkVersion.objects.get(pk=project.version_id)
     if version.frozen or not sample_ids:
         return 0
-    verdicts = (HumanReview.objects.filter(project=project, sample_id__in=sample_ids, accepted__isnull=False,
-                                           sample__status__in=ACCEPTED)
+    reviews = HumanReview.objects.filter(project=project, sample_id__in=sample_ids, accepted__isnull=False,
+                                         sample__status__in=ACCEPTED)
+    verdicts = (counted_reviews(reviews=reviews).order_by()
                 .values("sample_id").annotate(n=Count("id"), rejects=Count("id", filter=Q(accepted=False))))
     rejected = {row["sample_id"]: row for row in verdicts if row["n"] >= project.overlap and 2 * row["rejects"] >= row["n"]}
     if not rejected:
@@ -383,6 +414,72 @@ def reviews_apply(*, project: ReviewProject, sample_ids: list[int]) -> int:
         sample_id: f"rejected in human review by {row['rejects']} of {row['n']} annotators"
         for sample_id, row in rejected.items()})
     return len(rejected)
+
+
+def _client_for(project: ReviewProject) -> LabelStudio:
+    """The configured client, only for a project on that same Label Studio (ids mean nothing on another)."""
+    client = label_studio()
+    if client.base_url != project.ls_url.rstrip("/"):
+        raise LabelStudioError(f"the project lives on {project.ls_url}, not on the configured Label Studio "
+                               f"({client.base_url})")
+    return client
+
+
+def review_retire(*, project_id: int) -> int:
+    """Take the tasks of samples the version no longer keeps (rejected in review and replaced, or
+    taken out any other way) out of review, so nobody reviews what is gone: retired here first
+    (from then on no pull, sync or webhook touches them, so nothing resurrects them; their reviews
+    are kept), then deleted from the Label Studio project. When Label Studio cannot be reached the
+    deletion stays pending, noted in last_error, and the reconcile job tries again. The number of
+    tasks deleted in Label Studio now."""
+    project = ReviewProject.objects.get(pk=project_id)
+    now = timezone.now()
+    gone = ReviewTask.objects.filter(project=project, retired_at__isnull=True).exclude(sample__status__in=ACCEPTED)
+    for status in set(gone.values_list("sample__status", flat=True)):
+        gone.filter(sample__status=status).update(retired_at=now,
+                                                  retired_reason=f"its sample is {status}, no longer kept")
+    pending = dict(ReviewTask.objects.filter(project=project, retired_at__isnull=False, ls_deleted_at__isnull=True)
+                   .values_list("pk", "ls_task_id"))
+    if not pending:
+        return 0
+    try:
+        _client_for(project).delete_tasks(project.ls_project_id, sorted(pending.values()))
+    except LabelStudioError as exc:
+        logger.warning("retiring %d tasks of %s failed (the reconcile job retries): %s", len(pending), project, exc)
+        ReviewProject.objects.filter(pk=project.pk).update(last_error=f"retire: {exc}")
+        return 0
+    ReviewTask.objects.filter(pk__in=list(pending)).update(ls_deleted_at=timezone.now())
+    return len(pending)
+
+
+# --- Flagged reviews -------------------------------------------------------------------------------
+
+RESOLUTIONS = {"accept": HumanReview.Resolution.ACCEPTED, "discard": HumanReview.Resolution.DISCARDED}
+
+
+def review_resolve(*, review: HumanReview, user, decision: str) -> HumanReview:
+    """An owner's decision on a flagged review (changed by someone other than its author, or deleted,
+    in Label Studio): "accept" counts it again as it stands, "discard" leaves it out for good (the
+    annotator's previous review, if any, counts instead). Records who decided and when; a later
+    change in Label Studio voids the decision. Owners of the review's team only. The decision may
+    complete a sample's verdicts: it is applied (and a rejected sample replaced) straight away."""
+    if not user or not user.is_authenticated or not Membership.objects.filter(
+            team_id=review.team_id, user=user, role=Membership.Role.OWNER).exists():
+        raise PermissionDenied("Only owners of the team resolve flagged reviews.")
+    resolution = RESOLUTIONS.get(decision) if isinstance(decision, str) else None
+    if resolution is None:
+        raise ValidationError({"decision": f"Choose one of: {', '.join(RESOLUTIONS)}."})
+    now = timezone.now()
+    # One conditional update, not a check then a write: a review that is not (or no longer) flagged is refused.
+    if not HumanReview.objects.filter(pk=review.pk).filter(FLAGGED).update(
+            resolution=resolution, resolved_by=user, resolved_at=now, updated_at=now):
+        raise ValidationError({"review": "Only a review changed by someone other than its author, or deleted, "
+                                         "in Label Studio is resolved."})
+    project = ReviewProject.objects.get(pk=review.project_id)
+    if reviews_apply(project=project, sample_ids=[review.sample_id]):
+        review_retire(project_id=project.pk)
+    review.refresh_from_db()
+    return review
 
 
 # --- Assignments -----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from annotation.models import ReviewProject
 from benchmarks import selectors as benchmark_selectors
 from benchmarks.models import MediaAsset
 from benchmarks.views import asset_file_response
+from teams.models import Membership
 from teams.selectors import access_team_for_write, team_ids_for_user
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
@@ -106,10 +107,12 @@ def _benchmark_or_404(request: HttpRequest, pk: int):
 @login_required
 def benchmark_review(request: HttpRequest, pk: int) -> HttpResponse:
     """A benchmark's review: its latest version's review project (open it, change the overlap,
-    pull now) and who is assigned to review it."""
+    pull now), who is assigned to review it and, for owners, the flagged reviews to resolve."""
     benchmark = _benchmark_or_404(request, pk)
     version = benchmark_selectors.version_latest(benchmark=benchmark)
     can_write = access_team_for_write(user=request.user, slug=benchmark.team.slug) is not None
+    is_owner = Membership.objects.filter(team_id=benchmark.team_id, user=request.user,
+                                         role=Membership.Role.OWNER).exists()
     status = 200
     errors: list[str] = []
     if request.method == "POST":
@@ -126,7 +129,19 @@ def benchmark_review(request: HttpRequest, pk: int) -> HttpResponse:
                     raise PermissionDenied("Nothing to pull.")
                 report = services.review_reconcile(project_id=project.pk)
                 messages.success(request, f"Pulled {report.tasks} changed tasks: {report.created} new reviews, "
-                                          f"{report.updated} changed, {report.deleted} removed.")
+                                          f"{report.updated} changed, {report.deleted} deleted in Label Studio; "
+                                          f"{report.retired} tasks retired.")
+                return redirect(reverse("benchmark-review", args=[benchmark.pk]))
+            if action == "resolve":
+                raw = request.POST.get("review", "")
+                review = (selectors.review_get(team_ids=[benchmark.team_id], pk=int(raw))
+                          if raw.isdigit() and version is not None else None)
+                if review is None or review.project.version_id != version.pk:
+                    raise ValidationError({"review": "No such review of this version."})
+                review = services.review_resolve(review=review, user=request.user,
+                                                 decision=request.POST.get("decision", ""))
+                messages.success(request, f"{review.annotator}'s review of sample {review.sample_id}: "
+                                          f"{review.get_resolution_display().lower()}.")
                 return redirect(reverse("benchmark-review", args=[benchmark.pk]))
             if action == "assign":
                 assignee = get_user_model().objects.filter(pk=request.POST.get("user") or 0).first()
@@ -145,8 +160,10 @@ def benchmark_review(request: HttpRequest, pk: int) -> HttpResponse:
         status = status if status != 200 else 400
     project = selectors.review_project_for_version(team_ids=[benchmark.team_id], version=version) if version else None
     return render(request, "annotation/benchmark_review.html", {
-        "benchmark": benchmark, "version": version, "project": project, "can_write": can_write,
-        "task_count": project.tasks.count() if project else 0,
+        "benchmark": benchmark, "version": version, "project": project, "can_write": can_write, "is_owner": is_owner,
+        "task_count": project.tasks.filter(retired_at__isnull=True).count() if project else 0,
+        "retired_count": project.tasks.filter(retired_at__isnull=False).count() if project else 0,
+        "flagged": list(selectors.flagged_review_list(version=version)[:200]) if is_owner and project else [],
         "assignments": selectors.assignment_list(benchmark=benchmark),
         "annotators": selectors.annotators_of_team(benchmark=benchmark), "errors": errors,
     }, status=status)

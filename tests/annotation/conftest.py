@@ -3,9 +3,14 @@ the one LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY name. Its tests fail, never skip
 from __future__ import annotations
 
 import os
+import selectors
+import socket
 import subprocess
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -55,3 +60,91 @@ def review_settings(settings, label_studio):
     settings.LABEL_STUDIO_URL = label_studio.base_url
     settings.LABEL_STUDIO_API_KEY = label_studio.api_key
     return settings
+
+
+class LabelStudioOutage:
+    """A TCP forwarder in front of the test Label Studio, on a port of its own: the platform is pointed
+    at it, and `down()` makes Label Studio unreachable there (connections refused) and then brings it
+    back at the same address. The shared Label Studio server itself is never stopped."""
+
+    def __init__(self, target_url: str) -> None:
+        parts = urlsplit(target_url)
+        self.target = (parts.hostname, parts.port or 80)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._open: set[socket.socket] = set()
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        listener.settimeout(0.1)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._serve, args=(listener,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for conn in list(self._open):
+            conn.close()
+        self._open.clear()
+
+    @contextmanager
+    def down(self):
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+    def _serve(self, listener: socket.socket) -> None:
+        with listener:
+            while not self._stop.is_set():
+                try:
+                    client, _ = listener.accept()
+                except (TimeoutError, socket.timeout):
+                    continue
+                threading.Thread(target=self._pipe, args=(client,), daemon=True).start()
+
+    def _pipe(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(self.target, timeout=30)
+        except OSError:
+            client.close()
+            return
+        self._open |= {client, upstream}
+        chooser = selectors.DefaultSelector()
+        chooser.register(client, selectors.EVENT_READ, upstream)
+        chooser.register(upstream, selectors.EVENT_READ, client)
+        try:
+            while not self._stop.is_set():
+                for key, _ in chooser.select(timeout=0.1):
+                    data = key.fileobj.recv(65536)
+                    if not data:
+                        return
+                    key.data.sendall(data)
+        except OSError:
+            return
+        finally:
+            chooser.close()
+            for conn in (client, upstream):
+                conn.close()
+                self._open.discard(conn)
+
+
+@pytest.fixture
+def label_studio_outage(review_settings, label_studio):
+    """The platform reaches Label Studio through a forwarder the test can take down (`with outage.down():`)."""
+    outage = LabelStudioOutage(label_studio.base_url)
+    outage.start()
+    review_settings.LABEL_STUDIO_URL = outage.url
+    yield outage
+    outage.stop()

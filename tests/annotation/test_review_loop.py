@@ -1,10 +1,9 @@
 """The review loop against a real Label Studio: samples sent as tasks with signed media, reviews back
 by webhook (to the platform served by a live server) and by reconcile, rejected samples replaced,
-forged and replayed webhooks, a Label Studio stopped mid-review."""
+forged and replayed webhooks, a Label Studio unreachable mid-review."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +16,6 @@ from annotation import services
 from annotation.labelstudio import LabelStudioError, verdict_result
 from annotation.models import HumanReview, ReviewTask
 from benchmarks.models import MediaAsset, Sample
-from tests.annotation.conftest import SCRIPT
 
 ACCEPTED = (Sample.Status.OK, Sample.Status.REPAIRED)
 
@@ -110,17 +108,21 @@ def test_samples_reach_label_studio_and_reviews_come_back_by_webhook(
     assert Sample.objects.get(pk=newcomer).source_record_id != replaced.source_record_id
     assert services.review_sync(project_id=project.pk) == 1
     assert newcomer in _tasks_by_sample(project)
+    # The rejected sample's task is retired and gone from Label Studio: nobody reviews it any more.
+    _wait_for(lambda: ReviewTask.objects.get(project=project, sample_id=samples[1]).ls_deleted_at is not None)
+    remote = {t["id"] for t in label_studio.tasks(project.ls_project_id, fields="task_only")}
+    assert by_sample[samples[1]] not in remote and len(remote) == 6
 
     # Updated and deleted annotations follow.
     ann1.update_annotation(a1, verdict_result(accept=True, intent=3))
     _wait_for(lambda: HumanReview.objects.get(annotation_id=a1, project=project).intent_alignment == 3)
     ann1.delete_annotation(a1)
-    _wait_for(lambda: not HumanReview.objects.filter(annotation_id=a1, project=project).exists())
+    _wait_for(lambda: HumanReview.objects.get(annotation_id=a1, project=project).deleted)
 
     # A forged call (wrong secret) is refused and changes nothing; a replayed one stores nothing new.
     hook = reverse("review-webhook", args=[project.uid])
     stored = sorted(HumanReview.objects.values_list("id", "annotation_id", "accepted", "intent_alignment", "updated_at"))
-    a2 = HumanReview.objects.get(project=project, sample_id=samples[0]).annotation_id
+    a2 = HumanReview.objects.get(project=project, sample_id=samples[0], deleted=False).annotation_id
     forged = {"action": "ANNOTATION_UPDATED", "task": {"id": by_sample[samples[0]]},
               "annotation": {"id": a2, "task": by_sample[samples[0]], "result": verdict_result(accept=False)}}
     for secret in ("", "guess", project.webhook_secret[:-1] + "x"):
@@ -140,7 +142,7 @@ def test_samples_reach_label_studio_and_reviews_come_back_by_webhook(
 
 @pytest.mark.django_db(transaction=True)
 def test_reviews_made_while_webhooks_are_lost_or_label_studio_is_down_are_pulled_later(
-        review_settings, label_studio, annotators, built_text_benchmark, user_a):
+        review_settings, label_studio_outage, label_studio, annotators, built_text_benchmark, user_a):
     review_settings.BENCH_WEBHOOK_BASE_URL = "http://127.0.0.1:9"  # nothing listens: every webhook is lost
     version = built_text_benchmark.version
     samples = _accepted_ids(version)
@@ -154,18 +156,14 @@ def test_reviews_made_while_webhooks_are_lost_or_label_studio_is_down_are_pulled
     report = services.review_reconcile(project_id=project.pk)
     assert (report.created, report.updated, report.deleted) == (3, 0, 0)
 
-    # Label Studio goes down mid-review: a pull fails with a clear error and loses nothing.
-    subprocess.run(["bash", str(SCRIPT), "stop"], check=True, timeout=60)
-    try:
+    # Label Studio goes down mid-review: a pull fails with a clear error and loses nothing. (The platform
+    # reaches it through a forwarder taken down here: the server itself is shared and never stopped.)
+    with label_studio_outage.down():
         with pytest.raises(LabelStudioError, match="cannot be reached"):
             services.review_reconcile(project_id=project.pk)
         project.refresh_from_db()
         assert project.last_error.startswith("reconcile: Label Studio at")
         assert HumanReview.objects.count() == 3
-    finally:
-        started = subprocess.run(["bash", str(SCRIPT), "start"], timeout=300, capture_output=True, text=True)
-        assert started.returncode == 0, started.stdout + started.stderr
-    label_studio.wait_until_up()
 
     # After the restart: new reviews, one changed and one deleted; the next pull finds every change.
     made += [ann1.create_annotation(by_sample[s], verdict_result(accept=True, intent=5), lead_time_s=60)
@@ -175,10 +173,12 @@ def test_reviews_made_while_webhooks_are_lost_or_label_studio_is_down_are_pulled
     ann1.delete_annotation(made[1])
     report = services.review_reconcile(project_id=project.pk)
     assert (report.created, report.updated, report.deleted) == (3, 1, 1)
+    # The deleted review is kept, marked deleted (a verdict is never erased by whoever holds a token).
     assert sorted(HumanReview.objects.values_list("annotation_id", "intent_alignment", "comment", "annotator",
-                                                  "sender_mismatch")) == sorted(
-        [(made[0], 2, "weak", "ann1@bench.local", True), (made[2], 4, "", "ann1@bench.local", False)]
-        + [(a, 5, "", "ann1@bench.local", False) for a in made[3:]])
+                                                  "sender_mismatch", "deleted")) == sorted(
+        [(made[0], 2, "weak", "ann1@bench.local", True, False), (made[1], 4, "", "ann1@bench.local", False, True),
+         (made[2], 4, "", "ann1@bench.local", False, False)]
+        + [(a, 5, "", "ann1@bench.local", False, False) for a in made[3:]])
     project.refresh_from_db()
     assert project.last_error == "" and project.cursor is not None
     # Pulling again changes nothing.

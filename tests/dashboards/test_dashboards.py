@@ -62,6 +62,37 @@ def test_pages_and_api_agree(client, api_a, user_a, reviewed):
         ("gpt-4o", ("design", "verify"), (0, 0.02)), ("gpt-4o-mini", ("design", "verify"), (0.0012, 0.003))}
 
 
+def test_dashboards_count_each_annotator_once_and_leave_flagged_reviews_out(client, api_a, user_a, reviewed):
+    from datetime import timedelta
+
+    from annotation.models import HumanReview
+
+    benchmark = reviewed.benchmark
+    stored = {r.annotation_id: r for r in HumanReview.objects.filter(project__version=reviewed)}
+    first = stored[1001]  # ann-a's accept of the first sample (intent 5, 60 s)
+    # ann-a submits again on the first sample (a reject), and ann-b's review of the second sample was last
+    # changed in Label Studio by someone else: 8 reviews stored, 5 counted.
+    HumanReview.objects.create(team=first.team, project=first.project, task=first.task, sample=first.sample,
+                               annotation_id=9001, annotator="ann-a", accepted=False, intent_alignment=1,
+                               lead_time_seconds=600, reviewed_at=first.reviewed_at + timedelta(minutes=1))
+    HumanReview.objects.filter(pk=stored[1004].pk).update(sender_mismatch=True)
+
+    # Counted: (ann-a F1 600 s, ann-b T4 120 s) (ann-a T4 30 s) (ann-a F1 60 s, ann-b F2 60 s).
+    row = api_a.get("/api/dashboards/portfolio/").json()["benchmarks"][0]
+    assert {key: row[key] for key in ("reviews", "reviewed_samples", "acceptance_rate", "intent_mean",
+                                      "human_minutes_per_sample")} == {
+        "reviews": 5, "reviewed_samples": 3, "acceptance_rate": 0.4, "intent_mean": 2.4,
+        "human_minutes_per_sample": 4.833}  # 870 s over 3 samples
+    quality = api_a.get(f"/api/dashboards/benchmarks/{benchmark.pk}/quality/").json()
+    assert (quality["reviews"], quality["flagged_reviews"], quality["human_minutes"]) == (5, 1, 14.5)
+    assert quality["intent_distribution"] == {"1": 2, "2": 1, "3": 0, "4": 2, "5": 0}
+    cost = api_a.get("/api/dashboards/cost/").json()
+    assert sum(day["reviews"] for day in cost["by_day"]) == 5 and cost["totals"]["reviews"] == 5
+    client.force_login(user_a)
+    page = client.get(reverse("dashboard-quality", args=[benchmark.pk])).content.decode()
+    assert "1 review changed by someone other than its author, or deleted, in Label Studio: not counted" in page
+
+
 def test_nothing_of_another_team(client, api_b, user_b, reviewed):
     benchmark = reviewed.benchmark
     assert api_b.get(f"/api/dashboards/benchmarks/{benchmark.pk}/quality/").status_code == 404

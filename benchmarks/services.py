@@ -55,6 +55,7 @@ from benchmarks.errors import FrozenVersionError
 # Freezing and exporting live in their own modules; these names stay importable from here.
 from benchmarks.exporting import version_export  # noqa: F401
 from benchmarks.freezing import LATEST_SCHEME, version_checksum, version_freeze  # noqa: F401
+from common.names import name_clean, name_strip
 from common.queue import enqueue
 from teams.models import Team
 from teams.selectors import access_team_for_write
@@ -75,7 +76,7 @@ class BuildStarted:
 def check_build_request(*, text: str, target_size: int, modalities: list[str] | None) -> None:
     """Raise ValidationError, keyed by field, with a message a person can act on."""
     errors: dict[str, str] = {}
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not name_strip(text):
         errors["text"] = "Describe what the benchmark should evaluate; the text is empty."
     elif len(text) > MAX_TEXT_LENGTH:
         errors["text"] = f"The request is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}."
@@ -108,7 +109,7 @@ def _unique_benchmark_slug(team: Team, name: str) -> str:
 
 
 def _benchmark_name(text: str) -> str:
-    words = " ".join(text.split())
+    words = name_strip(text)
     return words if len(words) <= 80 else words[:77].rsplit(" ", 1)[0] + "..."
 
 
@@ -125,8 +126,9 @@ def build_start(*, team: Team, text: str, target_size: int, user=None, modalitie
     engine = engine or settings.BENCH_ENGINE
     check_engine(engine)
     if benchmark is None:
-        name = (name or "").strip() or _benchmark_name(text)
-        benchmark = Benchmark.objects.create(team=team, name=name[:200], slug=_unique_benchmark_slug(team, name),
+        # A name of blanks is no name (derived from the text); one of invisible characters is refused.
+        name = name_clean(name, max_length=200) if (name or "").strip() else _benchmark_name(text)
+        benchmark = Benchmark.objects.create(team=team, name=name, slug=_unique_benchmark_slug(team, name),
                                              description=text.strip(), created_by=user)
     elif benchmark.team_id != team.id:
         raise ValidationError({"benchmark": "The benchmark belongs to another team."})
@@ -166,10 +168,10 @@ def _spec_persist(*, version: BenchmarkVersion, result: PlanResult) -> Spec:
     BenchmarkRequest.objects.filter(pk=version.request_id).update(scope=result.scope.model_dump())
     for position, planned in enumerate(result.subtasks):
         subtask = Subtask.objects.create(
-            spec=spec, key=planned.key, name=planned.name, description=planned.description,
-            answer_type=planned.answer_type, modalities=planned.modalities, keywords=planned.keywords,
-            sample_schema=planned.sample_schema, importance=planned.importance, quota=planned.quota,
-            position=position, rationale=planned.rationale)
+            spec=spec, key=planned.key, name=name_strip(planned.name)[:200] or planned.key,
+            description=planned.description, answer_type=planned.answer_type, modalities=planned.modalities,
+            keywords=planned.keywords, sample_schema=planned.sample_schema, importance=planned.importance,
+            quota=planned.quota, position=position, rationale=planned.rationale)
         for grounding in planned.groundings:
             Grounding.objects.create(subtask=subtask, dataset_id=grounding.dataset_id,
                                      plan=grounding.plan.model_dump(), scores=grounding.scores,

@@ -34,6 +34,7 @@ from agents.llm.openai_backend import OpenAIChatBackend
 from agents.types import MediaRef
 from benchmarks.adapters import llm_client_for_run, llm_config_from_settings, run_event
 from benchmarks.models import AgentRun, BenchmarkVersion, Engine, Sample
+from common.names import name_strip
 from common.queue import enqueue
 from evaluation.models import BaselineItem, EvalRun, JudgeScore, ModelAnswer, ModelEndpoint
 from teams.selectors import access_team_for_write
@@ -154,11 +155,13 @@ def endpoint_create(*, team, user, name: str, base_url: str, model: str, api_key
     if access_team_for_write(user=user, slug=team.slug) is None:
         raise PermissionDenied("Only owners and editors of the team register models.")
     errors = {}
-    if not name.strip():
-        errors["name"] = "Give the model a name."
+    # Names without control or invisible characters (common.names): what is listed is what is stored.
+    name, model, family = name_strip(name)[:200], name_strip(model)[:200], name_strip(family)[:100]
+    if not name:
+        errors["name"] = "Give the model a name (with visible characters)."
     if not re.match(r"^https?://", base_url or ""):
         errors["base_url"] = "The base URL must start with http:// or https://."
-    if not model.strip():
+    if not model:
         errors["model"] = "Name the model the endpoint serves."
     if api_key_env and not ENV_NAME.match(api_key_env):
         errors["api_key_env"] = "Name an environment variable (A-Z, 0-9, _), not the key itself."
@@ -166,8 +169,8 @@ def endpoint_create(*, team, user, name: str, base_url: str, model: str, api_key
         errors["concurrency"] = "Concurrency must be between 1 and 256."
     if errors:
         raise ValidationError(errors)
-    endpoint, _ = ModelEndpoint.objects.update_or_create(team=team, name=name.strip(), defaults={
-        "base_url": base_url, "model": model.strip(), "api_key_env": api_key_env, "price_input": price_input,
+    endpoint, _ = ModelEndpoint.objects.update_or_create(team=team, name=name, defaults={
+        "base_url": base_url, "model": model, "api_key_env": api_key_env, "price_input": price_input,
         "price_output": price_output, "family": family, "scale": scale, "concurrency": concurrency})
     return endpoint
 

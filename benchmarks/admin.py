@@ -1,3 +1,7 @@
+"""The Django admin of benchmarks. A frozen version and its samples are shown read-only: no change,
+no delete, no bulk action on them (the models refuse those writes anyway; here the admin does not
+offer them). A frozen version's samples go only with the version, deleted from its own admin page
+(or its benchmark's, or its team's), which lists them among what goes with it."""
 from django.contrib import admin
 
 from benchmarks.models import (
@@ -17,12 +21,35 @@ from benchmarks.models import (
 )
 
 
+# The admin pages from which deleting a frozen version's samples is allowed: those of the version,
+# its benchmark and its team (the delete confirmation lists the samples that go with them).
+DELETES_WITH_THEIR_VERSION = frozenset({
+    f"{app}_{model}_{view}" for app, model in (("benchmarks", "benchmarkversion"), ("benchmarks", "benchmark"),
+                                               ("teams", "team"))
+    for view in ("delete", "changelist")})
+
+
+def _deleting_a_whole_version(request) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return bool(match and match.url_name in DELETES_WITH_THEIR_VERSION)
+
+
+def _is_frozen_sample(obj) -> bool:
+    return obj is not None and BenchmarkVersion.objects.filter(pk=obj.version_id, frozen=True).exists()
+
+
 class VersionInline(admin.TabularInline):
+    """Versions are made by builds and refreshes and frozen by the freeze service: shown, not edited."""
+
     model = BenchmarkVersion
     extra = 0
     fields = ["number", "request", "frozen", "checksum", "created_at"]
-    readonly_fields = ["created_at", "checksum"]
+    readonly_fields = fields
     show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Benchmark)
@@ -44,6 +71,13 @@ class BenchmarkRequestAdmin(admin.ModelAdmin):
 class BenchmarkVersionAdmin(admin.ModelAdmin):
     list_display = ["benchmark", "number", "frozen", "checksum", "created_at"]
     list_filter = ["frozen", "benchmark__team"]
+    # Freezing goes through the freeze service (it records the checksum), never a checkbox.
+    readonly_fields = ["frozen", "checksum", "checksum_scheme", "created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.frozen:
+            return False
+        return super().has_change_permission(request, obj)
 
 
 class SubtaskInline(admin.TabularInline):
@@ -83,11 +117,25 @@ class GroundingAdmin(admin.ModelAdmin):
 @admin.register(Sample)
 class SampleAdmin(admin.ModelAdmin):
     list_display = ["item_key", "version", "subtask", "status", "engine", "created_at"]
-    list_filter = ["status", "engine", "answer_type", "version__benchmark__team"]
+    list_filter = ["status", "engine", "answer_type", "version__frozen", "version__benchmark__team"]
     search_fields = ["item_key", "question"]
     list_select_related = ["version__benchmark", "subtask"]
     raw_id_fields = ["source_record", "grounding", "subtask", "version"]
-    filter_horizontal = ["media"]
+    # A sample's media come from its build (content-addressed, in the checksum): shown, not edited.
+    readonly_fields = ["media"]
+
+    def has_change_permission(self, request, obj=None):
+        if _is_frozen_sample(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Called for each sample listed by a delete confirmation: from the sample pages (one sample, or
+        # "delete selected") a frozen one is refused; from its version's, benchmark's or team's delete
+        # it goes with them.
+        if _is_frozen_sample(obj) and not _deleting_a_whole_version(request):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(MediaAsset)

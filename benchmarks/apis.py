@@ -26,7 +26,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from benchmarks import selectors, services
+from benchmarks import exporting, freezing, selectors, services
+from benchmarks.errors import ChecksumMismatchError
 from benchmarks.views import export_file_response
 from benchmarks.models import AgentRun, Sample, Spec
 from benchmarks.serializers import (
@@ -45,6 +46,13 @@ ERRORS_400 = OpenApiResponse(
     response=OpenApiTypes.OBJECT, description="Invalid input: each field maps to a list of messages.",
     examples=[OpenApiExample("Empty text", value={"text": ["Describe what the benchmark should evaluate; "
                                                            "the text is empty."]})])
+
+ERRORS_409 = OpenApiResponse(
+    response=OpenApiTypes.OBJECT, description="The frozen version was changed outside the platform.",
+    examples=[OpenApiExample("Checksum mismatch", value={"checksum": [
+        "Demo v1: its items no longer match the checksum recorded when it was frozen (recorded 5e0f..., now "
+        "91ab...). It was changed outside the platform and is not exported until an administrator finds out "
+        "what changed (manage.py verify_checksums lists every such version)."]})])
 
 
 VERSION_PARAM = OpenApiParameter("version", int, description="Version number (default: the latest).")
@@ -117,7 +125,7 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
     def freeze(self, request, pk=None):
         version = self._version(_int_param(request, "version"))
         try:
-            services.version_freeze(version=version, user=request.user)
+            freezing.version_freeze(version=version, user=request.user)
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
         except DjangoValidationError as exc:
@@ -137,18 +145,23 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
             return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
         return Response(build_started_body(request, started), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(tags=["benchmarks"], responses={(200, "application/zip"): OpenApiTypes.BINARY, 400: ERRORS_400},
+    @extend_schema(tags=["benchmarks"], responses={(200, "application/zip"): OpenApiTypes.BINARY, 400: ERRORS_400,
+                                                   409: ERRORS_409},
                    parameters=[VERSION_PARAM, OpenApiParameter("export_format", str,
                                                                enum=["jsonl", "hf", "inspect", "lm_eval", "lmms_eval",
                                                                      "vlmevalkit"],
                                                                description="Export format (default jsonl); not "
                                                                            "`format`, which DRF keeps for renderers.")],
-                   summary="Download a frozen version as a zip (X-Content-SHA256, X-Version-Checksum headers)")
+                   summary="Download a frozen version as a zip (X-Content-SHA256, X-Version-Checksum headers)",
+                   description="409 when the version no longer matches the checksum recorded when it was frozen "
+                               "(or a media file changed): it was changed outside the platform and is not exported.")
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         version = self._version(_int_param(request, "version"))
         try:
-            export = services.version_export(version=version, fmt=request.query_params.get("export_format", "jsonl"))
+            export = exporting.version_export(version=version, fmt=request.query_params.get("export_format", "jsonl"))
+        except ChecksumMismatchError as exc:
+            return Response(validation_error_detail(exc), status=status.HTTP_409_CONFLICT)
         except DjangoValidationError as exc:
             return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
         return export_file_response(export)

@@ -1,12 +1,23 @@
 """Benchmarks and everything a build makes: requests, specs, subtasks, groundings, samples,
-media, agent runs with their event logs, and the ledger of LLM and tool calls."""
+media, agent runs with their event logs, and the ledger of LLM and tool calls.
+
+A frozen version is immutable here, at the model layer, whatever path a write takes (a service, the
+admin, a shell): its samples, their media links and the version's own content refuse save(),
+delete(), queryset update()/delete(), bulk_create() and bulk_update() with FrozenVersionError. Its
+samples go away only with the version itself (or its benchmark, or its team): Django's cascade from
+those is the one path that deletes them, and Sample's other parents (subtask, grounding) RESTRICT a
+delete that would take samples without their version. What a raw SQL write changes anyway, the
+checksum (benchmarks.freezing) detects.
+"""
 from __future__ import annotations
 
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
+from benchmarks.errors import FrozenVersionError
 from datapool.models import Dataset, DatasetRecord
 from teams.models import Team
 
@@ -57,12 +68,54 @@ class BenchmarkRequest(models.Model):
         return self.text[:60]
 
 
+def _frozen_names(versions) -> str:
+    return ", ".join(str(v) for v in versions.select_related("benchmark").order_by("pk")[:3])
+
+
+# The content of a version: once frozen, none of these changes (freezing itself sets the last three).
+VERSION_CONTENT_FIELDS = ("benchmark_id", "number", "request_id", "frozen", "checksum", "checksum_scheme")
+
+
+def _attnames(model, names) -> set[str]:
+    return {model._meta.get_field(name).attname for name in names}
+
+
+class BenchmarkVersionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if _attnames(self.model, kwargs) & set(VERSION_CONTENT_FIELDS):
+            frozen = self.filter(frozen=True)
+            if frozen.exists():
+                raise FrozenVersionError(f"{_frozen_names(frozen)} is frozen: its number, request and checksum "
+                                         "do not change.")
+            # Filtered again in the UPDATE itself: a version frozen since the check is left alone.
+            return super(BenchmarkVersionQuerySet, self.filter(frozen=False)).update(**kwargs)
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        objs = list(objs)
+        if _attnames(self.model, fields) & set(VERSION_CONTENT_FIELDS):
+            frozen = self.model.objects.filter(pk__in=[o.pk for o in objs], frozen=True)
+            if frozen.exists():
+                raise FrozenVersionError(f"{_frozen_names(frozen)} is frozen: its number, request and checksum "
+                                         "do not change.")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+
 class BenchmarkVersion(models.Model):
+    class ChecksumScheme(models.IntegerChoices):
+        # Kept so that versions frozen under it still verify; it hashes fewer fields than v2.
+        V1 = 1, "v1: item key, question, options, answer"
+        V2 = 2, "v2: every exported field of each item and its media's sha256"
+
     benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    request = models.ForeignKey(BenchmarkRequest, on_delete=models.PROTECT, related_name="versions")
+    # RESTRICT, not PROTECT: a request goes with its benchmark, and with the versions built from it.
+    request = models.ForeignKey(BenchmarkRequest, on_delete=models.RESTRICT, related_name="versions")
     frozen = models.BooleanField(default=False)
     checksum = models.CharField(max_length=64, blank=True)
+    checksum_scheme = models.PositiveSmallIntegerField(
+        choices=ChecksumScheme.choices, default=ChecksumScheme.V2,
+        help_text="What the checksum hashes; a frozen version is verified with the scheme it was frozen with.")
     refreshed_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="refreshes",
                                        help_text="A refresh: the same spec, from source records no earlier version used.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -73,8 +126,20 @@ class BenchmarkVersion(models.Model):
             models.UniqueConstraint(fields=["benchmark", "number"], name="version_unique_benchmark_number"),
         ]
 
+    objects = BenchmarkVersionQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"{self.benchmark} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            fields = VERSION_CONTENT_FIELDS
+            if kwargs.get("update_fields") is not None:
+                fields = tuple(_attnames(type(self), kwargs["update_fields"]) & set(fields))
+            stored = type(self)._base_manager.filter(pk=self.pk, frozen=True).values(*fields).first() if fields else None
+            if stored is not None and any(stored[name] != getattr(self, name) for name in fields):
+                raise FrozenVersionError(f"{self} is frozen: its number, request and checksum do not change.")
+        super().save(*args, **kwargs)
 
 
 class Spec(models.Model):
@@ -131,7 +196,8 @@ class Grounding(models.Model):
     """One (subtask, dataset, transformation plan, quota) cell of a spec."""
 
     subtask = models.ForeignKey(Subtask, on_delete=models.CASCADE, related_name="groundings")
-    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="groundings")
+    # RESTRICT: a dataset that grounded a spec stays, unless the spec goes in the same delete (its team).
+    dataset = models.ForeignKey(Dataset, on_delete=models.RESTRICT, related_name="groundings")
     plan = models.JSONField(default=dict, help_text="Ordered operators, each naming what it reads and writes.")
     scores = models.JSONField(default=dict, blank=True)
     quota = models.PositiveIntegerField(default=0)
@@ -172,6 +238,49 @@ class MediaAsset(models.Model):
         return f"{self.kind} {self.sha256[:12]}"
 
 
+def frozen_versions_of(*, version_ids=(), sample_ids=()) -> models.QuerySet:
+    """The frozen versions among these versions and the (stored) versions of these samples."""
+    condition = Q(pk__in=[pk for pk in version_ids if pk is not None])
+    sample_ids = [pk for pk in sample_ids if pk is not None]
+    if sample_ids:
+        condition |= Q(samples__pk__in=sample_ids)
+    return BenchmarkVersion._base_manager.filter(condition, frozen=True).distinct()
+
+
+def _refuse_frozen(versions: models.QuerySet, what: str) -> None:
+    if versions.exists():
+        raise FrozenVersionError(f"{_frozen_names(versions)} is frozen: {what}. A frozen version's samples go "
+                                 "only with the version itself.")
+
+
+class SampleQuerySet(models.QuerySet):
+    """Writes in bulk to samples of frozen versions raise FrozenVersionError; the rows of other
+    versions are written as usual."""
+
+    def _frozen(self) -> models.QuerySet:
+        return BenchmarkVersion._base_manager.filter(pk__in=self.order_by().values("version_id"), frozen=True)
+
+    def update(self, **kwargs):
+        _refuse_frozen(self._frozen(), "its samples do not change")
+        # Filtered again in the UPDATE itself: a version frozen since the check is left alone.
+        return super(SampleQuerySet, self.filter(version__frozen=False)).update(**kwargs)
+
+    def delete(self):
+        _refuse_frozen(self._frozen(), "its samples are not deleted")
+        return super(SampleQuerySet, self.filter(version__frozen=False)).delete()
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        objs = list(objs)
+        _refuse_frozen(frozen_versions_of(version_ids={o.version_id for o in objs}, sample_ids=[o.pk for o in objs]),
+                       "its samples do not change")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        _refuse_frozen(frozen_versions_of(version_ids={o.version_id for o in objs}), "no sample is added to it")
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Sample(models.Model):
     class Status(models.TextChoices):
         OK = "ok", "OK"
@@ -179,9 +288,12 @@ class Sample(models.Model):
         REJECTED = "rejected", "Rejected"
 
     version = models.ForeignKey(BenchmarkVersion, on_delete=models.CASCADE, related_name="samples")
-    subtask = models.ForeignKey(Subtask, on_delete=models.CASCADE, related_name="samples")
-    grounding = models.ForeignKey(Grounding, on_delete=models.CASCADE, related_name="samples")
-    source_record = models.ForeignKey(DatasetRecord, on_delete=models.PROTECT, related_name="samples")
+    # RESTRICT: deleting a subtask or grounding does not take samples with it unless their version
+    # goes in the same delete; a frozen version's samples cannot be removed through a parent.
+    subtask = models.ForeignKey(Subtask, on_delete=models.RESTRICT, related_name="samples")
+    grounding = models.ForeignKey(Grounding, on_delete=models.RESTRICT, related_name="samples")
+    # RESTRICT: a record that made a sample stays while the sample does (a team's delete takes both).
+    source_record = models.ForeignKey(DatasetRecord, on_delete=models.RESTRICT, related_name="samples")
     # Deterministic key of (subtask, dataset, record): a re-run of a cell never makes a second sample.
     item_key = models.CharField(max_length=255)
     question = models.TextField()
@@ -191,7 +303,7 @@ class Sample(models.Model):
     answer_index = models.IntegerField(null=True, blank=True)
     accepted_answers = models.JSONField(default=list, blank=True)
     answer_type = models.CharField(max_length=16, choices=Subtask.AnswerType.choices)
-    media = models.ManyToManyField(MediaAsset, blank=True, related_name="samples")
+    media = models.ManyToManyField(MediaAsset, blank=True, related_name="samples", through="SampleMedia")
     engine = models.CharField(max_length=16, choices=Engine.choices)
     provenance = models.JSONField(default=dict, help_text="Source record, operator chain, tool versions.")
     verification = models.JSONField(default=dict, help_text="Checks run and their outcome.")
@@ -208,8 +320,78 @@ class Sample(models.Model):
         ]
         indexes = [models.Index(fields=["version", "status"]), models.Index(fields=["subtask", "status"])]
 
+    objects = SampleQuerySet.as_manager()
+
     def __str__(self) -> str:
         return self.item_key
+
+    def save(self, *args, **kwargs):
+        # Both the version it is saved into and the one it is stored in (a sample moved out of a
+        # frozen version changes that version too).
+        _refuse_frozen(frozen_versions_of(version_ids=[self.version_id], sample_ids=[self.pk]),
+                       "its samples do not change" if self.pk else "no sample is added to it")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_frozen(frozen_versions_of(version_ids=[self.version_id], sample_ids=[self.pk]),
+                       "its samples are not deleted")
+        return super().delete(*args, **kwargs)
+
+
+class SampleMediaQuerySet(models.QuerySet):
+    """sample.media.add()/remove()/set()/clear() write through this queryset (bulk_create, delete):
+    the media links of a frozen version's samples do not change."""
+
+    def _frozen(self) -> models.QuerySet:
+        return BenchmarkVersion._base_manager.filter(
+            pk__in=Sample._base_manager.filter(pk__in=self.order_by().values("sample_id")).values("version_id"),
+            frozen=True)
+
+    def update(self, **kwargs):
+        _refuse_frozen(self._frozen(), "the media of its samples do not change")
+        return super(SampleMediaQuerySet, self.filter(sample__version__frozen=False)).update(**kwargs)
+
+    def delete(self):
+        _refuse_frozen(self._frozen(), "the media of its samples do not change")
+        return super(SampleMediaQuerySet, self.filter(sample__version__frozen=False)).delete()
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        _refuse_frozen(frozen_versions_of(sample_ids=[o.sample_id for o in objs]),
+                       "the media of its samples do not change")
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        objs = list(objs)
+        _refuse_frozen(frozen_versions_of(sample_ids=[o.sample_id for o in objs]),
+                       "the media of its samples do not change")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+
+class SampleMedia(models.Model):
+    """A sample's media file: the table Django made for Sample.media, declared so that its writes go
+    through SampleMediaQuerySet (migration 0014 changed no table)."""
+
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE)
+    # RESTRICT: a media file shown by a sample stays while the sample does (a team's delete takes both).
+    mediaasset = models.ForeignKey(MediaAsset, on_delete=models.RESTRICT)
+
+    objects = SampleMediaQuerySet.as_manager()
+
+    class Meta:
+        db_table = "benchmarks_sample_media"
+        unique_together = [("sample", "mediaasset")]
+
+    def __str__(self) -> str:
+        return f"{self.sample_id} -> {self.mediaasset_id}"
+
+    def save(self, *args, **kwargs):
+        _refuse_frozen(frozen_versions_of(sample_ids=[self.sample_id]), "the media of its samples do not change")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_frozen(frozen_versions_of(sample_ids=[self.sample_id]), "the media of its samples do not change")
+        return super().delete(*args, **kwargs)
 
 
 class AgentRun(models.Model):

@@ -6,11 +6,8 @@ crash picks up where the state in our tables says the work stands.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-import tempfile
 import traceback
-import zipfile
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,8 +22,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from agents.executor.cell import run_cell
-from agents.export import WRITERS as EXPORT_WRITERS
-from agents.export import ExportInfo, ExportItem, ExportMedia
 from agents.offline import ENGINE as OFFLINE_ENGINE
 from agents.offline.design import OfflineBrain
 from agents.planner.allocation import Claim, allocate
@@ -55,8 +50,12 @@ from benchmarks.models import (
     Sample,
     Spec,
     Subtask,
-    VersionExport,
 )
+from benchmarks.errors import FrozenVersionError
+# Freezing and exporting live in their own modules; these names stay importable from here.
+from benchmarks.exporting import version_export  # noqa: F401
+from benchmarks.freezing import LATEST_SCHEME, version_checksum, version_freeze  # noqa: F401
+from common.names import name_clean, name_strip
 from common.queue import enqueue
 from teams.models import Team
 from teams.selectors import access_team_for_write
@@ -77,7 +76,7 @@ class BuildStarted:
 def check_build_request(*, text: str, target_size: int, modalities: list[str] | None) -> None:
     """Raise ValidationError, keyed by field, with a message a person can act on."""
     errors: dict[str, str] = {}
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not name_strip(text):
         errors["text"] = "Describe what the benchmark should evaluate; the text is empty."
     elif len(text) > MAX_TEXT_LENGTH:
         errors["text"] = f"The request is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}."
@@ -110,7 +109,7 @@ def _unique_benchmark_slug(team: Team, name: str) -> str:
 
 
 def _benchmark_name(text: str) -> str:
-    words = " ".join(text.split())
+    words = name_strip(text)
     return words if len(words) <= 80 else words[:77].rsplit(" ", 1)[0] + "..."
 
 
@@ -127,8 +126,9 @@ def build_start(*, team: Team, text: str, target_size: int, user=None, modalitie
     engine = engine or settings.BENCH_ENGINE
     check_engine(engine)
     if benchmark is None:
-        name = (name or "").strip() or _benchmark_name(text)
-        benchmark = Benchmark.objects.create(team=team, name=name[:200], slug=_unique_benchmark_slug(team, name),
+        # A name of blanks is no name (derived from the text); one of invisible characters is refused.
+        name = name_clean(name, max_length=200) if (name or "").strip() else _benchmark_name(text)
+        benchmark = Benchmark.objects.create(team=team, name=name, slug=_unique_benchmark_slug(team, name),
                                              description=text.strip(), created_by=user)
     elif benchmark.team_id != team.id:
         raise ValidationError({"benchmark": "The benchmark belongs to another team."})
@@ -168,10 +168,10 @@ def _spec_persist(*, version: BenchmarkVersion, result: PlanResult) -> Spec:
     BenchmarkRequest.objects.filter(pk=version.request_id).update(scope=result.scope.model_dump())
     for position, planned in enumerate(result.subtasks):
         subtask = Subtask.objects.create(
-            spec=spec, key=planned.key, name=planned.name, description=planned.description,
-            answer_type=planned.answer_type, modalities=planned.modalities, keywords=planned.keywords,
-            sample_schema=planned.sample_schema, importance=planned.importance, quota=planned.quota,
-            position=position, rationale=planned.rationale)
+            spec=spec, key=planned.key, name=name_strip(planned.name)[:200] or planned.key,
+            description=planned.description, answer_type=planned.answer_type, modalities=planned.modalities,
+            keywords=planned.keywords, sample_schema=planned.sample_schema, importance=planned.importance,
+            quota=planned.quota, position=position, rationale=planned.rationale)
         for grounding in planned.groundings:
             Grounding.objects.create(subtask=subtask, dataset_id=grounding.dataset_id,
                                      plan=grounding.plan.model_dump(), scores=grounding.scores,
@@ -491,14 +491,6 @@ def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = 
         build_finish(run_id=run.parent_id, queue_cells=queue_cells)
 
 
-def version_checksum(version: BenchmarkVersion) -> str:
-    digest = hashlib.sha256()
-    for key, question, options, answer in (Sample.objects.filter(version=version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED])
-                                           .order_by("item_key").values_list("item_key", "question", "options", "answer")):
-        digest.update(f"{key}\x1f{question}\x1f{options}\x1f{answer}\x1e".encode())
-    return digest.hexdigest()
-
-
 def _accepted_by(version: BenchmarkVersion, field: str) -> dict[int, int]:
     rows = (Sample.objects.filter(version=version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED])
             .values_list(field).annotate(n=Count("id")))
@@ -549,8 +541,8 @@ def samples_replace(*, version: BenchmarkVersion, reasons: dict[int, str], queue
     record already used is never drawn again; a cell whose records run out passes its quota on to
     its siblings when the build finishes). The build run is running again until they are done.
     The ids of the cells queued; a frozen version is never changed."""
-    if version.frozen:
-        raise ValidationError({"version": f"{version} is frozen: its samples are not replaced."})
+    if version.frozen or BenchmarkVersion.objects.filter(pk=version.pk, frozen=True).exists():
+        raise FrozenVersionError(f"{version} is frozen: its samples are not replaced.")
     cells: dict[int, int] = {}
     with transaction.atomic():
         samples = list(Sample.objects.select_for_update().filter(
@@ -610,7 +602,9 @@ def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
         accepted = Sample.objects.filter(version=version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED]).count()
         failed = children.count(AgentRun.Status.FAILED)
         target = version.request.target_size
-        BenchmarkVersion.objects.filter(pk=version.pk).update(checksum=version_checksum(version))
+        # A frozen version keeps the checksum it was frozen with (the models refuse changing it).
+        BenchmarkVersion.objects.filter(pk=version.pk, frozen=False).update(
+            checksum=version_checksum(version), checksum_scheme=LATEST_SCHEME)
         stopped = children.count(AgentRun.Status.BUDGET_EXHAUSTED)
         if failed:
             status, error = AgentRun.Status.FAILED, f"{failed} of {len(children)} cells failed; see their events"
@@ -677,84 +671,6 @@ def build_run_foreground(*, run_id: int, on_progress: Callable[[int, int], None]
         pending = list(AgentRun.objects.filter(parent_id=run_id, kind=AgentRun.Kind.CELL,
                                                status=AgentRun.Status.QUEUED).values_list("id", flat=True))
     return AgentRun.objects.get(pk=run_id)
-
-
-# --- Freezing and exporting ----------------------------------------------------------------------
-
-def version_freeze(*, version: BenchmarkVersion, user) -> BenchmarkVersion:
-    """Freeze a version: its samples no longer change (no replacement, no new cells) and its checksum
-    is recorded. Owners and editors; the build must be finished. Idempotent."""
-    if user is not None and access_team_for_write(user=user, slug=version.benchmark.team.slug) is None:
-        raise PermissionDenied("Only owners and editors of the team freeze a version.")
-    if version.frozen:
-        return version
-    if AgentRun.objects.filter(version=version, kind__in=[AgentRun.Kind.BUILD, AgentRun.Kind.CELL]).exclude(
-            status__in=AgentRun.FINISHED).exists():
-        raise ValidationError({"version": f"{version} is still being built; freeze it once the build has finished."})
-    if not Sample.objects.filter(version=version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED]).exists():
-        raise ValidationError({"version": f"{version} has no samples to freeze."})
-    BenchmarkVersion.objects.filter(pk=version.pk).update(frozen=True, checksum=version_checksum(version))
-    version.refresh_from_db()
-    return version
-
-
-def _export_items(version: BenchmarkVersion) -> tuple[list[ExportItem], ExportInfo]:
-    root = Path(settings.MEDIA_ROOT)
-    items = [ExportItem(id=s.item_key, subtask=s.subtask.key, question=s.question, context=s.context,
-                        options=s.options or [], answer=s.answer, answer_index=s.answer_index,
-                        accepted_answers=s.accepted_answers or [], answer_type=s.answer_type,
-                        media=[ExportMedia(kind=a.kind, abs_path=str(root / a.file), sha256=a.sha256)
-                               for a in s.media.all()])
-             for s in (Sample.objects.filter(version=version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED])
-                       .select_related("subtask").prefetch_related("media").order_by("item_key").iterator(chunk_size=2000))]
-    subtasks = {s.key: f"{s.name}: {s.description}" for s in Subtask.objects.filter(spec__version=version, dropped=False)}
-    datasets = (Grounding.objects.filter(subtask__spec__version=version, quota__gt=0).select_related("dataset")
-                .order_by("dataset__name"))
-    info = ExportInfo(name=version.benchmark.name, slug=version.benchmark.slug, version=version.number,
-                      description=version.benchmark.description, request=version.request.text,
-                      checksum=version.checksum, subtasks=subtasks,
-                      licenses=[g.dataset.license for g in datasets if g.dataset.license],
-                      sources=sorted({f"{g.dataset.name}" + (f" ({g.dataset.license})" if g.dataset.license else "")
-                                      for g in datasets}))
-    return items, info
-
-
-def version_export(*, version: BenchmarkVersion, fmt: str) -> VersionExport:
-    """The frozen version written in `fmt` (jsonl, hf, inspect) as a zip, made once and kept; the
-    zip's sha256 and the version's checksum are recorded."""
-    if fmt not in EXPORT_WRITERS:
-        raise ValidationError({"format": f"Choose one of {', '.join(EXPORT_WRITERS)}."})
-    if not version.frozen:
-        raise ValidationError({"version": f"Freeze {version} first: only a frozen version is exported."})
-    existing = VersionExport.objects.filter(version=version, format=fmt, version_checksum=version.checksum).first()
-    if existing and (Path(settings.MEDIA_ROOT) / existing.file).is_file():
-        return existing
-    items, info = _export_items(version)
-    relative = Path("exports") / str(version.benchmark.team_id) / f"{version.benchmark.slug}-v{version.number}-{fmt}.zip"
-    target = Path(settings.MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="export-") as tmp:
-        folder = Path(tmp) / f"{version.benchmark.slug}-v{version.number}"
-        folder.mkdir()
-        EXPORT_WRITERS[fmt](items, info, folder)
-        staged = target.with_suffix(".zip.tmp")
-        with zipfile.ZipFile(staged, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    info_entry = zipfile.ZipInfo(str(path.relative_to(folder.parent)), date_time=(2026, 1, 1, 0, 0, 0))
-                    info_entry.compress_type = zipfile.ZIP_STORED if path.suffix in {".png", ".jpg", ".jpeg", ".wav",
-                                                                                     ".parquet", ".mp3"} \
-                        else zipfile.ZIP_DEFLATED
-                    archive.writestr(info_entry, path.read_bytes())
-        staged.replace(target)
-    digest = hashlib.sha256()
-    with target.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    export, _ = VersionExport.objects.update_or_create(version=version, format=fmt, defaults={
-        "file": str(relative), "sha256": digest.hexdigest(), "size_bytes": target.stat().st_size, "items": len(items),
-        "version_checksum": version.checksum})
-    return export
 
 
 # --- Refresh -------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from benchmarks import selectors, services
+from benchmarks import exporting, freezing, selectors, services
+from benchmarks.errors import ChecksumMismatchError
 from benchmarks.models import AgentRun, Sample, Spec, VersionExport
 from teams.selectors import access_team_for_write, team_ids_for_user, team_list_for_user
 
@@ -233,7 +234,7 @@ def version_or_404(request: HttpRequest, pk: int):
 def version_freeze(request: HttpRequest, pk: int) -> HttpResponse:
     benchmark, version = version_or_404(request, pk)
     try:
-        services.version_freeze(version=version, user=request.user)
+        freezing.version_freeze(version=version, user=request.user)
         messages.success(request, f"v{version.number} is frozen: its samples no longer change; download it below.")
     except PermissionDenied:
         return HttpResponse("Only owners and editors freeze a version.", status=403)
@@ -244,11 +245,15 @@ def version_freeze(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @login_required
-def version_export(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
-    """A frozen version as a zip in one export format (made on the first download, then kept)."""
+def version_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """A frozen version as a zip in one export format (made on the first download, then kept); a
+    version changed since it was frozen is not exported: its page says why."""
     benchmark, version = version_or_404(request, pk)
     try:
-        export = services.version_export(version=version, fmt=fmt)
+        export = exporting.version_export(version=version, fmt=fmt)
+    except ChecksumMismatchError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(f"{reverse('benchmark-detail', args=[benchmark.pk])}?version={version.number}")
     except ValidationError as exc:
         raise Http404(" ".join(exc.messages)) from exc
     return export_file_response(export)

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from common.names import name_clean, name_strip
 from common.queue import enqueue
 from datapool.importers.archive import ArchiveRefused, archive_import
 from datapool.importers.general_bench import (
@@ -56,6 +57,8 @@ def import_job_create(*, team: Team, user, upload, name: str = "", mapping: dict
                       license: str = "") -> ImportJob:
     """Keep an uploaded file aside and queue its import (after commit)."""
     check_import_upload(filename=upload.name, size=upload.size, mapping=mapping)
+    # A name of blanks is no name (the file's is used); one of invisible characters is refused.
+    name = name_clean(name, max_length=200) if name.strip() else ""
     suffix = next((s for s in ARCHIVE_SUFFIXES if upload.name.lower().endswith(s)), Path(upload.name).suffix.lower())
     stored = Path(settings.UPLOAD_DIR) / f"{uuid.uuid4().hex}{suffix}"
     stored.parent.mkdir(parents=True, exist_ok=True)
@@ -63,8 +66,8 @@ def import_job_create(*, team: Team, user, upload, name: str = "", mapping: dict
         for chunk in upload.chunks():
             handle.write(chunk)
     job = ImportJob.objects.create(team=team, created_by=user, upload=stored.name,
-                                   source_format=FORMATS.get(suffix, ""), options={"name": name.strip()[:200], "mapping": mapping or {},
-                                                              "license": license.strip()[:200],
+                                   source_format=FORMATS.get(suffix, ""), options={"name": name, "mapping": mapping or {},
+                                                              "license": name_strip(license)[:200],
                                                               "filename": Path(upload.name).name[:200]})
     enqueue("datapool.tasks.import_job_run_task", job.id, name=f"import {job.id}")
     return job
@@ -151,11 +154,12 @@ def card_update(*, dataset, user, description: str, card_text: str, domain: str,
         raise ValidationError("Only an owner or editor of the dataset's team may edit its card.")
     check_card_fields(fields)
     card, _ = DatasetCard.objects.get_or_create(dataset=dataset)
-    card.description, card.card_text, card.domain = description.strip(), card_text.strip(), domain.strip()[:300]
-    card.tasks = [t.strip() for t in tasks if t.strip()]
+    # Domain, tasks and licence are labels (common.names); description and card text are prose.
+    card.description, card.card_text, card.domain = description.strip(), card_text.strip(), name_strip(domain)[:300]
+    card.tasks = [name_strip(t) for t in tasks if name_strip(t)]
     card.fields = fields
     card.written_by = "team"
     card.save(update_fields=["description", "card_text", "domain", "tasks", "fields", "written_by", "updated_at"])
     modalities = sorted({"text"} | {spec.get("modality") for spec in fields.values()
                                     if isinstance(spec, dict) and spec.get("modality") in ("image", "audio")})
-    Dataset.objects.filter(pk=dataset.pk).update(license=license.strip()[:200], modalities=modalities)
+    Dataset.objects.filter(pk=dataset.pk).update(license=name_strip(license)[:200], modalities=modalities)

@@ -35,6 +35,7 @@ from benchmarks.adapters import llm_client_for_run, llm_config_from_settings, ru
 from benchmarks.models import AgentRun, BenchmarkVersion, Engine, Sample
 from common import outbound
 from common.encryption import SecretUnreadable, secret_decrypt, secret_encrypt
+from common.names import name_strip
 from common.queue import enqueue
 from evaluation.models import BaselineItem, EvalRun, JudgeScore, ModelAnswer, ModelEndpoint
 from teams.selectors import access_team_for_write
@@ -178,8 +179,10 @@ def endpoint_create(*, team, user, name: str, base_url: str, model: str, api_key
     if access_team_for_write(user=user, slug=team.slug) is None:
         raise PermissionDenied("Only owners and editors of the team register models.")
     errors = {}
-    if not name.strip():
-        errors["name"] = "Give the model a name."
+    # Names without control or invisible characters (common.names): what is listed is what is stored.
+    name, model, family = name_strip(name)[:200], name_strip(model)[:200], name_strip(family)[:100]
+    if not name:
+        errors["name"] = "Give the model a name (with visible characters)."
     if not re.match(r"^https?://", base_url or ""):
         errors["base_url"] = "The base URL must start with http:// or https://."
     else:
@@ -187,7 +190,7 @@ def endpoint_create(*, team, user, name: str, base_url: str, model: str, api_key
             outbound.url_check(base_url)
         except outbound.OutboundRefused as exc:
             errors["base_url"] = str(exc)
-    if not model.strip():
+    if not model:
         errors["model"] = "Name the model the endpoint serves."
     if api_key and api_key_error(api_key):
         errors["api_key"] = api_key_error(api_key)
@@ -195,13 +198,13 @@ def endpoint_create(*, team, user, name: str, base_url: str, model: str, api_key
         errors["concurrency"] = "Concurrency must be between 1 and 256."
     if errors:
         raise ValidationError(errors)
-    fields = {"base_url": base_url, "model": model.strip(), "price_input": price_input, "price_output": price_output,
+    fields = {"base_url": base_url, "model": model, "price_input": price_input, "price_output": price_output,
               "family": family, "scale": scale, "concurrency": concurrency}
     with transaction.atomic():
         # Locked: two concurrent updates of one model never keep a key for the other's base URL.
-        endpoint = ModelEndpoint.objects.select_for_update().filter(team=team, name=name.strip()).first()
+        endpoint = ModelEndpoint.objects.select_for_update().filter(team=team, name=name).first()
         if endpoint is None:
-            endpoint = ModelEndpoint(team=team, name=name.strip())
+            endpoint = ModelEndpoint(team=team, name=name)
         for field, value in fields.items():
             setattr(endpoint, field, value)
         endpoint_key_apply(endpoint=endpoint, api_key=api_key or None, remove=api_key == "")

@@ -5,12 +5,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
+from common.names import name_clean
 from teams.models import Membership, Team
 
 
 @transaction.atomic
 def team_get_or_create(*, slug: str, name: str | None = None) -> Team:
-    team, _ = Team.objects.get_or_create(slug=slugify(slug), defaults={"name": name or slug})
+    team, _ = Team.objects.get_or_create(slug=slugify(slug), defaults={"name": name_clean(name or slug, max_length=120)})
     return team
 
 

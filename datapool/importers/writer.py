@@ -22,6 +22,7 @@ from django.db import reset_queries, transaction
 from django.utils.text import slugify
 
 from agents.tools.media import audio_check, image_check
+from common.names import name_strip
 from datapool.models import Dataset, DatasetCard, DatasetRecord
 from datapool.profiling import Profiler, card_from_profile
 from teams.models import Team
@@ -123,7 +124,8 @@ class DatasetWriter:
                  mapping: dict[str, Any] | None = None, license: str = "", slug: str = "",
                  on_progress: Callable[[int], None] | None = None) -> None:
         self.team = team
-        self.name = name.strip()[:200] or "dataset"
+        # Whatever named it (the uploader, a card, a folder or file name): no control or invisible characters.
+        self.name = name_strip(name)[:200].rstrip() or "dataset"
         self.slug = (slug or slugify(self.name))[:120] or "dataset"
         self.source_format = source_format
         self.source = source

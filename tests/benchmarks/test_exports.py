@@ -151,7 +151,10 @@ def test_lm_eval_export_loads_with_the_harness(client, user_a, built_text_benchm
     ours = samples[doc["id"]]
     assert task.doc_to_choice(doc) == ours.options and task.doc_to_target(doc) == ours.answer_index
     text = task.doc_to_text(doc)
-    assert text.startswith(ours.context or "Question:") and text.endswith("Answer:") and f"A. {ours.options[0]}" in text
+    # Line breaks, not the two characters backslash and n (the YAML is written by a YAML dumper).
+    assert text == ((f"{ours.context}\n\n" if ours.context else "") + f"Question: {ours.question}\n"
+                    + "".join(f"{letter}. {option}\n" for letter, option in zip("ABCDEFGH", ours.options))
+                    + "Answer:")
 
 
 def test_lmms_eval_export_hooks_read_the_parquet(client, user_a, frozen, tmp_path):

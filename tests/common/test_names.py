@@ -4,6 +4,7 @@ a name; a name with nothing visible left is refused with a 400 naming the field.
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from benchmarks.models import Benchmark
+from common import outbound
 from common.names import name_clean, name_strip
 from datapool.models import Dataset, ImportJob
 from evaluation.models import ModelEndpoint
@@ -62,7 +64,10 @@ def test_a_benchmark_name_of_invisible_characters_is_a_400(api_a, team_a):
     assert Benchmark.objects.count() == 0
 
 
-def test_a_model_name_through_the_api_is_stored_clean(api_a, team_a):
+def test_a_model_name_through_the_api_is_stored_clean(api_a, team_a, monkeypatch):
+    # The base URL must resolve to a public address (common.outbound): x.test is given one.
+    monkeypatch.setattr(outbound, "_getaddrinfo", lambda host, port, *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))])
     response = api_a.post("/api/evaluation/models/", {
         "team_slug": "team-a", "name": f"GPT{ZWSP}-4o{RLO} mini", "base_url": "http://x.test/v1",
         "model": f"gpt-4o-mini{ZWSP}", "family": f"gpt{BOM}"}, format="json")

@@ -179,6 +179,10 @@ BENCH_MAX_TARGET_SIZE = env_int("BENCH_MAX_TARGET_SIZE", 10000)
 BENCH_MAX_UPLOAD_BYTES = env_int("BENCH_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
 BENCH_MAX_UNPACKED_BYTES = env_int("BENCH_MAX_UNPACKED_BYTES", 2 * 1024 * 1024 * 1024)
 BENCH_MAX_ARCHIVE_FILES = env_int("BENCH_MAX_ARCHIVE_FILES", 100_000)
+# Media are refused from their header, before anything decodes them: images above this many
+# pixels (the pool's largest is 2.1 megapixels), recordings longer than this many seconds.
+BENCH_MAX_IMAGE_PIXELS = env_int("BENCH_MAX_IMAGE_PIXELS", 40_000_000)
+BENCH_MAX_AUDIO_SECONDS = env_float("BENCH_MAX_AUDIO_SECONDS", 600.0)
 # Uploads wait here (never under MEDIA_ROOT, never served) until their import job has run.
 UPLOAD_DIR = VAR_DIR / "uploads"
 SEED_POOL_DIR = env_path("SEED_POOL_DIR", BASE_DIR.parent / "shared" / "seed-pool")

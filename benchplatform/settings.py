@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_q",
     # Our apps, bottom layer first (imports only point down this list).
+    "common",
     "teams",
     "datapool",
     "benchmarks",

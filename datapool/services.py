@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import shutil
+import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +15,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.queue import enqueue
-from datapool.importers.archive import ArchiveRefused, archive_import
+from datapool.importers.archive import ARCHIVE_SUFFIXES, ArchiveRefused, archive_import, archive_stem
 from datapool.importers.general_bench import (
     DatasetImportReport,
     pool_import_general_bench,
 )
 from datapool.importers.tabular import FORMATS, ROLES, dataset_import_table
+from datapool.importers.writer import SourceNames
 from datapool.models import ImportJob
 from teams.models import Team
 
 logger = logging.getLogger(__name__)
-
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 
 
 def pool_import(*, team: Team, pool_dir: Path) -> list[DatasetImportReport]:
@@ -70,6 +71,32 @@ def import_job_create(*, team: Team, user, upload, name: str = "", mapping: dict
     return job
 
 
+def _report_scrubber(*, upload: Path, workdir: Path, filename: str) -> Callable[[Any], Any]:
+    """A scrubber of what an import job records (its error, its reports): the kept upload and the
+    folder it was unpacked into are named by the user's file name, and no server folder (the var
+    folder, uploads, the media store, the temporary folder) or random upload name is left in it.
+    The importers already name files so; this catches what a library puts in its own messages."""
+    table, unpacked = SourceNames(root=upload, label=filename), SourceNames(root=workdir, label=filename)
+    folders = [Path(settings.UPLOAD_DIR), Path(settings.VAR_DIR), Path(settings.MEDIA_ROOT), Path(tempfile.gettempdir())]
+    server_dirs = sorted({f"{form}/" for folder in folders for form in (folder, folder.resolve())}, key=len, reverse=True)
+    random_stem = upload.name.split(".")[0]  # a uuid: the stored name's stem
+    user_stem = archive_stem(filename) if archive_stem(filename) != filename else Path(filename).stem
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: scrub(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        if not isinstance(value, str):
+            return value
+        text = unpacked.scrub(table.scrub(value, upload), workdir)
+        for folder in server_dirs:
+            text = text.replace(folder, "")
+        return text.replace(upload.name, filename).replace(random_stem, user_stem)
+
+    return scrub
+
+
 def import_job_run(*, job_id: int) -> None:
     """Run a queued import: check, unpack and import; record progress, the reports and any refusal."""
     if not ImportJob.objects.filter(pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]).update(
@@ -84,24 +111,26 @@ def import_job_run(*, job_id: int) -> None:
         ImportJob.objects.filter(pk=job.pk).update(progress_done=done)
 
     options = job.options
+    filename = options.get("filename") or "the upload"
+    scrub = _report_scrubber(upload=upload, workdir=workdir, filename=filename)
     try:
         if not upload.is_file():
             raise ArchiveRefused("the uploaded file is gone; upload it again")
         if Path(job.upload).suffix in FORMATS:
             reports = [dataset_import_table(team=job.team, path=upload, name=options.get("name") or Path(
-                options.get("filename", upload.name)).stem, mapping=options.get("mapping"),
-                license=options.get("license", ""), on_progress=progress)]
+                filename).stem, mapping=options.get("mapping"), license=options.get("license", ""),
+                names=SourceNames(root=upload, label=filename), on_progress=progress)]
         else:
-            reports = archive_import(team=job.team, archive=upload, workdir=workdir, name=options.get("name", ""),
-                                     mapping=options.get("mapping"), license=options.get("license", ""),
-                                     on_progress=progress)
+            reports = archive_import(team=job.team, archive=upload, workdir=workdir, filename=filename,
+                                     name=options.get("name", ""), mapping=options.get("mapping"),
+                                     license=options.get("license", ""), on_progress=progress)
     except ArchiveRefused as exc:
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, error=str(exc),
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, error=scrub(str(exc)),
                                                    finished_at=timezone.now())
         return
     except Exception as exc:  # recorded on the job; the worker must not lose it
         logger.exception("import job %s failed", job.id)
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, error=f"import failed: {exc}",
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, error=f"import failed: {scrub(str(exc))}",
                                                    finished_at=timezone.now())
         return
     finally:
@@ -114,7 +143,7 @@ def import_job_run(*, job_id: int) -> None:
         enqueue("datapool.tasks.pool_embed_task", job.team_id, name=f"embed after import {job.id}")
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.SUCCEEDED if imported else ImportJob.Status.FAILED,
-        error="; ".join(errors)[:5000], report={"datasets": [r.as_dict() for r in reports]},
+        error=scrub("; ".join(errors)[:5000]), report=scrub({"datasets": [r.as_dict() for r in reports]}),
         dataset_id=imported[0].dataset_id if imported else None,
         progress_done=sum(r.imported for r in imported), progress_total=sum(r.imported for r in imported),
         finished_at=timezone.now())

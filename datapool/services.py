@@ -157,34 +157,70 @@ def dataset_share_set(*, dataset, shared: bool) -> None:
 CARD_ROLES = frozenset(ROLES - {"id"}) | {"other_aux"}
 
 
-def check_card_fields(fields: Any) -> None:
-    """A card's `fields`: {role: {"paths": [json path, ...], "modality": ..., "semantics": ...}}."""
+def check_card_fields(fields: Any, *, partial: bool = False) -> None:
+    """A card's `fields`: {role: {"paths": [json path, ...], "modality": ..., "semantics": ...}}. In a
+    partial edit a role may be null (remove it) and may leave out its paths (keep them)."""
     if not isinstance(fields, dict):
         raise ValidationError({"fields": 'Fields are an object of role to {"paths": [...]}.'})
     for role, spec in fields.items():
         if role not in CARD_ROLES:
             raise ValidationError({"fields": f"Unknown role {role!r}; use any of {sorted(CARD_ROLES)}."})
+        if partial and spec is None:
+            continue
+        if partial and isinstance(spec, dict) and "paths" not in spec:
+            continue
         paths = spec.get("paths") if isinstance(spec, dict) else None
         if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p.strip() for p in paths):
             raise ValidationError({"fields": f"Role {role!r} needs a non-empty list of JSON paths in \"paths\"."})
 
 
+def card_fields_merge(*, current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The card's role map with an edit applied: the roles the edit names change (their keys merged
+    into the role's spec, a key set to null removed), a role set to null is removed, and the roles it
+    does not name stay as they are."""
+    merged = {role: dict(spec) for role, spec in current.items() if isinstance(spec, dict)}
+    for role, spec in changes.items():
+        if spec is None:
+            merged.pop(role, None)
+            continue
+        updated = {**merged.get(role, {}), **spec}
+        merged[role] = {key: value for key, value in updated.items() if value is not None}
+    return merged
+
+
 @transaction.atomic
-def card_update(*, dataset, user, description: str, card_text: str, domain: str, tasks: list[str], license: str,
-                fields: dict[str, Any]) -> None:
-    """The team's own edit of a card; the planner and search read it from now on."""
+def card_update(*, dataset, user, description: str | None = None, card_text: str | None = None,
+                domain: str | None = None, tasks: list[str] | None = None, license: str | None = None,
+                fields: dict[str, Any] | None = None) -> None:
+    """The team's own edit of a card; the planner and search read it from now on. What the edit
+    leaves out (None) stays as it is; `fields` is merged into the role map (card_fields_merge)."""
     from datapool.models import Dataset, DatasetCard
     from teams.selectors import access_team_for_write
 
     if access_team_for_write(user=user, slug=dataset.team.slug) is None:
         raise ValidationError("Only an owner or editor of the dataset's team may edit its card.")
-    check_card_fields(fields)
-    card, _ = DatasetCard.objects.get_or_create(dataset=dataset)
-    card.description, card.card_text, card.domain = description.strip(), card_text.strip(), domain.strip()[:300]
-    card.tasks = [t.strip() for t in tasks if t.strip()]
-    card.fields = fields
+    if fields is not None:
+        check_card_fields(fields, partial=True)
+    card, _ = DatasetCard.objects.select_for_update().get_or_create(dataset=dataset)
+    if description is not None:
+        card.description = description.strip()
+    if card_text is not None:
+        card.card_text = card_text.strip()
+    if domain is not None:
+        card.domain = domain.strip()[:300]
+    if tasks is not None:
+        card.tasks = [t.strip() for t in tasks if t.strip()]
+    if fields is not None:
+        merged = card_fields_merge(current=card.fields if isinstance(card.fields, dict) else {}, changes=fields)
+        check_card_fields(merged)
+        card.fields = merged
     card.written_by = "team"
     card.save(update_fields=["description", "card_text", "domain", "tasks", "fields", "written_by", "updated_at"])
-    modalities = sorted({"text"} | {spec.get("modality") for spec in fields.values()
-                                    if isinstance(spec, dict) and spec.get("modality") in ("image", "audio")})
-    Dataset.objects.filter(pk=dataset.pk).update(license=license.strip()[:200], modalities=modalities)
+    changes: dict[str, Any] = {}
+    if license is not None:
+        changes["license"] = license.strip()[:200]
+    if fields is not None:
+        changes["modalities"] = sorted({"text"} | {spec.get("modality") for spec in card.fields.values()
+                                                   if spec.get("modality") in ("image", "audio")})
+    if changes:
+        Dataset.objects.filter(pk=dataset.pk).update(**changes)

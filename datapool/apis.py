@@ -78,7 +78,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class DatasetCardApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class CardEditInputSerializer(serializers.Serializer):
         description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
         card_text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
         domain = serializers.CharField(required=False, allow_blank=True)
@@ -88,14 +88,14 @@ class DatasetCardApi(APIView):
             'Roles to change, as {role: {"paths": [...], "modality", "semantics", ...}}: merged into the card\'s '
             "role map (a role's keys into its spec); a role set to null is removed; roles not named stay."))
 
-    @extend_schema(operation_id="pool_dataset_card_update", tags=["pool"], request=InputSerializer,
+    @extend_schema(operation_id="pool_dataset_card_update", tags=["pool"], request=CardEditInputSerializer,
                    responses={200: DatasetSerializer, 400: OpenApiTypes.OBJECT},
                    summary="Edit a dataset's card (owners and editors of its team); what is left out stays")
     def patch(self, request: Request, pk: int) -> Response:
         dataset = dataset_list(team_ids=team_ids_for_user(user=request.user)).filter(pk=pk).first()
         if dataset is None:
             return Response({"detail": "No such dataset in your teams' pool."}, status=status.HTTP_404_NOT_FOUND)
-        data = self.InputSerializer(data=request.data)
+        data = self.CardEditInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             services.card_update(dataset=dataset, user=request.user, **data.validated_data)

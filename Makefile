@@ -56,6 +56,7 @@ bench: install-test starter-packages labelstudio
 	$(PY) bench/planning_offline.py
 	$(PY) bench/planning_llm.py
 	$(PY) bench/import_throughput.py
+	$(PY) bench/import_hostile.py
 	$(PY) bench/search_latency.py
 	$(PY) bench/llm_concurrency.py
 	$(PY) bench/llm_build.py

@@ -27,6 +27,7 @@ from benchmarks.models import (
     Sample,
     ToolCall,
 )
+from common.media import media_limits
 from datapool import selectors as pool_selectors
 from datapool.cards import dataset_card_view
 from datapool.models import DatasetRecord
@@ -78,10 +79,11 @@ class DjangoPool:
 
 
 class DjangoTools(LocalTools):
-    """Local tools; media paths must stay inside the media store, where generated media go too."""
+    """Local tools; media paths must stay inside the media store, where generated media go too; the
+    settings' media limits apply to every file a tool opens."""
 
     def __init__(self) -> None:
-        super().__init__(media_root=settings.MEDIA_ROOT)
+        super().__init__(media_root=settings.MEDIA_ROOT, limits=media_limits())
 
     def media_check(self, abs_path: str, kind: str) -> MediaCheck:
         if not Path(abs_path).resolve().is_relative_to(Path(settings.MEDIA_ROOT).resolve()):

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_q",
     # Our apps, bottom layer first (imports only point down this list).
+    "common",
     "teams",
     "datapool",
     "benchmarks",
@@ -189,6 +190,17 @@ BENCH_MAX_TARGET_SIZE = env_int("BENCH_MAX_TARGET_SIZE", 10000)
 BENCH_MAX_UPLOAD_BYTES = env_int("BENCH_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
 BENCH_MAX_UNPACKED_BYTES = env_int("BENCH_MAX_UNPACKED_BYTES", 2 * 1024 * 1024 * 1024)
 BENCH_MAX_ARCHIVE_FILES = env_int("BENCH_MAX_ARCHIVE_FILES", 100_000)
+# An archive (as a whole) or one of its members that unpacks to more than this many times its
+# compressed size is refused before anything is written: a zip bomb (1 MB of zipped zeros
+# unpacking to 1 GiB) is a ratio of 1000; real data is nearer 1-20.
+BENCH_MAX_COMPRESSION_RATIO = env_int("BENCH_MAX_COMPRESSION_RATIO", 100)
+# Media are refused from their header, before anything decodes them: images above this many
+# pixels (the pool's largest is 2.1 megapixels), recordings longer than this many seconds.
+BENCH_MAX_IMAGE_PIXELS = env_int("BENCH_MAX_IMAGE_PIXELS", 40_000_000)
+BENCH_MAX_AUDIO_SECONDS = env_float("BENCH_MAX_AUDIO_SECONDS", 600.0)
+# One record of an imported table or General-Bench file (a JSONL line, a CSV row, a Parquet row as
+# JSON): a longer one is a bad row, read no further than this (the seed pool's longest is 23 KB).
+BENCH_MAX_ROW_BYTES = env_int("BENCH_MAX_ROW_BYTES", 1024 * 1024)
 # Uploads wait here (never under MEDIA_ROOT, never served) until their import job has run.
 UPLOAD_DIR = VAR_DIR / "uploads"
 SEED_POOL_DIR = env_path("SEED_POOL_DIR", BASE_DIR.parent / "shared" / "seed-pool")

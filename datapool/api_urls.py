@@ -12,5 +12,6 @@ urlpatterns = [
     path("search/", apis.DatasetSearchApi.as_view(), name="api-pool-search"),
     path("imports/", import_apis.ImportJobCreateApi.as_view(), name="api-pool-import-create"),
     path("imports/<int:pk>/", import_apis.ImportJobDetailApi.as_view(), name="api-pool-import-detail"),
+    path("datasets/<int:pk>/card/", apis.DatasetCardApi.as_view(), name="api-pool-dataset-card"),
     *router.urls,
 ]

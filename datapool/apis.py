@@ -1,4 +1,5 @@
-"""The REST API of the dataset pool: hybrid search, and the datasets the caller's teams may use.
+"""The REST API of the dataset pool: hybrid search, the datasets the caller's teams may use, and
+the team's edits of a dataset's card.
 
 Views are thin: reads go through datapool.selectors and datapool.search, scoped to the caller's
 teams (their own datasets and the shared ones); another team's private dataset is a 404.
@@ -13,11 +14,12 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from datapool import services
 from datapool.search import WEIGHTS, dataset_search
 from datapool.selectors import dataset_list
 from datapool.serializers import (
@@ -73,3 +75,31 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (dataset_list(team_ids=team_ids_for_user(user=self.request.user))
                 .defer("card__embedding", "card__raw", "card__profile").order_by("name", "id"))
+
+
+class DatasetCardApi(APIView):
+    class CardEditInputSerializer(serializers.Serializer):
+        description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+        card_text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+        domain = serializers.CharField(required=False, allow_blank=True)
+        tasks = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
+        license = serializers.CharField(required=False, allow_blank=True)
+        fields = serializers.JSONField(required=False, help_text=(
+            'Roles to change, as {role: {"paths": [...], "modality", "semantics", ...}}: merged into the card\'s '
+            "role map (a role's keys into its spec); a role set to null is removed; roles not named stay."))
+
+    @extend_schema(operation_id="pool_dataset_card_update", tags=["pool"], request=CardEditInputSerializer,
+                   responses={200: DatasetSerializer, 400: OpenApiTypes.OBJECT},
+                   summary="Edit a dataset's card (owners and editors of its team); what is left out stays")
+    def patch(self, request: Request, pk: int) -> Response:
+        dataset = dataset_list(team_ids=team_ids_for_user(user=request.user)).filter(pk=pk).first()
+        if dataset is None:
+            return Response({"detail": "No such dataset in your teams' pool."}, status=status.HTTP_404_NOT_FOUND)
+        data = self.CardEditInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.card_update(dataset=dataset, user=request.user, **data.validated_data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(_error_detail(exc)) from exc
+        dataset = dataset_list(team_ids=team_ids_for_user(user=request.user)).get(pk=pk)
+        return Response(DatasetSerializer(dataset).data)

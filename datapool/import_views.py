@@ -70,16 +70,18 @@ def card_edit(request: HttpRequest, pk: int) -> HttpResponse:
     card = getattr(dataset, "card", None)
     errors: list[str] = []
     if request.method == "POST":
+        # A field the form did not send stays as it is; the role map is merged, not replaced.
         try:
-            fields = json.loads(request.POST.get("fields", "") or "{}")
+            fields = json.loads(request.POST["fields"]) if request.POST.get("fields", "").strip() else None
         except json.JSONDecodeError as exc:
             errors = [f"The fields are not valid JSON: {exc.msg} (line {exc.lineno})."]
         else:
+            tasks = request.POST.get("tasks")
             try:
-                services.card_update(dataset=dataset, user=request.user, description=request.POST.get("description", ""),
-                                     card_text=request.POST.get("card_text", ""), domain=request.POST.get("domain", ""),
-                                     tasks=request.POST.get("tasks", "").split(","),
-                                     license=request.POST.get("license", ""), fields=fields)
+                services.card_update(dataset=dataset, user=request.user, description=request.POST.get("description"),
+                                     card_text=request.POST.get("card_text"), domain=request.POST.get("domain"),
+                                     tasks=tasks.split(",") if tasks is not None else None,
+                                     license=request.POST.get("license"), fields=fields)
                 return redirect("pool-dataset-detail", pk=dataset.pk)
             except ValidationError as exc:
                 errors = exc.messages

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from common.text import preview_json
 from datapool.models import Dataset, DatasetRecord, ImportJob
 
 
@@ -20,6 +21,12 @@ def record_list(*, dataset_id: int, record_ids: list[int] | None = None) -> Quer
     if record_ids is not None:
         records = records.filter(id__in=record_ids)
     return records
+
+
+def record_preview_list(*, dataset_id: int, count: int) -> list[tuple[DatasetRecord, str]]:
+    """The dataset's first records, each with its payload as indented JSON whose long strings and
+    lists are clipped (common.text.clip_json): a page never carries a whole 40 MB field."""
+    return [(record, preview_json(record.payload)) for record in record_list(dataset_id=dataset_id)[:count]]
 
 
 def import_job_get(*, team_ids: list[int], pk: int) -> ImportJob | None:

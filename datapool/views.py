@@ -3,8 +3,6 @@ with a search box whose hits show their score parts, and one dataset's card, imp
 first records. Login required; another team's private dataset is a 404."""
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from datapool.search import MODALITIES, WEIGHTS, dataset_search
-from datapool.selectors import dataset_list, record_list
+from datapool.selectors import dataset_list, record_preview_list
 from teams.selectors import access_team_for_write, team_ids_for_user, team_list_for_user
 
 SEARCH_ROLES = ("question", "answer", "options", "context", "image")
@@ -53,7 +51,6 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     card = getattr(dataset, "card", None)
     report = dataset.import_report if isinstance(dataset.import_report, dict) else {}
     bad_rows = report.get("bad_rows", []) if isinstance(report.get("bad_rows"), list) else []
-    records = record_list(dataset_id=dataset.id)[:PREVIEW_RECORDS]
     return render(request, "datapool/dataset_detail.html", {
         "dataset": dataset,
         "card": card,
@@ -61,5 +58,5 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": access_team_for_write(user=request.user, slug=dataset.team.slug) is not None,
         "bad_rows": bad_rows[:BAD_ROWS_SHOWN],
         "bad_row_count": report.get("bad_row_count", len(bad_rows)),
-        "records": [(record, json.dumps(record.payload, indent=2, ensure_ascii=False)) for record in records],
+        "records": record_preview_list(dataset_id=dataset.id, count=PREVIEW_RECORDS),
     })

@@ -1,17 +1,23 @@
 """Image tools (Pillow, numpy, tesseract): render text into an image, crop to a box, degrade an image
 (downscale, blur, JPEG, occlusion, noise; severity 1-5), read text back with OCR.
 
-Made files are content-addressed (the same input and parameters give the same file) under the
-media store's generated/images/ folder, written through a staged file and an atomic rename."""
+Every image is opened through `image_open`, which refuses one whose header declares more pixels
+than the limit before a byte of it is decoded: a 140 KB PNG can declare 12000x12000 pixels and
+cost gigabytes once decoded. Made files are content-addressed (the same input and parameters give
+the same file) under the media store's generated/images/ folder, written through a staged file and
+an atomic rename."""
 from __future__ import annotations
 
 import hashlib
 import io
 import os
 import random
+import re
 import shutil
 import subprocess
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +31,47 @@ MAX_RENDER_CHARS = 4000
 OCR_TIMEOUT_S = 60
 
 
+# Far above any real pool image (the seed pool's largest is 2.1 megapixels, the starter pool's
+# 1.2), far below what a worker can decode and degrade (an RGB copy costs 3 bytes a pixel).
+DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
+_PILLOW_PIXELS = re.compile(r"\((\d+) pixels\)")
+
+
 class ImageToolError(RuntimeError):
     pass
+
+
+class ImageTooLarge(ImageToolError):
+    """The image declares more pixels than the limit; it was not decoded."""
+
+
+def megapixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:.1f} megapixels"
+
+
+def pillow_pixel_limit_set(max_pixels: int) -> None:
+    """Pillow's own decompression-bomb guard, for code that opens images without image_open: it
+    warns above max_pixels and refuses above twice that (its default is about 89 megapixels)."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
+
+
+@contextmanager
+def image_open(abs_path: str, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> Iterator[Image.Image]:
+    """The image, opened lazily (only its header is read) and refused with ImageTooLarge when its
+    declared size is over max_pixels, before anything decodes it."""
+    try:
+        image = Image.open(abs_path)
+    except Image.DecompressionBombError as exc:
+        # Pillow's guard fired first (its limit is below ours): the size is only in its message.
+        found = _PILLOW_PIXELS.search(str(exc))
+        size = megapixels(int(found.group(1))) if found else "too many pixels"
+        raise ImageTooLarge(f"is {size}; the limit is {megapixels(max_pixels)}") from exc
+    with image:
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageTooLarge(f"is {width}x{height} pixels ({megapixels(width * height)}); "
+                                f"the limit is {megapixels(max_pixels)}")
+        yield image
 
 
 def _store(data: bytes, *, suffix: str, store_dir: Path, relative_to: Path) -> MediaRef:
@@ -66,9 +111,10 @@ def render_text(text: str, *, store_dir: Path, relative_to: Path, width: int = 1
     return _store(_png(image), suffix=".png", store_dir=store_dir, relative_to=relative_to)
 
 
-def crop(abs_path: str, box: tuple[float, float, float, float], *, store_dir: Path, relative_to: Path) -> MediaRef:
+def crop(abs_path: str, box: tuple[float, float, float, float], *, store_dir: Path, relative_to: Path,
+         max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> MediaRef:
     """The region (left, top, right, bottom) in pixels, clamped to the image; refused when empty."""
-    with Image.open(abs_path) as source:
+    with image_open(abs_path, max_pixels=max_pixels) as source:
         source.load()
         w, h = source.size
         left, top, right, bottom = (max(0, min(w, int(round(box[0])))), max(0, min(h, int(round(box[1])))),
@@ -79,7 +125,8 @@ def crop(abs_path: str, box: tuple[float, float, float, float], *, store_dir: Pa
         return _store(_png(region.convert("RGB")), suffix=".png", store_dir=store_dir, relative_to=relative_to)
 
 
-def degrade(abs_path: str, kind: str, severity: int, *, seed: str, store_dir: Path, relative_to: Path) -> MediaRef:
+def degrade(abs_path: str, kind: str, severity: int, *, seed: str, store_dir: Path, relative_to: Path,
+            max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> MediaRef:
     """The image made harder to see: severity 1 (mild) to 5 (severe). Seeded: the same seed gives
     the same occlusion boxes and noise."""
     if kind not in DEGRADATIONS:
@@ -87,7 +134,7 @@ def degrade(abs_path: str, kind: str, severity: int, *, seed: str, store_dir: Pa
     if not 1 <= severity <= 5:
         raise ImageToolError(f"severity must be 1 to 5; got {severity}")
     rng = random.Random(f"{seed}:{kind}:{severity}")
-    with Image.open(abs_path) as source:
+    with image_open(abs_path, max_pixels=max_pixels) as source:
         image = source.convert("RGB")
     w, h = image.size
     if kind == "downscale":
@@ -124,10 +171,12 @@ def tesseract_version() -> str:
     return ((out.stdout or out.stderr).splitlines() or ["tesseract"])[0].strip()
 
 
-def ocr(abs_path: str) -> str:
+def ocr(abs_path: str, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> str:
     binary = shutil.which("tesseract")
     if not binary:
         raise ImageToolError("tesseract is not installed (bash scripts/install-tools.sh)")
+    with image_open(abs_path, max_pixels=max_pixels):
+        pass  # tesseract decodes the whole image: refuse an oversized one from its header first
     done = subprocess.run([binary, abs_path, "stdout", "-l", "eng", "--psm", "6"], capture_output=True, text=True,
                           timeout=OCR_TIMEOUT_S)
     if done.returncode != 0:

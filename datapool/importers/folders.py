@@ -16,7 +16,7 @@ from datapool.importers.tabular import (
     table_columns,
     table_rows,
 )
-from datapool.importers.writer import DatasetImportReport, DatasetWriter, media_kind
+from datapool.importers.writer import DatasetImportReport, DatasetWriter, SourceNames, media_kind
 from datapool.models import Dataset
 from teams.models import Team
 
@@ -52,26 +52,27 @@ def folder_layout(root: Path) -> str:
 
 
 def dataset_import_folder(*, team: Team, root: Path, name: str = "", license: str = "", slug: str = "",
-                          mapping: dict[str, str] | None = None,
+                          mapping: dict[str, str] | None = None, names: SourceNames = SourceNames(),
                           on_progress: Callable[[int], None] | None = None) -> DatasetImportReport:
-    """Import an image or audio folder (class sub-folders, or a metadata file). Idempotent."""
+    """Import an image or audio folder (class sub-folders, or a metadata file). Idempotent. `names`
+    says how its files are named in the report (an upload: by their paths inside the archive)."""
     name = name or root.name
     layout = folder_layout(root) if root.is_dir() else ""
     if not layout:
-        return DatasetImportReport(dataset=name, source=str(root), error=(
-            f"{root.name}: neither a metadata file ({' or '.join(METADATA_FILES)}) nor class sub-folders of "
+        return DatasetImportReport(dataset=name, source=names.source(root), error=(
+            f"{names.name(root)}: neither a metadata file ({' or '.join(METADATA_FILES)}) nor class sub-folders of "
             f"images or audio"))
     if layout == "metadata":
         metadata = next(root / n for n in METADATA_FILES if (root / n).is_file())
-        columns = table_columns(metadata)
         mapping = dict(mapping or {})
-        if "file_name" not in columns:
-            return DatasetImportReport(dataset=name, source=str(metadata),
-                                       error=f"{metadata.name} has no file_name column; columns: {', '.join(columns)}")
         try:
+            columns = table_columns(metadata)
+            if "file_name" not in columns:
+                raise MappingError(f"no file_name column; columns: {', '.join(columns)}")
             check_mapping(mapping, columns)
         except MappingError as exc:
-            return DatasetImportReport(dataset=name, source=str(metadata), error=f"{metadata.name}: {exc}")
+            return DatasetImportReport(dataset=name, source=names.source(metadata),
+                                       error=f"{names.name(metadata)}: {exc}")
         rows = list(_peek_kind(metadata))
         kind = rows[0] if rows else "image"
         mapping.setdefault(kind, "file_name")
@@ -86,8 +87,8 @@ def dataset_import_folder(*, team: Team, root: Path, name: str = "", license: st
         mapping.setdefault(kind, "file_name")
         source, row_iter = root, None
     source_format = Dataset.SourceFormat.AUDIO_FOLDER if kind == "audio" else Dataset.SourceFormat.IMAGE_FOLDER
-    writer = DatasetWriter(team=team, name=name, source_format=source_format, source=str(source),
-                           mapping={role: column for role, column in mapping.items() if role != "id"},
+    writer = DatasetWriter(team=team, name=name, source_format=source_format, source=names.source(source),
+                           source_name=names.name(source), mapping={role: column for role, column in mapping.items() if role != "id"},
                            license=license, slug=slug, on_progress=on_progress)
     if row_iter is None:
         row_iter = _class_rows(root)

@@ -13,9 +13,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+
+from datapool.importers.rows import (
+    CsvLines,
+    RowTooLong,
+    bounded_line,
+    jsonl_lines,
+    parquet_rows,
+    too_long,
+)
 from datapool.importers.writer import (
     DatasetImportReport,
     DatasetWriter,
+    SourceNames,
     media_kind,
     resolve_inside,
     utf8_problem,
@@ -26,8 +37,9 @@ from teams.models import Team
 ROLES = frozenset({"id", "question", "options", "answer", "context", "label", "image", "audio", "bbox", "dialog"})
 FORMATS = {".jsonl": Dataset.SourceFormat.JSONL, ".ndjson": Dataset.SourceFormat.JSONL,
            ".csv": Dataset.SourceFormat.CSV, ".tsv": Dataset.SourceFormat.CSV, ".parquet": Dataset.SourceFormat.PARQUET}
-# CSV cells can be long (a passage, a dialogue); the csv module's default cap is 128 KiB.
-csv.field_size_limit(16 * 1024 * 1024)
+# The row limit (BENCH_MAX_ROW_BYTES) bounds a CSV row before the csv module sees it; the module's
+# own cap (128 KiB by default) would refuse long passages that fit the row limit.
+csv.field_size_limit(2**31 - 1)
 
 Row = tuple[int, dict[str, Any] | None, str]  # (row number, the row or None, why it is bad)
 
@@ -37,8 +49,12 @@ class MappingError(ValueError):
 
 
 def _jsonl_rows(path: Path) -> Iterator[Row]:
-    with path.open("r", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    limit = settings.BENCH_MAX_ROW_BYTES
+    with path.open("rb") as handle:
+        for number, line, size in jsonl_lines(handle, limit):
+            if line is None:
+                yield number, None, too_long(f"line {number}", size, limit)
+                continue
             if not line.strip():
                 continue
             try:
@@ -52,43 +68,65 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
             yield number, value, ""
 
 
+def _csv_header(reader, limit: int) -> list[str]:
+    try:
+        return next(reader)
+    except StopIteration:
+        return []
+    except RowTooLong as exc:
+        raise MappingError(too_long("the header (line 1)", exc.size, limit)) from exc
+    except csv.Error as exc:
+        raise MappingError(f"the header (line 1) cannot be read as CSV: {exc}") from exc
+
+
 def _csv_rows(path: Path) -> Iterator[Row]:
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    with path.open("r", encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        header = reader.fieldnames or []
-        for row in reader:
-            number = reader.line_num
-            extra = row.pop(None, [])
-            missing = sum(1 for value in row.values() if value is None)
-            if extra or missing:
-                yield number, None, f"line {number} has {len(header) - missing + len(extra)} fields; the header has {len(header)}"
+    limit = settings.BENCH_MAX_ROW_BYTES
+    with path.open("rb") as handle:
+        lines = CsvLines(handle, limit)
+        reader = csv.reader(lines, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+        header = _csv_header(reader, limit)
+        while True:
+            lines.row_start()
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except RowTooLong as exc:
+                yield exc.line, None, too_long(f"line {exc.line}", exc.size, limit)
                 continue
-            yield number, {key: (value if value != "" else None) for key, value in row.items()}, ""
+            except csv.Error as exc:  # a NUL byte, say: this row only
+                yield lines.number, None, f"line {lines.number} cannot be read as CSV: {exc}"
+                continue
+            if not values:
+                continue  # a blank line, as csv.DictReader skips them
+            number = lines.number
+            if len(values) != len(header):
+                yield number, None, f"line {number} has {len(values)} fields; the header has {len(header)}"
+                continue
+            yield number, {key: (value if value != "" else None) for key, value in zip(header, values)}, ""
 
 
 def _parquet_rows(path: Path) -> Iterator[Row]:
-    import pyarrow.parquet as pq
-
-    number = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=1000):
-        for row in batch.to_pylist():
-            yield number, row, ""
-            number += 1
+    limit = settings.BENCH_MAX_ROW_BYTES
+    for number, row, size in parquet_rows(path, limit):
+        yield (number, None, too_long(f"row {number}", size, limit)) if row is None else (number, row, "")
 
 
 def table_columns(path: Path) -> list[str]:
+    """The file's columns (a CSV header, the first JSON object's keys), read within the row limit."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
         return list(pq.ParquetFile(path).schema_arrow.names)
-    if suffix in (".csv", ".tsv"):
-        with path.open("r", encoding="utf-8", newline="") as handle:
-            return next(csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ","), [])
-    with path.open("r", encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
+    limit = settings.BENCH_MAX_ROW_BYTES
+    with path.open("rb") as handle:
+        if suffix in (".csv", ".tsv"):
+            lines = CsvLines(handle, limit)
+            return _csv_header(csv.reader(lines, delimiter="\t" if suffix == ".tsv" else ","), limit)
+        while (read := bounded_line(handle, limit)) is not None:
+            line = read[0]
+            if line is not None and line.strip():  # a row over the limit is a bad row; the next one names the columns
                 try:
                     first = json.loads(line)
                 except json.JSONDecodeError:
@@ -146,7 +184,8 @@ def import_rows(*, writer: DatasetWriter, rows: Iterator[Row], mapping: dict[str
         for column, value in row.items():
             if isinstance(value, str) and (column in media_columns or (len(value) < 500 and media_kind(value))):
                 if column in media_columns and not media_kind(value):
-                    writer.bad(number, f"{column} = {value!r} is not an image or audio file name", str(source_id))
+                    shown = value if len(value) <= 200 else f"{value[:200]}…"
+                    writer.bad(number, f"{column} = {shown!r} is not an image or audio file name", str(source_id))
                     break
                 media.append((column, resolve_inside(base_dir, value), value))
         else:
@@ -156,26 +195,29 @@ def import_rows(*, writer: DatasetWriter, rows: Iterator[Row], mapping: dict[str
 
 def dataset_import_table(*, team: Team, path: Path, name: str = "", mapping: dict[str, str] | None = None,
                          license: str = "", base_dir: Path | None = None, slug: str = "",
-                         options_separator: str | None = None,
+                         options_separator: str | None = None, names: SourceNames = SourceNames(),
                          on_progress: Callable[[int], None] | None = None) -> DatasetImportReport:
-    """Import a .jsonl/.ndjson, .csv/.tsv or .parquet file. Idempotent."""
+    """Import a .jsonl/.ndjson, .csv/.tsv or .parquet file. Idempotent. `names` says how the file is
+    named in the report (an upload: by the user's file name)."""
     name = name or path.stem
+    source, shown = names.source(path), names.name(path)
     source_format = FORMATS.get(path.suffix.lower())
     if source_format is None:
-        return DatasetImportReport(dataset=name, source=str(path),
-                                   error=f"{path.name}: not a .jsonl, .ndjson, .csv, .tsv or .parquet file")
+        return DatasetImportReport(dataset=name, source=source,
+                                   error=f"{shown}: not a .jsonl, .ndjson, .csv, .tsv or .parquet file")
     if source_format != Dataset.SourceFormat.PARQUET:
-        problem = utf8_problem(path)
+        problem = utf8_problem(path, name=shown)
         if problem:
-            return DatasetImportReport(dataset=name, source=str(path), error=problem)
+            return DatasetImportReport(dataset=name, source=source, error=problem)
     mapping = dict(mapping or {})
     try:
         check_mapping(mapping, table_columns(path))
     except MappingError as exc:
-        return DatasetImportReport(dataset=name, source=str(path), error=f"{path.name}: {exc}")
+        return DatasetImportReport(dataset=name, source=source, error=f"{shown}: {exc}")
     except Exception as exc:  # pyarrow raises its own error types for a file that is not Parquet
-        return DatasetImportReport(dataset=name, source=str(path), error=f"{path.name} cannot be read: {exc}")
-    writer = DatasetWriter(team=team, name=name, source_format=source_format, source=str(path),
+        return DatasetImportReport(dataset=name, source=source,
+                                   error=f"{shown} cannot be read: {names.scrub(str(exc), path)}")
+    writer = DatasetWriter(team=team, name=name, source_format=source_format, source=source, source_name=shown,
                            mapping={role: column for role, column in mapping.items() if role != "id"},
                            license=license, slug=slug, on_progress=on_progress)
     return import_rows(writer=writer, rows=table_rows(path), mapping=mapping, base_dir=base_dir or path.parent,

@@ -1,10 +1,10 @@
 """The one way records enter the pool: a streaming writer every importer feeds row by row.
 
 It checks each row (an id, unique within the import; media files present, inside the source's
-folder and decodable), copies media into the media store, profiles the records as they pass,
-writes them in batches (memory stays bounded by the batch), and at the end writes the card — the
-source's own, or one profiled from the data — and a report that names every bad row by line and
-reason. Re-importing the same source updates in place: nothing is duplicated.
+folder, decodable and within the media limits), copies media into the media store, profiles the
+records as they pass, writes them in batches (memory stays bounded by the batch), and at the end
+writes the card — the source's own, or one profiled from the data — and a report that names every
+bad row by line and reason. Re-importing the same source updates in place: nothing is duplicated.
 """
 from __future__ import annotations
 
@@ -22,13 +22,16 @@ from django.db import reset_queries, transaction
 from django.utils.text import slugify
 
 from agents.tools.media import audio_check, image_check
+from common.media import media_limits
 from common.names import name_strip
+from common.text import clip_text
 from datapool.models import Dataset, DatasetCard, DatasetRecord
 from datapool.profiling import Profiler, card_from_profile
 from teams.models import Team
 
 BATCH = 1000
 MAX_BAD_ROWS_LISTED = 200
+MAX_REASON_CHARS = 500  # a reason may quote the row; the report stays small whatever the row holds
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg"})
 
@@ -43,9 +46,44 @@ def media_kind(name: str) -> str | None:
 
 
 def media_decode_problem(path: Path, kind: str) -> str:
-    """Empty when the file decodes as its kind; else what is wrong."""
-    result = image_check(str(path)) if kind == "image" else audio_check(str(path))
+    """Empty when the file decodes as its kind within the media limits (checked from its header);
+    else what is wrong."""
+    limits = media_limits()
+    result = (image_check(str(path), max_pixels=limits.max_image_pixels) if kind == "image"
+              else audio_check(str(path), max_seconds=limits.max_audio_seconds))
     return "" if result.ok else result.detail
+
+
+@dataclass(frozen=True)
+class SourceNames:
+    """How the files of an import are named to people. A server-side import (manage.py import_pool)
+    shows its own paths. An upload shows the user's file name and the paths inside their archive,
+    never the server's folders or the random name the upload was kept under: `root` is the kept
+    upload (or the folder it was unpacked into), `label` the name the user gave it."""
+
+    root: Path | None = None
+    label: str = ""
+
+    def source(self, path: Path) -> str:
+        """The report's `source` and the dataset's source_path."""
+        return str(path) if self.root is None else self.name(path)
+
+    def name(self, path: Path) -> str:
+        """In messages: the file's name, or (an upload) its path inside the upload."""
+        if self.root is None:
+            return Path(path).name
+        try:
+            inner = Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return self.label  # not inside the upload: never show where it is
+        return self.label if inner == "." else f"{self.label}/{inner}"
+
+    def scrub(self, text: str, *paths: Path) -> str:
+        """A library's message with these paths (and the upload's) named as people see them."""
+        for path in sorted({*paths, *([self.root] if self.root else [])}, key=lambda p: -len(str(p))):
+            for form in {str(path), str(path.resolve())}:
+                text = text.replace(form, self.name(path))
+        return text
 
 
 def resolve_inside(root: Path, value: str, *fallbacks: str) -> Path | None:
@@ -62,7 +100,7 @@ def resolve_inside(root: Path, value: str, *fallbacks: str) -> Path | None:
     return None
 
 
-def utf8_problem(path: Path) -> str:
+def utf8_error(path: Path) -> str:
     """Empty when the whole file decodes as UTF-8 (streamed); else where it does not."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
@@ -73,8 +111,15 @@ def utf8_problem(path: Path) -> str:
                 offset += len(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        return f"{path.name} is not UTF-8 text: {exc.reason} at byte {offset + exc.start}"
+        return f"{exc.reason} at byte {offset + exc.start}"
     return ""
+
+
+def utf8_problem(path: Path, *, name: str = "") -> str:
+    """Empty when the whole file decodes as UTF-8; else where it does not, naming the file as `name`
+    (its own name by default)."""
+    error = utf8_error(path)
+    return f"{name or path.name} is not UTF-8 text: {error}" if error else ""
 
 
 def sha256_file(path: Path) -> str:
@@ -121,14 +166,17 @@ class DatasetWriter:
     """Feed rows with `add` (or `bad`), then call `finish` for the report."""
 
     def __init__(self, *, team: Team, name: str, source_format: str, source: str, card: dict[str, Any] | None = None,
-                 mapping: dict[str, Any] | None = None, license: str = "", slug: str = "",
+                 mapping: dict[str, Any] | None = None, license: str = "", slug: str = "", source_name: str = "",
                  on_progress: Callable[[int], None] | None = None) -> None:
+        """`source` is recorded as where the data came from; `source_name` names it in messages and
+        the card (the file's own name by default)."""
         self.team = team
         # Whatever named it (the uploader, a card, a folder or file name): no control or invisible characters.
         self.name = name_strip(name)[:200].rstrip() or "dataset"
         self.slug = (slug or slugify(self.name))[:120] or "dataset"
         self.source_format = source_format
         self.source = source
+        self.source_name = source_name or Path(source).name
         self.card = card
         self.mapping = mapping or {}
         self.license = license or str((card or {}).get("license", ""))
@@ -146,9 +194,10 @@ class DatasetWriter:
     def bad(self, row: int, reason: str, source_id: str | None = None) -> None:
         self.report.bad_row_count += 1
         if len(self.report.bad_rows) < MAX_BAD_ROWS_LISTED:
+            reason = clip_text(reason, MAX_REASON_CHARS)
             entry: dict[str, Any] = {"row": row, "reason": reason}
             if source_id is not None:
-                entry = {"row": row, "id": source_id, "reason": reason}
+                entry = {"row": row, "id": str(source_id)[:200], "reason": reason}
             self.report.bad_rows.append(entry)
 
     def add(self, *, row: int, source_id: Any, payload: dict[str, Any], media: list[tuple[str, Path | None, str]]) -> bool:
@@ -244,7 +293,7 @@ class DatasetWriter:
         self.report.bad_rows.sort(key=lambda bad: bad["row"])
         if self.dataset is None:
             reason = f"; first bad row: {self.report.bad_rows[0]['reason']}" if self.report.bad_rows else ""
-            self.report.error = f"no usable records in {Path(self.source).name} ({self.report.bad_row_count} bad rows{reason})"
+            self.report.error = f"no usable records in {self.source_name} ({self.report.bad_row_count} bad rows{reason})"
             return self.report
         with transaction.atomic():
             dataset = self.dataset
@@ -252,7 +301,7 @@ class DatasetWriter:
             # Records gone from the source go, unless a benchmark sample was made from them.
             self.report.removed, _ = stale.filter(samples__isnull=True).delete() if stale.exists() else (0, {})
             card = card_from_profile(name=self.name, profiler=self.profiler, mapping=self.mapping,
-                                     license=self.license, source=Path(self.source).name, existing=self.card)
+                                     license=self.license, source=self.source_name, existing=self.card)
             profile = card.pop("profile")
             modalities = card.get("modalities") or ["text"]
             dataset.modalities = sorted(set(modalities))

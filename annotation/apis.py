@@ -19,6 +19,7 @@ from annotation.models import HumanReview
 from annotation.serializers import HumanReviewSerializer, ReviewOpenInputSerializer, ReviewProjectSerializer
 from benchmarks import selectors as benchmark_selectors
 from benchmarks.apis import ERRORS_400, validation_error_detail
+from common.filters import FilterSet, IntegerFilter
 from teams.selectors import access_team_for_write, team_ids_for_user
 
 
@@ -68,10 +69,10 @@ class ReviewProjectViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(ReviewProjectSerializer(self.get_queryset().get(pk=project.pk)).data)
 
 
-class ReviewFilter(filters.FilterSet):
-    benchmark = filters.NumberFilter(field_name="project__version__benchmark", help_text="Benchmark id.")
-    version = filters.NumberFilter(field_name="project__version__number", help_text="Version number.")
-    sample = filters.NumberFilter(field_name="sample")
+class ReviewFilter(FilterSet):
+    benchmark = IntegerFilter(field_name="project__version__benchmark", help_text="Benchmark id.")
+    version = IntegerFilter(field_name="project__version__number", help_text="Version number.")
+    sample = IntegerFilter(field_name="sample")
     accepted = filters.BooleanFilter()
 
     class Meta:

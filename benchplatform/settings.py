@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.middleware.BadInputMiddleware",
 ]
 
 ROOT_URLCONF = "benchplatform.urls"
@@ -99,6 +100,13 @@ LOGIN_REDIRECT_URL = "portfolio"
 LOGOUT_REDIRECT_URL = "login"
 
 REST_FRAMEWORK = {
+    # JSON bounded in size and nesting depth (common/json_input.py); forms and uploads as DRF's defaults.
+    "DEFAULT_PARSER_CLASSES": [
+        "common.api.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "common.api.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -175,6 +183,9 @@ BENCH_TASKS_INLINE = env_bool("BENCH_TASKS_INLINE", False)
 
 # Platform limits and locations.
 BENCH_MAX_TARGET_SIZE = env_int("BENCH_MAX_TARGET_SIZE", 10000)
+# JSON bodies (API requests, webhooks, JSON typed into forms): larger ones are a 413, deeper ones a 400.
+BENCH_MAX_JSON_BYTES = env_int("BENCH_MAX_JSON_BYTES", 1024 * 1024)
+BENCH_MAX_JSON_DEPTH = env_int("BENCH_MAX_JSON_DEPTH", 64)
 # Uploaded dataset archives: refused above these sizes (compressed, unpacked) and file count.
 BENCH_MAX_UPLOAD_BYTES = env_int("BENCH_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
 BENCH_MAX_UNPACKED_BYTES = env_int("BENCH_MAX_UNPACKED_BYTES", 2 * 1024 * 1024 * 1024)

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from common.json_input import JSONInputError, json_loads_bounded
 from datapool import services
 from datapool.selectors import dataset_list, import_job_get
 from teams.models import WRITE_ROLES
@@ -24,9 +25,9 @@ def _mapping(text: str) -> dict | None:
     if not text.strip():
         return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError({"mapping": f"The mapping is not valid JSON: {exc.msg}."}) from exc
+        return json_loads_bounded(text)
+    except JSONInputError as exc:
+        raise ValidationError({"mapping": f"The mapping is not valid JSON: {exc.reason}."}) from exc
 
 
 @require_http_methods(["GET", "POST"])
@@ -71,9 +72,10 @@ def card_edit(request: HttpRequest, pk: int) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST":
         try:
-            fields = json.loads(request.POST.get("fields", "") or "{}")
-        except json.JSONDecodeError as exc:
-            errors = [f"The fields are not valid JSON: {exc.msg} (line {exc.lineno})."]
+            fields = json_loads_bounded(request.POST.get("fields", "") or "{}")
+        except JSONInputError as exc:
+            line = f" (line {exc.lineno})" if exc.lineno else ""
+            errors = [f"The fields are not valid JSON: {exc.reason}{line}."]
         else:
             try:
                 services.card_update(dataset=dataset, user=request.user, description=request.POST.get("description", ""),

@@ -10,7 +10,8 @@ from benchplatform.env import BASE_DIR, env_bool, env_float, env_int, env_json, 
 VAR_DIR = env_path("BENCH_VAR_DIR", BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless asked for: with DEBUG on, any error page shows the settings and the environment.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 # The default key is only for a local development machine; set DJANGO_SECRET_KEY anywhere else.
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-set-DJANGO_SECRET_KEY-in-production")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "common.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -62,6 +64,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "common.middleware.csp_nonce",
             ],
         },
     },
@@ -167,6 +170,25 @@ LABEL_STUDIO_API_KEY = env_str("LABEL_STUDIO_API_KEY", "")
 # Where Label Studio (its server for webhooks, annotators' browsers for media) reaches this platform.
 BENCH_PUBLIC_URL = env_str("BENCH_PUBLIC_URL", "http://127.0.0.1:8000")
 BENCH_WEBHOOK_BASE_URL = env_str("BENCH_WEBHOOK_BASE_URL", BENCH_PUBLIC_URL)
+
+# HTTPS: on when BENCH_HTTPS says so, or when the public URL is https. The platform is then behind a proxy
+# that terminates TLS and sets X-Forwarded-Proto (and must overwrite any the client sent): cookies are sent
+# over HTTPS only and browsers are told to use nothing else (HSTS).
+BENCH_HTTPS = env_bool("BENCH_HTTPS", BENCH_PUBLIC_URL.startswith("https://"))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = BENCH_HTTPS
+if BENCH_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("BENCH_HSTS_SECONDS", 365 * 24 * 3600)
+# Always (Django's defaults, stated): no MIME sniffing, no framing, no referrer to other sites.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy of every page (common/middleware.py). Scripts: ours only, inline ones with the
+# request's nonce; styles may be inline (the pages' own <style> and style="", Plotly's and Swagger UI's);
+# images and recordings come from our media views, charts' downloads from data:/blob: URLs.
+BENCH_CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+             "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; connect-src 'self'; "
+             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 # Media URLs in review tasks are signed and expire after this long (re-signed at half of it).
 BENCH_REVIEW_MEDIA_TTL_S = env_int("BENCH_REVIEW_MEDIA_TTL_S", 14 * 24 * 3600)
 BENCH_REVIEW_MAX_OVERLAP = env_int("BENCH_REVIEW_MAX_OVERLAP", 10)

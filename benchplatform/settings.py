@@ -5,7 +5,7 @@ import os
 
 import dj_database_url
 
-from benchplatform.env import BASE_DIR, env_bool, env_float, env_int, env_json, env_list, env_path, env_str
+from benchplatform.env import BASE_DIR, env_bool, env_float, env_int, env_json, env_list, env_path, env_rate, env_str
 
 VAR_DIR = env_path("BENCH_VAR_DIR", BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -49,6 +49,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.middleware.BadInputMiddleware",
 ]
+
+# ModelBackend behind the login brute-force guard (common/login_throttle.py).
+AUTHENTICATION_BACKENDS = ["common.login_throttle.ThrottledModelBackend"]
 
 ROOT_URLCONF = "benchplatform.urls"
 WSGI_APPLICATION = "benchplatform.wsgi.application"
@@ -110,6 +113,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "common.api.exception_handler",
+    # Rates from BENCH_API_THROTTLE_RATES, read on each request (common/api.py).
+    "DEFAULT_THROTTLE_CLASSES": ["common.api.AnonRateThrottle", "common.api.UserRateThrottle"],
+    # The client address the throttles count: REMOTE_ADDR, or X-Forwarded-For as set by this many
+    # proxies in front (0: the header is ignored, so a client cannot pick its own address).
+    "NUM_PROXIES": env_int("BENCH_NUM_PROXIES", 0),
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -158,6 +166,30 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # django-q2 keeps cluster statistics in a cache, written twice a second: in process memory, as before
+    # the default cache moved to the database, so workers do not compete with builds for SQLite's lock.
+    Q_CLUSTER["cache"] = "local"
+
+# The cache every web process shares (API and login throttles, dashboard numbers): Redis when REDIS_URL is
+# set, else a table in the database (`manage.py createcachetable`, run by `make setup` and `manage.py serve`).
+CACHES = {
+    "default": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL} if REDIS_URL
+                else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "bench_cache"}),
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+
+# REST API rates per user (token or session) and per client address without credentials, e.g. "600/minute";
+# "off": no limit. Over the rate: 429 with Retry-After.
+BENCH_API_THROTTLE_RATES = {
+    "user": env_rate("BENCH_API_THROTTLE_USER", "600/minute"),
+    "anon": env_rate("BENCH_API_THROTTLE_ANON", "60/minute"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = BENCH_API_THROTTLE_RATES
+# Login brute force: this many failed logins for one username from one address within the window lock that
+# pair out for the lock-out time (common/login_throttle.py).
+BENCH_LOGIN_MAX_FAILURES = env_int("BENCH_LOGIN_MAX_FAILURES", 5)
+BENCH_LOGIN_WINDOW_S = env_int("BENCH_LOGIN_WINDOW_S", 900)
+BENCH_LOGIN_LOCKOUT_S = env_int("BENCH_LOGIN_LOCKOUT_S", 900)
 
 # A running build or cell with no sign of life (start, each sample) for this long is re-queued by the
 # reaper (scheduled every minute; `manage.py reap_runs`): its worker died. Far above one item's time.

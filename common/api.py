@@ -1,12 +1,13 @@
 """What every REST API view shares and DRF does not give safely by default: a JSON parser bounded
 in size and depth, an exception handler that answers a Django ValidationError (a service's, or an
-InvalidNumber from common.numbers) with a 400 instead of a 500, and an integer field bounded to the
-database's range."""
+InvalidNumber from common.numbers) with a 400 instead of a 500, an integer field bounded to the
+database's range, and rate throttles whose rates are read from settings on each request (so
+deployments and tests set them without re-importing DRF)."""
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers, status
+from rest_framework import serializers, status, throttling
 from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -59,3 +60,18 @@ class BoundedIntegerField(serializers.IntegerField):
         kwargs.setdefault("max_value", INT64_MAX)
         super().__init__(**kwargs)
 
+
+class _RateFromSettings:
+    scope: str
+
+    def get_rate(self):
+        # Empty rate: no limit for that scope.
+        return settings.BENCH_API_THROTTLE_RATES.get(self.scope) or None
+
+
+class AnonRateThrottle(_RateFromSettings, throttling.AnonRateThrottle):
+    """Requests per client address for callers without a token or session (BENCH_API_THROTTLE_ANON)."""
+
+
+class UserRateThrottle(_RateFromSettings, throttling.UserRateThrottle):
+    """Requests per user (BENCH_API_THROTTLE_USER)."""

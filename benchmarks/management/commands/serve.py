@@ -21,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args, **options):
+        # The shared cache's table (API and login throttles) when the cache is the database; idempotent.
+        call_command("createcachetable")
         cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"])
         self.stdout.write(f"qcluster started (pid {cluster.pid})")
 

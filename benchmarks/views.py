@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from benchmarks import selectors, services
 from benchmarks.models import AgentRun, Sample, Spec, VersionExport
+from common.auth import login_or_token_required
 from common.numbers import InvalidNumber, int_param, parse_int
 from teams.selectors import access_team_for_write, team_ids_for_user, team_list_for_user
 
@@ -196,9 +197,10 @@ def sample_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
-@login_required
+@login_or_token_required
 def media_asset(request: HttpRequest, uid) -> FileResponse:
-    """A media file, streamed only to members of its team; never from a public URL."""
+    """A media file, streamed only to members of its team; never from a public URL. API clients
+    follow a sample's media URL with their token (Authorization: Token ...), as in the API."""
     asset = selectors.media_asset_get(team_ids=team_ids_for_user(user=request.user), uid=uid)
     if asset is None:
         raise Http404("No such media file in your teams.")

@@ -4,8 +4,8 @@ Studio webhook, JSON typed into forms).
 Python's json module recurses once per nesting level: a body of 100,000 '[' raises RecursionError
 (a 500, not a 400), and a body of any size is read whole. This module refuses, with a message a
 person can act on, a body larger than the byte limit or nested deeper than the depth limit —
-before json.loads ever sees it — as well as the non-JSON constants Python accepts (NaN, Infinity)
-and numbers that overflow a float, which PostgreSQL's jsonb would refuse later with a 500.
+before json.loads ever sees it — as well as the non-JSON constants Python accepts (NaN, Infinity),
+numbers that overflow a float and strings holding NUL, which PostgreSQL would refuse later with a 500.
 """
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from django.conf import settings
 DEFAULT_MAX_DEPTH = 64
 DEFAULT_MAX_BYTES = 1024 * 1024
 
+# \u0000 escaped in a JSON string (an odd run of backslashes before u0000): PostgreSQL stores NUL in
+# neither text nor jsonb, so it would fail on the way to the database.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 # A JSON string (escapes included, unrolled so the match stays linear), a lone quote (a string that
 # never ends: json.loads names that error better than a depth count would), or a bracket.
 _STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|"|[\[\]{}]')
@@ -96,6 +99,9 @@ def json_loads_bounded(data: bytes | str, *, max_bytes: int | None = None, max_d
                               reason=f"it nests deeper than {max_depth} levels")
     if _too_deep(text, max_depth):
         raise too_deep
+    if _NUL_ESCAPE.search(text):
+        raise JSONInputError("The JSON's strings may not contain \\u0000 (NUL).",
+                             reason="its strings may not contain \\u0000 (NUL)")
     try:
         return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 
+NUL_MESSAGE = "Null characters are not allowed."
+
 
 class ContentSecurityPolicyMiddleware:
     """Sends settings.BENCH_CSP (its "{nonce}" replaced by this request's nonce) on every response
@@ -35,15 +37,27 @@ def csp_nonce(request) -> dict[str, str]:
 
 
 class BadInputMiddleware:
-    """A ValidationError that escapes a page view (a number parameter that does not parse, say:
-    common.numbers.InvalidNumber) is the visitor's input, not a server fault: the project's 400
-    page with the messages. The API turns them into 400s itself (common.api.exception_handler)."""
+    """Bad input on a page is the visitor's, not a server fault: the project's 400 page with the
+    reason. A ValidationError that escapes a page view (a number parameter that does not parse, say:
+    common.numbers.InvalidNumber), and a query string or form holding a NUL character, which
+    PostgreSQL stores in no text column (views pass form text to services as it comes). The API
+    checks its own input (serializers, common.api.exception_handler)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "csrf_exempt", False):
+            # The API (DRF's views are CSRF-exempt: its serializers refuse NUL) and the webhook, whose
+            # body must not be read before its secret is checked.
+            return None
+        values = [*request.GET.lists(), *(request.POST.lists() if request.method == "POST" else [])]
+        if any("\x00" in key or any("\x00" in value for value in items) for key, items in values):
+            return render(request, "400.html", {"errors": [NUL_MESSAGE]}, status=400)
+        return None
 
     def process_exception(self, request, exception):
         if not isinstance(exception, ValidationError):

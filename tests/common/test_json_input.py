@@ -53,9 +53,15 @@ def test_a_body_larger_than_the_limit_is_too_large():
     ("[" + "9" * 5000 + "]", "The body is not valid JSON: a number has too many digits."),
     ('{"a": }', "The body is not valid JSON: Expecting value (line 1, column 7)."),
     ('["never ends', "The body is not valid JSON: Unterminated string starting at (line 1, column 2)."),
+    ('{"a": "x\\u0000"}', "The JSON's strings may not contain \\u0000 (NUL)."),  # PostgreSQL stores no NUL
+    ('{"\\\\\\u0000": 1}', "The JSON's strings may not contain \\u0000 (NUL)."),
 ])
 def test_what_is_not_json_is_named(text, message):
     assert _refused(text).message == message
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_nul():
+    assert json_loads_bounded('["\\\\u0000"]') == ["\\u0000"]
 
 
 def test_bytes_that_are_not_utf8_are_refused():

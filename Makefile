@@ -39,6 +39,7 @@ labelstudio:
 # packages) and the seed pool, build the demo benchmark (all idempotent).
 setup: starter-packages tools
 	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py createcachetable
 	$(PY) manage.py demo_setup --addr $(ADDR)
 
 run: setup

@@ -22,6 +22,7 @@ from annotation.serializers import (HumanReviewSerializer, ReviewOpenInputSerial
                                     ReviewResolveInputSerializer)
 from benchmarks import selectors as benchmark_selectors
 from benchmarks.apis import ERRORS_400, validation_error_detail
+from common.filters import FilterSet, IntegerFilter
 from teams.selectors import access_team_for_write, team_ids_for_user
 
 
@@ -71,10 +72,10 @@ class ReviewProjectViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(ReviewProjectSerializer(self.get_queryset().get(pk=project.pk)).data)
 
 
-class ReviewFilter(filters.FilterSet):
-    benchmark = filters.NumberFilter(field_name="project__version__benchmark", help_text="Benchmark id.")
-    version = filters.NumberFilter(field_name="project__version__number", help_text="Version number.")
-    sample = filters.NumberFilter(field_name="sample")
+class ReviewFilter(FilterSet):
+    benchmark = IntegerFilter(field_name="project__version__benchmark", help_text="Benchmark id.")
+    version = IntegerFilter(field_name="project__version__number", help_text="Version number.")
+    sample = IntegerFilter(field_name="sample")
     accepted = filters.BooleanFilter()
     flagged = filters.BooleanFilter(method="filter_flagged",
                                     help_text="Changed by someone other than its author, or deleted, in Label Studio.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from annotation.models import HumanReview, ReviewProject
+from common.api import BoundedIntegerField
 
 
 class ReviewProjectSerializer(serializers.ModelSerializer):
@@ -20,9 +21,9 @@ class ReviewProjectSerializer(serializers.ModelSerializer):
 
 
 class ReviewOpenInputSerializer(serializers.Serializer):
-    benchmark = serializers.IntegerField(help_text="Benchmark id; its latest version is sent unless version is given.")
-    version = serializers.IntegerField(required=False, help_text="Version number.")
-    overlap = serializers.IntegerField(default=1, help_text="Annotators asked to review each sample.")
+    benchmark = BoundedIntegerField(help_text="Benchmark id; its latest version is sent unless version is given.")
+    version = BoundedIntegerField(required=False, help_text="Version number.")
+    overlap = BoundedIntegerField(default=1, help_text="Annotators asked to review each sample.")
 
 
 class HumanReviewSerializer(serializers.ModelSerializer):

@@ -30,6 +30,7 @@ from annotation.models import HumanReview, ReviewAssignment, ReviewProject, Revi
 from annotation.selectors import FLAGGED, counted_reviews
 from benchmarks.models import Benchmark, BenchmarkVersion, MediaAsset, Sample
 from benchmarks.services import samples_replace
+from common.numbers import INT64_MAX
 from common.queue import enqueue
 from teams.models import Membership
 from teams.selectors import access_team_for_write
@@ -43,6 +44,8 @@ MEDIA_SALT = "annotation.review-media"
 CURSOR_OVERLAP = timedelta(seconds=5)
 WEBHOOK_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
 WEBHOOK_HEADER = "X-Bench-Webhook-Secret"
+# Compared against when the project is unknown, so both refusals take the same time.
+_NO_PROJECT_SECRET = "no-such-project-" + "x" * 27
 
 
 def label_studio() -> LabelStudio:
@@ -234,24 +237,40 @@ def review_media_refresh(*, project_id: int, limit: int = 2000) -> int:
 
 # --- Webhook signals -------------------------------------------------------------------------------
 
-def review_webhook_receive(*, project_uid, secret: str, payload: Any) -> int:
-    """Check a webhook call against the project's secret and queue a pull of the tasks it names (only
-    tasks of that project); the number of tasks queued. Stores nothing from the payload."""
+def review_webhook_authenticate(*, project_uid, secret: str) -> ReviewProject:
+    """The review project a webhook call names, when the call carries that project's secret (compared
+    in constant time); PermissionDenied otherwise. The view calls this before it reads the body, so
+    an unauthenticated caller never has its body parsed."""
     project = ReviewProject.objects.filter(uid=project_uid).first()
-    if project is None or not secret or not hmac.compare_digest(secret.encode(), project.webhook_secret.encode()):
+    expected = project.webhook_secret if project is not None else _NO_PROJECT_SECRET
+    matches = hmac.compare_digest(secret.encode(), expected.encode())  # compared even when unknown
+    if project is None or not secret or not matches:
         raise PermissionDenied("Unknown review project or wrong webhook secret.")
+    return project
+
+
+def _is_ls_id(value: Any) -> bool:
+    # Label Studio's ids are positive 64-bit integers; anything else names nothing of ours (and an int
+    # past 64 bits would overflow the database in an `in` filter).
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= INT64_MAX
+
+
+def review_webhook_receive(*, project: ReviewProject, payload: Any) -> int:
+    """Queue a pull of the tasks an authenticated webhook call names (only tasks of that project);
+    the number of tasks queued. Stores nothing from the payload."""
     if not isinstance(payload, dict) or payload.get("action") not in WEBHOOK_ACTIONS:
         raise ValidationError({"action": "Not an annotation webhook."})
     task_ids: set[int] = set()
     if payload["action"] == "ANNOTATIONS_DELETED":
-        annotation_ids = [a.get("id") for a in payload.get("annotations") or [] if isinstance(a, dict)]
+        annotations = payload.get("annotations") if isinstance(payload.get("annotations"), list) else []
+        annotation_ids = [a.get("id") for a in annotations if isinstance(a, dict)]
         task_ids |= set(HumanReview.objects.filter(project=project, annotation_id__in=[
-            i for i in annotation_ids if isinstance(i, int)]).values_list("task__ls_task_id", flat=True))
+            i for i in annotation_ids if _is_ls_id(i)]).values_list("task__ls_task_id", flat=True))
     else:
         annotation = payload.get("annotation") if isinstance(payload.get("annotation"), dict) else {}
         task = payload.get("task") if isinstance(payload.get("task"), dict) else {}
         for value in (task.get("id"), annotation.get("task")):
-            if isinstance(value, int):
+            if _is_ls_id(value):
                 task_ids.add(value)
     known = sorted(project.tasks.filter(ls_task_id__in=task_ids, retired_at__isnull=True)
                    .values_list("ls_task_id", flat=True))

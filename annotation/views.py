@@ -4,7 +4,6 @@ media URLs its editor loads across origins. Views are thin: reads through the se
 through the services."""
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -26,6 +25,8 @@ from benchmarks import selectors as benchmark_selectors
 from benchmarks.models import MediaAsset
 from benchmarks.views import asset_file_response
 from teams.models import Membership
+from common.json_input import JSONInputError, json_loads_bounded
+from common.numbers import InvalidNumber, int_param, parse_int
 from teams.selectors import access_team_for_write, team_ids_for_user
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
@@ -34,22 +35,35 @@ MAX_WEBHOOK_BYTES = 1024 * 1024
 @csrf_exempt
 @require_POST
 def review_webhook(request: HttpRequest, uid) -> JsonResponse:
-    """Label Studio's call on an annotation created, updated or deleted. Refused without the
-    project's secret; otherwise the tasks it names are pulled from Label Studio (queued)."""
-    if len(request.body) > MAX_WEBHOOK_BYTES:
-        return JsonResponse({"detail": "payload too large"}, status=413)
+    """Label Studio's call on an annotation created, updated or deleted. The project's secret is
+    checked first, from the headers alone: a caller without it never has its body read. Then the
+    body, bounded in size and depth; the tasks it names are pulled from Label Studio (queued)."""
     try:
-        payload = json.loads(request.body or b"null")
-    except ValueError:
-        payload = None
-    try:
-        queued = services.review_webhook_receive(project_uid=uid, payload=payload,
-                                                 secret=request.headers.get(services.WEBHOOK_HEADER, ""))
+        project = services.review_webhook_authenticate(project_uid=uid,
+                                                       secret=request.headers.get(services.WEBHOOK_HEADER, ""))
     except PermissionDenied:
         return JsonResponse({"detail": "forbidden"}, status=403)
+    try:
+        payload = json_loads_bounded(_body_bounded(request, MAX_WEBHOOK_BYTES), max_bytes=MAX_WEBHOOK_BYTES)
+        queued = services.review_webhook_receive(project=project, payload=payload)
+    except JSONInputError as exc:
+        return JsonResponse({"detail": exc.message}, status=413 if exc.too_large else 400)
     except ValidationError as exc:
         return JsonResponse({"detail": exc.messages}, status=400)
     return JsonResponse({"queued": queued}, status=202)
+
+
+def _body_bounded(request: HttpRequest, max_bytes: int) -> bytes:
+    """The body, unless its declared length is past max_bytes: then JSONInputError(too_large) and the
+    body is not read. (Django reads no more than the declared length.)"""
+    try:
+        declared = parse_int(request.META.get("CONTENT_LENGTH") or "0", field="Content-Length", min_value=0)
+    except InvalidNumber:
+        declared = 0  # Django reads nothing of a body whose length it cannot read either
+    if declared > max_bytes:
+        raise JSONInputError(f"The JSON body is larger than {max_bytes} bytes.",
+                             reason=f"it is larger than {max_bytes} bytes", too_large=True)
+    return request.body
 
 
 def _cors(response: HttpResponse, project: ReviewProject) -> HttpResponse:
@@ -119,8 +133,12 @@ def benchmark_review(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "open" and version is not None:
-                raw = request.POST.get("overlap", "1").strip()
-                services.review_open(version=version, user=request.user, overlap=int(raw) if raw.isdigit() else -1)
+                raw = request.POST.get("overlap", "1")
+                try:
+                    overlap = parse_int(raw, field="overlap")
+                except InvalidNumber:
+                    overlap = raw  # the service says what an overlap must be
+                services.review_open(version=version, user=request.user, overlap=overlap)
                 messages.success(request, "Sent to Label Studio: its samples are being added as tasks.")
                 return redirect(reverse("benchmark-review", args=[benchmark.pk]))
             if action == "pull" and version is not None:
@@ -144,7 +162,11 @@ def benchmark_review(request: HttpRequest, pk: int) -> HttpResponse:
                                           f"{review.get_resolution_display().lower()}.")
                 return redirect(reverse("benchmark-review", args=[benchmark.pk]))
             if action == "assign":
-                assignee = get_user_model().objects.filter(pk=request.POST.get("user") or 0).first()
+                try:
+                    assignee_id = int_param(request.POST, "user", min_value=1)
+                except InvalidNumber:
+                    assignee_id = None
+                assignee = get_user_model().objects.filter(pk=assignee_id).first() if assignee_id else None
                 if assignee is None:
                     raise ValidationError({"user": "Choose an annotator."})
                 services.review_assign(benchmark=benchmark, user=request.user, assignee=assignee)

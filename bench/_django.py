@@ -29,6 +29,7 @@ def django_on_fresh_database(prefix: str) -> Path:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable")  # the default cache (API throttles) is a database table
     return workdir
 
 

@@ -40,6 +40,9 @@ from benchmarks.serializers import (
     SpecDetailSerializer,
     SpecQuotasInputSerializer,
 )
+from common.api import validation_error_detail  # the other apps' APIs import it from here too
+from common.filters import FilterSet, IntegerFilter
+from common.numbers import int_param
 from teams.selectors import access_team_for_write, team_ids_for_user
 
 ERRORS_400 = OpenApiResponse(
@@ -56,13 +59,6 @@ ERRORS_409 = OpenApiResponse(
 
 
 VERSION_PARAM = OpenApiParameter("version", int, description="Version number (default: the latest).")
-
-
-def validation_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
-    """A service's ValidationError as DRF's error body, {field: [message, ...]}."""
-    if hasattr(exc, "error_dict"):
-        return exc.message_dict
-    return {"non_field_errors": exc.messages}
 
 
 class BuildRequestCreateApi(APIView):
@@ -123,7 +119,7 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
                    summary="Freeze a version (its samples no longer change; its checksum is recorded)")
     @action(detail=True, methods=["post"])
     def freeze(self, request, pk=None):
-        version = self._version(_int_param(request, "version"))
+        version = self._version(_version_param(request))
         try:
             freezing.version_freeze(version=version, user=request.user)
         except DjangoPermissionDenied as exc:
@@ -157,7 +153,7 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
                                "(or a media file changed): it was changed outside the platform and is not exported.")
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
-        version = self._version(_int_param(request, "version"))
+        version = self._version(_version_param(request))
         try:
             export = exporting.version_export(version=version, fmt=request.query_params.get("export_format", "jsonl"))
         except ChecksumMismatchError as exc:
@@ -167,14 +163,13 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
         return export_file_response(export)
 
 
-def _int_param(request, name: str) -> int | None:
-    raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() else None
+def _version_param(request) -> int | None:
+    """?version= (default: the latest); a 400 naming it when it is not a whole number from 1."""
+    return int_param(request.query_params, "version", min_value=1)
 
 
-
-class SpecFilter(filters.FilterSet):
-    benchmark = filters.NumberFilter(field_name="version__benchmark", help_text="Benchmark id.")
+class SpecFilter(FilterSet):
+    benchmark = IntegerFilter(field_name="version__benchmark", help_text="Benchmark id.")
     status = filters.ChoiceFilter(choices=Spec.Status.choices)
 
     class Meta:
@@ -241,8 +236,8 @@ class SpecViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-class RunFilter(filters.FilterSet):
-    benchmark = filters.NumberFilter(field_name="version__benchmark", help_text="Benchmark id.")
+class RunFilter(FilterSet):
+    benchmark = IntegerFilter(field_name="version__benchmark", help_text="Benchmark id.")
     status = filters.ChoiceFilter(choices=AgentRun.Status.choices)
     kind = filters.ChoiceFilter(choices=AgentRun.Kind.choices)
 
@@ -266,9 +261,9 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.run_list_detailed(team_ids=team_ids_for_user(user=self.request.user))
 
 
-class SampleFilter(filters.FilterSet):
-    benchmark = filters.NumberFilter(field_name="version__benchmark", help_text="Benchmark id.")
-    version = filters.NumberFilter(field_name="version__number", help_text="Version number (use with benchmark).")
+class SampleFilter(FilterSet):
+    benchmark = IntegerFilter(field_name="version__benchmark", help_text="Benchmark id.")
+    version = IntegerFilter(field_name="version__number", help_text="Version number (use with benchmark).")
     subtask = filters.CharFilter(field_name="subtask__key", help_text="Subtask key.")
     status = filters.ChoiceFilter(choices=Sample.Status.choices)
 

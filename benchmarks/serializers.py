@@ -24,6 +24,7 @@ from benchmarks.models import (
     Spec,
     Subtask,
 )
+from common.api import BoundedIntegerField
 
 # The model's column is a PositiveIntegerField: the largest value every database accepts.
 SEED_MAX = 2_147_483_647
@@ -71,7 +72,7 @@ class BuildRequestInputSerializer(serializers.Serializer):
     engine = serializers.CharField(
         required=False, default="", allow_blank=True,
         help_text='"offline" (deterministic, no LLM) or "llm" (needs OPENAI_BASE_URL); empty: the platform default.')
-    budget_tokens = serializers.IntegerField(
+    budget_tokens = BoundedIntegerField(
         required=False, allow_null=True, default=None, min_value=0,
         help_text="LLM tokens the build may spend; planning stops cleanly (run status budget_exhausted) when spent.")
     budget_money = serializers.DecimalField(

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 from benchmarks import exporting, freezing, selectors, services
 from benchmarks.errors import ChecksumMismatchError
 from benchmarks.models import AgentRun, Sample, Spec, VersionExport
+from common.auth import login_or_token_required
+from common.numbers import InvalidNumber, int_param, parse_int
 from teams.selectors import access_team_for_write, team_ids_for_user, team_list_for_user
 
 SAMPLES_PER_PAGE = 50
@@ -34,11 +36,10 @@ def _progress_context(run: AgentRun | None) -> dict:
             "costs": selectors.run_costs(run=run) if run.is_finished else None}
 
 
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+def _version_number(request: HttpRequest) -> int | None:
+    """?version= as a version number; None (the latest) when absent; a 400 when not a whole number
+    (common.numbers.InvalidNumber, answered by common.middleware.BadInputMiddleware)."""
+    return int_param(request.GET, "version", min_value=1)
 
 
 @require_safe
@@ -58,7 +59,7 @@ def benchmark_detail(request: HttpRequest, pk: int) -> HttpResponse:
     benchmark = selectors.benchmark_get(team_ids=team_ids, pk=pk)
     if benchmark is None:
         raise Http404("No such benchmark in your teams.")
-    version = selectors.version_get(benchmark=benchmark, number=_int_or_none(request.GET.get("version")))
+    version = selectors.version_get(benchmark=benchmark, number=_version_number(request))
     if version is None and request.GET.get("version"):
         raise Http404("No such version.")
     context = {"benchmark": benchmark, "version": version,
@@ -96,8 +97,10 @@ def _form_quotas(request: HttpRequest, spec: Spec) -> tuple[dict[str, int | str]
     for subtask in spec.subtasks.all():
         raw = request.POST.get(f"quota-{subtask.key}")
         if raw is not None:
-            raw = raw.strip()
-            quotas[subtask.key] = int(raw) if raw.isdigit() else raw
+            try:
+                quotas[subtask.key] = parse_int(raw, field=f"quota-{subtask.key}")
+            except InvalidNumber:
+                quotas[subtask.key] = raw.strip()
         if request.POST.get(f"drop-{subtask.key}"):
             dropped.append(subtask.key)
     return quotas, dropped
@@ -112,7 +115,7 @@ def spec_detail(request: HttpRequest, pk: int) -> HttpResponse:
     benchmark = selectors.benchmark_get(team_ids=team_ids, pk=pk)
     if benchmark is None:
         raise Http404("No such benchmark in your teams.")
-    version = selectors.version_get(benchmark=benchmark, number=_int_or_none(request.GET.get("version")))
+    version = selectors.version_get(benchmark=benchmark, number=_version_number(request))
     spec = selectors.spec_for_version(team_ids=team_ids, version=version) if version else None
     if spec is None:
         raise Http404("This version has no spec yet.")
@@ -195,9 +198,10 @@ def sample_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
-@login_required
+@login_or_token_required
 def media_asset(request: HttpRequest, uid) -> FileResponse:
-    """A media file, streamed only to members of its team; never from a public URL."""
+    """A media file, streamed only to members of its team; never from a public URL. API clients
+    follow a sample's media URL with their token (Authorization: Token ...), as in the API."""
     asset = selectors.media_asset_get(team_ids=team_ids_for_user(user=request.user), uid=uid)
     if asset is None:
         raise Http404("No such media file in your teams.")
@@ -222,7 +226,7 @@ def version_or_404(request: HttpRequest, pk: int):
     """The benchmark (of the user's teams) and its `?version=` (default: latest), else 404; the pages
     of other apps use it too."""
     benchmark = selectors.benchmark_get(team_ids=team_ids_for_user(user=request.user), pk=pk)
-    version = selectors.version_get(benchmark=benchmark, number=_int_or_none(request.GET.get("version"))) \
+    version = selectors.version_get(benchmark=benchmark, number=_version_number(request)) \
         if benchmark else None
     if version is None:
         raise Http404("No such benchmark version in your teams.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,24 @@ def env_float(name: str, default: float) -> float:
 def env_json(name: str, default: Any) -> Any:
     """A JSON value (e.g. a price table); the default when unset or empty."""
     return _env_parsed(name, default, json.loads, "JSON")
+
+
+_RATE = re.compile(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def _parse_rate(value: str) -> str:
+    if not _RATE.fullmatch(value.strip()):
+        raise ValueError(value)
+    return value.strip()
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate as DRF writes it ("600/minute", "10/s"); "off" for no limit (""); the default
+    when unset or empty."""
+    value = os.environ.get(name, "")
+    if value.strip().lower() == "off":
+        return ""
+    return _env_parsed(name, default, _parse_rate, 'a rate such as "600/minute", or "off"')
 
 
 def env_list(name: str, default: str = "") -> list[str]:

@@ -5,12 +5,13 @@ import os
 
 import dj_database_url
 
-from benchplatform.env import BASE_DIR, env_bool, env_float, env_int, env_json, env_list, env_path, env_str
+from benchplatform.env import BASE_DIR, env_bool, env_float, env_int, env_json, env_list, env_path, env_rate, env_str
 
 VAR_DIR = env_path("BENCH_VAR_DIR", BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless asked for: with DEBUG on, any error page shows the settings and the environment.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 # The default key is only for a local development machine; set DJANGO_SECRET_KEY anywhere else.
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-set-DJANGO_SECRET_KEY-in-production")
 # Earlier secret keys, still accepted while sessions, signatures and teams' stored secrets move to the new one.
@@ -42,13 +43,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "common.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.middleware.BadInputMiddleware",
 ]
+
+# ModelBackend behind the login brute-force guard (common/login_throttle.py).
+AUTHENTICATION_BACKENDS = ["common.login_throttle.ThrottledModelBackend"]
 
 ROOT_URLCONF = "benchplatform.urls"
 WSGI_APPLICATION = "benchplatform.wsgi.application"
@@ -64,6 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "common.middleware.csp_nonce",
             ],
         },
     },
@@ -102,6 +109,18 @@ LOGIN_REDIRECT_URL = "portfolio"
 LOGOUT_REDIRECT_URL = "login"
 
 REST_FRAMEWORK = {
+    # JSON bounded in size and nesting depth (common/json_input.py); forms and uploads as DRF's defaults.
+    "DEFAULT_PARSER_CLASSES": [
+        "common.api.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "common.api.exception_handler",
+    # Rates from BENCH_API_THROTTLE_RATES, read on each request (common/api.py).
+    "DEFAULT_THROTTLE_CLASSES": ["common.api.AnonRateThrottle", "common.api.UserRateThrottle"],
+    # The client address the throttles count: REMOTE_ADDR, or X-Forwarded-For as set by this many
+    # proxies in front (0: the header is ignored, so a client cannot pick its own address).
+    "NUM_PROXIES": env_int("BENCH_NUM_PROXIES", 0),
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -150,6 +169,30 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # django-q2 keeps cluster statistics in a cache, written twice a second: in process memory, as before
+    # the default cache moved to the database, so workers do not compete with builds for SQLite's lock.
+    Q_CLUSTER["cache"] = "local"
+
+# The cache every web process shares (API and login throttles, dashboard numbers): Redis when REDIS_URL is
+# set, else a table in the database (`manage.py createcachetable`, run by `make setup` and `manage.py serve`).
+CACHES = {
+    "default": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL} if REDIS_URL
+                else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "bench_cache"}),
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+
+# REST API rates per user (token or session) and per client address without credentials, e.g. "600/minute";
+# "off": no limit. Over the rate: 429 with Retry-After.
+BENCH_API_THROTTLE_RATES = {
+    "user": env_rate("BENCH_API_THROTTLE_USER", "600/minute"),
+    "anon": env_rate("BENCH_API_THROTTLE_ANON", "60/minute"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = BENCH_API_THROTTLE_RATES
+# Login brute force: this many failed logins for one username from one address within the window lock that
+# pair out for the lock-out time (common/login_throttle.py).
+BENCH_LOGIN_MAX_FAILURES = env_int("BENCH_LOGIN_MAX_FAILURES", 5)
+BENCH_LOGIN_WINDOW_S = env_int("BENCH_LOGIN_WINDOW_S", 900)
+BENCH_LOGIN_LOCKOUT_S = env_int("BENCH_LOGIN_LOCKOUT_S", 900)
 
 # A running build or cell with no sign of life (start, each sample) for this long is re-queued by the
 # reaper (scheduled every minute; `manage.py reap_runs`): its worker died. Far above one item's time.
@@ -170,6 +213,25 @@ BENCH_SECRETS_KEYS = env_list("BENCH_SECRETS_KEYS")
 # private, shared, reserved or multicast addresses, nor the platform itself (common/outbound.py),
 # except what the operator allows here: CIDRs (10.0.0.0/8) and/or host[:port] (vllm.internal:8000).
 BENCH_OUTBOUND_ALLOW = env_list("BENCH_OUTBOUND_ALLOW")
+
+# HTTPS: on when BENCH_HTTPS says so, or when the public URL is https. The platform is then behind a proxy
+# that terminates TLS and sets X-Forwarded-Proto (and must overwrite any the client sent): cookies are sent
+# over HTTPS only and browsers are told to use nothing else (HSTS).
+BENCH_HTTPS = env_bool("BENCH_HTTPS", BENCH_PUBLIC_URL.startswith("https://"))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = BENCH_HTTPS
+if BENCH_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("BENCH_HSTS_SECONDS", 365 * 24 * 3600)
+# Always (Django's defaults, stated): no MIME sniffing, no framing, no referrer to other sites.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy of every page (common/middleware.py). Scripts: ours only, inline ones with the
+# request's nonce; styles may be inline (the pages' own <style> and style="", Plotly's and Swagger UI's);
+# images and recordings come from our media views, charts' downloads from data:/blob: URLs.
+BENCH_CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+             "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; connect-src 'self'; "
+             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 # Media URLs in review tasks are signed and expire after this long (re-signed at half of it).
 BENCH_REVIEW_MEDIA_TTL_S = env_int("BENCH_REVIEW_MEDIA_TTL_S", 14 * 24 * 3600)
 BENCH_REVIEW_MAX_OVERLAP = env_int("BENCH_REVIEW_MAX_OVERLAP", 10)
@@ -186,6 +248,9 @@ BENCH_TASKS_INLINE = env_bool("BENCH_TASKS_INLINE", False)
 
 # Platform limits and locations.
 BENCH_MAX_TARGET_SIZE = env_int("BENCH_MAX_TARGET_SIZE", 10000)
+# JSON bodies (API requests, webhooks, JSON typed into forms): larger ones are a 413, deeper ones a 400.
+BENCH_MAX_JSON_BYTES = env_int("BENCH_MAX_JSON_BYTES", 1024 * 1024)
+BENCH_MAX_JSON_DEPTH = env_int("BENCH_MAX_JSON_DEPTH", 64)
 # Uploaded dataset archives: refused above these sizes (compressed, unpacked) and file count.
 BENCH_MAX_UPLOAD_BYTES = env_int("BENCH_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
 BENCH_MAX_UNPACKED_BYTES = env_int("BENCH_MAX_UNPACKED_BYTES", 2 * 1024 * 1024 * 1024)

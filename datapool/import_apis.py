@@ -1,8 +1,6 @@
 """REST API of background dataset imports: upload a file (multipart) and follow its import."""
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
@@ -12,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.json_input import JSONInputError, json_loads_bounded
 from datapool import services
 from datapool.models import ImportJob
 from datapool.selectors import import_job_get
@@ -55,9 +54,9 @@ class ImportJobCreateApi(APIView):
         mapping = None
         if fields["mapping"].strip():
             try:
-                mapping = json.loads(fields["mapping"])
-            except json.JSONDecodeError as exc:
-                raise serializers.ValidationError({"mapping": [f"The mapping is not valid JSON: {exc.msg}."]}) from exc
+                mapping = json_loads_bounded(fields["mapping"])
+            except JSONInputError as exc:
+                raise serializers.ValidationError({"mapping": [f"The mapping is not valid JSON: {exc.reason}."]}) from exc
         try:
             job = services.import_job_create(team=team, user=request.user, upload=fields["file"], name=fields["name"],
                                              mapping=mapping, license=fields["license"])

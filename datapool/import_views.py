@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from common.json_input import JSONInputError, json_loads_bounded
 from datapool import services
 from datapool.selectors import dataset_list, import_job_get
 from teams.models import WRITE_ROLES
@@ -24,9 +25,9 @@ def _mapping(text: str) -> dict | None:
     if not text.strip():
         return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError({"mapping": f"The mapping is not valid JSON: {exc.msg}."}) from exc
+        return json_loads_bounded(text)
+    except JSONInputError as exc:
+        raise ValidationError({"mapping": f"The mapping is not valid JSON: {exc.reason}."}) from exc
 
 
 @require_http_methods(["GET", "POST"])
@@ -72,9 +73,10 @@ def card_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         # A field the form did not send stays as it is; the role map is merged, not replaced.
         try:
-            fields = json.loads(request.POST["fields"]) if request.POST.get("fields", "").strip() else None
-        except json.JSONDecodeError as exc:
-            errors = [f"The fields are not valid JSON: {exc.msg} (line {exc.lineno})."]
+            fields = json_loads_bounded(request.POST["fields"]) if request.POST.get("fields", "").strip() else None
+        except JSONInputError as exc:
+            line = f" (line {exc.lineno})" if exc.lineno else ""
+            errors = [f"The fields are not valid JSON: {exc.reason}{line}."]
         else:
             tasks = request.POST.get("tasks")
             try:

@@ -17,6 +17,9 @@ from rest_framework.views import APIView
 from benchmarks import selectors as benchmark_selectors
 from benchmarks.apis import ERRORS_400, validation_error_detail
 from benchmarks.models import AgentRun, BenchmarkVersion
+from common.api import BoundedIntegerField
+from common.filters import FilterSet, IntegerFilter
+from common.numbers import int_param
 from evaluation import selectors, services
 from evaluation.models import EvalRun, JudgeScore, ModelEndpoint
 from teams.models import Team
@@ -24,8 +27,8 @@ from teams.selectors import team_ids_for_user
 
 
 class JudgeStartInputSerializer(serializers.Serializer):
-    benchmark = serializers.IntegerField(help_text="Benchmark id.")
-    version = serializers.IntegerField(required=False, help_text="Version number (default: the latest).")
+    benchmark = BoundedIntegerField(help_text="Benchmark id.")
+    version = BoundedIntegerField(required=False, help_text="Version number (default: the latest).")
     engine = serializers.ChoiceField(choices=services.JUDGE_ENGINES, default="rules",
                                      help_text="rules: the offline judge (FSQ, parts of QAC and CQC); llm: all seven.")
 
@@ -85,8 +88,8 @@ class JudgeStartApi(APIView):
 
 
 class BaselineStartInputSerializer(serializers.Serializer):
-    benchmark = serializers.IntegerField(help_text="Benchmark id.")
-    version = serializers.IntegerField(required=False, help_text="Version number (default: the latest).")
+    benchmark = BoundedIntegerField(help_text="Benchmark id.")
+    version = BoundedIntegerField(required=False, help_text="Version number (default: the latest).")
 
 
 class BaselineStartApi(APIView):
@@ -100,10 +103,10 @@ class BaselineStartApi(APIView):
         return _started(lambda: services.baseline_start(version=version, user=request.user), JudgeRunSerializer)
 
 
-class JudgeScoreFilter(filters.FilterSet):
-    benchmark = filters.NumberFilter(field_name="sample__version__benchmark", help_text="Benchmark id.")
-    version = filters.NumberFilter(field_name="sample__version__number", help_text="Version number.")
-    sample = filters.NumberFilter(field_name="sample")
+class JudgeScoreFilter(FilterSet):
+    benchmark = IntegerFilter(field_name="sample__version__benchmark", help_text="Benchmark id.")
+    version = IntegerFilter(field_name="sample__version__number", help_text="Version number.")
+    sample = IntegerFilter(field_name="sample")
     dimension = filters.ChoiceFilter(choices=JudgeScore.Dimension.choices)
     model = filters.CharFilter(help_text='"rules" or an LLM name.')
 
@@ -132,6 +135,7 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
         fields = ["id", "team", "name", "base_url", "model", "api_key_set", "price_input", "price_output", "family",
                   "scale", "concurrency", "created_at"]
         read_only_fields = ["id", "team", "api_key_set", "created_at"]
+        extra_kwargs = {"price_input": {"min_value": 0}, "price_output": {"min_value": 0}}  # no negative prices
 
 
 ENV_KEY_GONE = ("The platform no longer reads keys from its environment: give the key itself as api_key "
@@ -198,9 +202,9 @@ class EvalRunSerializer(serializers.ModelSerializer):
 
 
 class EvalStartInputSerializer(serializers.Serializer):
-    benchmark = serializers.IntegerField()
-    version = serializers.IntegerField(required=False, help_text="Version number (default: the latest).")
-    endpoint = serializers.IntegerField(help_text="A registered model's id.")
+    benchmark = BoundedIntegerField()
+    version = BoundedIntegerField(required=False, help_text="Version number (default: the latest).")
+    endpoint = BoundedIntegerField(help_text="A registered model's id.")
 
 
 @extend_schema_view(list=extend_schema(summary="Your teams' evaluation runs, newest first", tags=["evaluation"]),
@@ -232,9 +236,8 @@ class LeaderboardApi(APIView):
                            "chance level, ranking stability, scaling and saturation checks")
     def get(self, request, pk: int):
         benchmark = benchmark_selectors.benchmark_get(team_ids=team_ids_for_user(user=request.user), pk=pk)
-        raw = request.query_params.get("version", "")
-        version = (benchmark_selectors.version_get(benchmark=benchmark, number=int(raw) if raw.isdigit() else None)
-                   if benchmark else None)
+        number = int_param(request.query_params, "version", min_value=1)  # a 400 when not a whole number
+        version = benchmark_selectors.version_get(benchmark=benchmark, number=number) if benchmark else None
         if version is None:
             raise NotFound("No such benchmark version in your teams.")
         return Response(selectors.leaderboard(version=version))

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from benchmarks.views import version_or_404
+from common.numbers import InvalidNumber, int_param
 from evaluation import selectors, services
 
 
@@ -39,7 +40,12 @@ def judge_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def eval_start(request: HttpRequest, pk: int) -> HttpResponse:
     benchmark, version = version_or_404(request, pk)
-    endpoint = selectors.endpoint_list(team_ids=[benchmark.team_id]).filter(pk=request.POST.get("endpoint") or 0).first()
+    try:
+        endpoint_id = int_param(request.POST, "endpoint", min_value=1)
+    except InvalidNumber:
+        endpoint_id = None  # "Choose a registered model." below
+    endpoint = (selectors.endpoint_list(team_ids=[benchmark.team_id]).filter(pk=endpoint_id).first()
+                if endpoint_id else None)
 
     def start():
         if endpoint is None:

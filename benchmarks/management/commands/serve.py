@@ -1,4 +1,9 @@
-"""Serve the UI and API with a django-q2 worker cluster beside it; stopping one stops both."""
+"""Serve the UI and API with a django-q2 worker cluster beside it; stopping one stops both.
+
+This is Django's development server: fine for one machine and a few people. With DEBUG off (the
+default) runserver serves no static files, so it is asked to (`insecure_serving`) and the admin
+and the API docs keep their styles. A production server (gunicorn with whitenoise for the static
+files) is another step, not this command's job."""
 from __future__ import annotations
 
 import signal
@@ -16,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args, **options):
+        # The shared cache's table (API and login throttles) when the cache is the database; idempotent.
+        call_command("createcachetable")
         cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"])
         self.stdout.write(f"qcluster started (pid {cluster.pid})")
 
@@ -24,7 +31,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         try:
-            call_command("runserver", options["addrport"], use_reloader=False)
+            call_command("runserver", options["addrport"], use_reloader=False, insecure_serving=True)
         finally:
             cluster.terminate()
             try:

@@ -16,12 +16,13 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings, strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from annotation.models import ReviewProject
+from annotation.models import HumanReview, ReviewProject, ReviewTask
 from benchmarks import services
 from benchmarks.models import AgentRun, Sample, Spec
 from datapool.models import Dataset
@@ -67,8 +68,12 @@ def fuzz_world(settings, team_a, user_a, pool_a, built_text_benchmark):
     services.build_plan(run_id=draft.run.id)
     benchmark_id = built_text_benchmark.version.benchmark_id
     endpoint = ModelEndpoint.objects.create(team=team_a, name="target", base_url="http://127.0.0.1:9/v1", model="m")
-    ReviewProject.objects.create(team=team_a, version=built_text_benchmark.version, ls_url="http://127.0.0.1:9",
-                                 ls_project_id=1)
+    project = ReviewProject.objects.create(team=team_a, version=built_text_benchmark.version,
+                                           ls_url="http://127.0.0.1:9", ls_project_id=1)
+    sample = Sample.objects.filter(version=built_text_benchmark.version).first()
+    task = ReviewTask.objects.create(project=project, sample=sample, ls_task_id=1, media_signed_at=timezone.now())
+    review = HumanReview.objects.create(team=team_a, project=project, task=task, sample=sample, annotation_id=1,
+                                        annotator="a@example.org", accepted=False, sender_mismatch=True)
     ids = {  # the real object each path's {id} can name
         "/api/benchmarks/": benchmark_id, "/api/evaluation/benchmarks/": benchmark_id,
         "/api/dashboards/benchmarks/": benchmark_id,
@@ -77,7 +82,8 @@ def fuzz_world(settings, team_a, user_a, pool_a, built_text_benchmark):
         "/api/samples/": Sample.objects.filter(version=built_text_benchmark.version).first().pk,
         "/api/pool/datasets/": Dataset.objects.filter(team=team_a).first().pk,
         "/api/evaluation/models/": endpoint.pk,
-        "/api/review/projects/": ReviewProject.objects.get().pk,
+        "/api/review/projects/": project.pk,
+        "/api/review/reviews/": review.pk,
     }
     token = Token.objects.create(user=user_a).key
     return {"headers": {"Authorization": f"Token {token}"}, "ids": ids}

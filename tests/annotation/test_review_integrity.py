@@ -206,7 +206,7 @@ def test_a_replaced_samples_task_leaves_label_studio_and_no_pull_brings_it_back(
     assert task1.retired_at is not None and task1.ls_deleted_at is None
     # Still in Label Studio meanwhile, an annotation on it is neither queued by a webhook nor pulled.
     ann1.create_annotation(by_sample[s1], verdict_result(accept=True, intent=5))
-    assert services.review_webhook_receive(project_uid=project.uid, secret=project.webhook_secret, payload={
+    assert services.review_webhook_receive(project=project, payload={
         "action": "ANNOTATION_CREATED", "task": {"id": by_sample[s1]}}) == 0
     assert _pulled(project, full=True) == (0, 0, 0, 0, 1)  # the reconcile job finishes the retirement
     assert not HumanReview.objects.filter(task=task1).exists()

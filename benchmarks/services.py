@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.text import slugify
@@ -132,6 +132,8 @@ def build_start(*, team: Team, text: str, target_size: int, user=None, modalitie
                                              description=text.strip(), created_by=user)
     elif benchmark.team_id != team.id:
         raise ValidationError({"benchmark": "The benchmark belongs to another team."})
+    else:
+        _benchmark_lock(benchmark)  # the next version number is read and taken in one step
     request = BenchmarkRequest.objects.create(
         team=team, benchmark=benchmark, text=text.strip(), target_size=target_size,
         modalities=sorted(set(modalities or [])), seed=seed, source_ref=source_ref[:200], created_by=user,
@@ -759,37 +761,64 @@ def version_export(*, version: BenchmarkVersion, fmt: str) -> VersionExport:
 
 # --- Refresh -------------------------------------------------------------------------------------
 
+class BuildInProgress(ValidationError):
+    """The benchmark's latest version is still being built, so the request conflicts with that build
+    (the API answers 409 Conflict)."""
+
+
+def _benchmark_lock(benchmark: Benchmark) -> None:
+    """Serialise writers of one benchmark's versions until the transaction ends: a row lock on
+    PostgreSQL; on SQLite the IMMEDIATE transaction already holds the database's write lock."""
+    list(Benchmark.objects.select_for_update().filter(pk=benchmark.pk).values_list("pk", flat=True))
+
+
 def version_refresh(*, benchmark: Benchmark, user, run_in_background: bool = True) -> BuildStarted:
     """A new version of the benchmark from its latest version's spec (same subtasks, datasets, plans
     and quotas, already approved), built from source records no earlier version used. The build runs
-    like any other (queued, or by the caller with build_run_foreground)."""
+    like any other (queued, or by the caller with build_run_foreground).
+
+    One refresh at a time: while the latest version is being built, a refresh raises BuildInProgress
+    (the next version could not know which records the running build will use). Concurrent refreshes
+    are serialised on the benchmark, so exactly one makes the next version and the others get that
+    refusal, never a duplicate version number."""
     if user is not None and access_team_for_write(user=user, slug=benchmark.team.slug) is None:
         raise PermissionDenied("Only owners and editors of the team refresh a benchmark.")
+    try:
+        with transaction.atomic():
+            _benchmark_lock(benchmark)
+            started = _version_refresh_locked(benchmark=benchmark, user=user, run_in_background=run_in_background)
+    except IntegrityError as exc:  # a version made beside the lock (another path): the same conflict
+        raise BuildInProgress({"benchmark": "Another build of this benchmark has just started; refresh again once it "
+                                            "has finished."}) from exc
+    return started
+
+
+def _version_refresh_locked(*, benchmark: Benchmark, user, run_in_background: bool) -> BuildStarted:
     previous = benchmark.versions.select_related("request").order_by("-number").first()
     spec = Spec.objects.filter(version=previous, status=Spec.Status.APPROVED).first() if previous else None
     if spec is None or not spec.subtasks.filter(dropped=False).exists():
         raise ValidationError({"benchmark": "Only a benchmark whose latest spec was approved and built can be refreshed."})
     if AgentRun.objects.filter(version=previous, kind=AgentRun.Kind.BUILD).exclude(status__in=AgentRun.FINISHED).exists():
-        raise ValidationError({"benchmark": f"v{previous.number} is still being built."})
-    with transaction.atomic():
-        version = BenchmarkVersion.objects.create(benchmark=benchmark, number=previous.number + 1,
-                                                  request=previous.request, refreshed_from=previous)
-        copy = Spec.objects.create(version=version, status=Spec.Status.APPROVED, engine=spec.engine,
-                                   end_state=spec.end_state, scope=spec.scope, approved_at=timezone.now(),
-                                   approved_by=user if user is not None and user.is_authenticated else None,
-                                   trace=[{"step": "refresh", "from_version": previous.number,
-                                           "by": user.get_username() if user else None}])
-        for subtask in spec.subtasks.prefetch_related("groundings"):
-            groundings = list(subtask.groundings.all())
-            subtask.pk, subtask.spec = None, copy
-            subtask.save()
-            for grounding in groundings:
-                grounding.pk, grounding.subtask = None, subtask
-                grounding.save()
-        run = AgentRun.objects.create(team=benchmark.team, kind=AgentRun.Kind.BUILD, version=version,
-                                      engine=spec.engine, progress_total=previous.request.target_size)
-        run_event(run, "refresh", f"refresh of v{previous.number}: the same spec, from records no earlier version used",
-                  data={"from_version": previous.number})
-        if run_in_background:
-            enqueue("benchmarks.tasks.build_plan_task", run.pk, name=f"build run {run.pk} (refresh)")
+        raise BuildInProgress({"benchmark": f"A refresh is already running: v{previous.number} is still being built; "
+                                            "refresh again once it has finished."})
+    version = BenchmarkVersion.objects.create(benchmark=benchmark, number=previous.number + 1,
+                                              request=previous.request, refreshed_from=previous)
+    copy = Spec.objects.create(version=version, status=Spec.Status.APPROVED, engine=spec.engine,
+                               end_state=spec.end_state, scope=spec.scope, approved_at=timezone.now(),
+                               approved_by=user if user is not None and user.is_authenticated else None,
+                               trace=[{"step": "refresh", "from_version": previous.number,
+                                       "by": user.get_username() if user else None}])
+    for subtask in spec.subtasks.prefetch_related("groundings"):
+        groundings = list(subtask.groundings.all())
+        subtask.pk, subtask.spec = None, copy
+        subtask.save()
+        for grounding in groundings:
+            grounding.pk, grounding.subtask = None, subtask
+            grounding.save()
+    run = AgentRun.objects.create(team=benchmark.team, kind=AgentRun.Kind.BUILD, version=version,
+                                  engine=spec.engine, progress_total=previous.request.target_size)
+    run_event(run, "refresh", f"refresh of v{previous.number}: the same spec, from records no earlier version used",
+              data={"from_version": previous.number})
+    if run_in_background:
+        enqueue("benchmarks.tasks.build_plan_task", run.pk, name=f"build run {run.pk} (refresh)")
     return BuildStarted(request=previous.request, version=version, run=run)

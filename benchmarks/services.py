@@ -11,7 +11,6 @@ import logging
 import tempfile
 import traceback
 import zipfile
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from collections.abc import Callable
@@ -57,6 +56,7 @@ from benchmarks.models import (
     Subtask,
     VersionExport,
 )
+from common.leases import Heartbeat, job_claim
 from common.queue import enqueue
 from teams.models import Team
 from teams.selectors import access_team_for_write
@@ -149,11 +149,11 @@ def build_start(*, team: Team, text: str, target_size: int, user=None, modalitie
 
 
 def _mark_running(run_id: int, stage: str) -> bool:
-    """Move a queued (or retried running) run to running; False when it has already finished."""
-    now = timezone.now()
-    updated = AgentRun.objects.filter(pk=run_id, status__in=[AgentRun.Status.QUEUED, AgentRun.Status.RUNNING]).update(
-        status=AgentRun.Status.RUNNING, stage=stage, started_at=now, heartbeat_at=now)
-    return bool(updated)
+    """Claim the run for this task: queued, or running `stage` under a worker that died (no
+    heartbeat). False when another worker is running it or it has finished, so a task delivered
+    twice (a retry, the reaper's re-queue) never runs the same work twice at once."""
+    return job_claim(AgentRun.objects.filter(pk=run_id), running_filter=Q(stage=stage), stage=stage,
+                     started_at=timezone.now())
 
 
 def _mark_failed(run: AgentRun, error: str) -> None:
@@ -232,7 +232,12 @@ def build_plan(*, run_id: int, queue_cells: bool = True) -> list[int]:
     run = AgentRun.objects.select_related("version__request").get(pk=run_id, kind=AgentRun.Kind.BUILD)
     if not _mark_running(run_id, "planning"):
         return []
-    version = run.version
+    with Heartbeat(AgentRun, run_id):
+        return _build_plan_claimed(run, queue_cells=queue_cells)
+
+
+def _build_plan_claimed(run: AgentRun, *, queue_cells: bool) -> list[int]:
+    run_id, version = run.id, run.version
     try:
         spec = Spec.objects.filter(version=version).first()
         if spec is None:
@@ -430,7 +435,7 @@ def spec_replan(*, spec: Spec, user) -> AgentRun:
         discarded = {"end_state": spec.end_state, "quotas": {s.key: s.quota for s in spec.subtasks.all()}}
         spec.delete()
         AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.QUEUED, stage="queued", error="",
-                                                  finished_at=None)
+                                                  finished_at=None, heartbeat_at=timezone.now())
         run_event(run, "replan", f"{user.get_username()} discarded the draft spec; planning again",
                   data={"discarded": discarded})
         enqueue("benchmarks.tasks.build_plan_task", run.id, name=f"re-plan run {run.id}")
@@ -444,7 +449,12 @@ def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = 
         pk=run_id, kind=AgentRun.Kind.CELL)
     if not _mark_running(run_id, "executing"):
         return
-    grounding = run.grounding
+    with Heartbeat(AgentRun, run_id):
+        _build_cell_claimed(run, on_progress=on_progress, queue_cells=queue_cells)
+
+
+def _build_cell_claimed(run: AgentRun, *, on_progress: Callable[[int, int], None] | None, queue_cells: bool) -> None:
+    run_id, grounding = run.id, run.grounding
     spent = _request_budget(run.version.request).exhausted_reason()
     if spent:
         # Nothing more may be spent on this request: the cell stops before its first item.
@@ -537,7 +547,7 @@ def _replenish(run: AgentRun) -> list[int]:
             Grounding.objects.filter(pk=cell.grounding_id).update(quota=F("quota") + extra)
             AgentRun.objects.filter(pk=cell.pk).update(status=AgentRun.Status.QUEUED, stage="replenish",
                                                        quota=cell.quota + extra, progress_total=cell.quota + extra,
-                                                       finished_at=None)
+                                                       finished_at=None, heartbeat_at=timezone.now())
             run_event(cell, "replenish", f"{extra} more from {cell.grounding.dataset.slug}: subtask {subtask.key} is "
                       f"{short} short because another cell ran out of records",
                       data={"extra": extra, "subtask": subtask.key})
@@ -572,7 +582,8 @@ def samples_replace(*, version: BenchmarkVersion, reasons: dict[int, str], queue
         for cell in AgentRun.objects.filter(pk__in=cells, kind=AgentRun.Kind.CELL, version=version):
             if cell.status not in AgentRun.FINISHED:
                 continue  # still running: it makes up the quota itself
-            AgentRun.objects.filter(pk=cell.pk).update(status=AgentRun.Status.QUEUED, stage="replace", finished_at=None)
+            AgentRun.objects.filter(pk=cell.pk).update(status=AgentRun.Status.QUEUED, stage="replace", finished_at=None,
+                                                       heartbeat_at=timezone.now())
             run_event(cell, "replace", f"{cells[cell.pk]} of its samples rejected in human review; making others",
                       level="warning", data={"rejected": cells[cell.pk]})
             queued.append(cell.pk)
@@ -631,38 +642,6 @@ def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
               + (f" — {shortfalls}" if shortfalls else ""),
               level="info" if status == AgentRun.Status.SUCCEEDED and short <= 0 else "warning",
               data={"accepted": accepted, "target": target, "subtasks": subtasks})
-
-
-def runs_reap(*, stale_after_s: float | None = None) -> list[int]:
-    """Queue again the runs whose worker died: running, with no sign of life for stale_after_s.
-
-    A killed worker's task would come back from the broker only after its retry time; this brings
-    it back at once. Re-running is safe (item keys are unique, content-addressed media are the same
-    files). Staged media files a killed worker left half-written are removed. The ids queued again.
-    """
-    stale_after_s = settings.BENCH_RUN_STALE_AFTER_S if stale_after_s is None else stale_after_s
-    cutoff = timezone.now() - timedelta(seconds=stale_after_s)
-    queued: list[int] = []
-    # A build run that is executing lives through its cells (each reaped on its own); only its planning is reaped.
-    stale = (AgentRun.objects.filter(status=AgentRun.Status.RUNNING, heartbeat_at__lt=cutoff)
-             .filter(Q(kind=AgentRun.Kind.CELL) | Q(kind=AgentRun.Kind.BUILD, stage="planning")).order_by("id"))
-    for run in stale:
-        with transaction.atomic():
-            if not AgentRun.objects.filter(pk=run.pk, status=AgentRun.Status.RUNNING, heartbeat_at__lt=cutoff).update(
-                    status=AgentRun.Status.QUEUED, stage="requeued"):
-                continue  # it came back to life, or another reaper took it
-            run_event(run, "requeued", f"no sign of life since {run.heartbeat_at:%Y-%m-%d %H:%M:%S}; queued again",
-                      level="warning")
-            task = "benchmarks.tasks.build_plan_task" if run.kind == AgentRun.Kind.BUILD else \
-                "benchmarks.tasks.build_cell_task"
-            enqueue(task, run.pk, name=f"{run.kind} run {run.pk} (requeued)")
-        queued.append(run.pk)
-    generated = Path(settings.MEDIA_ROOT) / "generated"
-    if generated.is_dir():
-        for staged in generated.rglob(".*.tmp"):
-            if staged.stat().st_mtime < cutoff.timestamp():
-                staged.unlink(missing_ok=True)
-    return queued
 
 
 def build_run_foreground(*, run_id: int, on_progress: Callable[[int, int], None] | None = None) -> AgentRun:

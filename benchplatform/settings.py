@@ -246,6 +246,13 @@ LLM_PRICES = {
     **env_json("LLM_PRICES", {}),
 }
 
+# Evaluation runs: a task asks at most BENCH_EVAL_SLICE_ITEMS items or for BENCH_EVAL_SLICE_S seconds, then
+# queues the rest behind the work already waiting, so one team's long run does not hold a worker for
+# hours. After BENCH_EVAL_CIRCUIT_FAILURES items in a row failed (after their retries), the run stops.
+BENCH_EVAL_SLICE_ITEMS = env_int("BENCH_EVAL_SLICE_ITEMS", 200)
+BENCH_EVAL_SLICE_S = env_float("BENCH_EVAL_SLICE_S", 60.0)
+BENCH_EVAL_CIRCUIT_FAILURES = env_int("BENCH_EVAL_CIRCUIT_FAILURES", 5)
+
 # The LLM judge puts this many text items in one call (an item with media always goes alone).
 JUDGE_BATCH_SIZE = env_int("JUDGE_BATCH_SIZE", 4)
 

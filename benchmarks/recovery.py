@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import connections, models, transaction
+from django.db import connections, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django_q.brokers import Broker, get_broker
@@ -106,7 +107,7 @@ def clusters_alive(broker: Broker) -> list[ClusterSeen] | None:
     3 s expiry) is current; None when they cannot be seen from here (a per-process cache)."""
     prefix = f"django_q:{Conf.PREFIX}:cluster"  # Conf.Q_STAT, from the prefix in force now
     if isinstance(broker, Redis):
-        keys = broker.connection.keys(f"{prefix}:*")
+        keys = list(broker.connection.scan_iter(match=f"{prefix}:*", count=1000))
         packs = broker.connection.mget(keys) if keys else []
     elif broker.cache is not None and not isinstance(broker.cache, (LocMemCache, DummyCache)):
         keys = broker.cache.get(prefix) or []
@@ -151,9 +152,11 @@ class ReapReport:
                 f"{', '.join(map(str, self.builds_closed)) or 'none'}; files removed: {len(self.files_removed)}")
 
 
-def runs_reap(*, stale_after_s: float | None = None, queued_after_s: float | None = None) -> ReapReport:
-    """Hand out again whatever a dead worker held (see the module's docstring). Safe to run from
-    several processes at once: every change is a compare-and-set."""
+def runs_reap(*, stale_after_s: float | None = None, queued_after_s: float | None = None,
+              files: bool = True) -> ReapReport:
+    """Hand out again whatever a dead worker held (see the module's docstring); with `files`, also
+    remove stale half-written media and upload files. Safe to run from several processes at once:
+    every change is a compare-and-set."""
     queued_after = timedelta(seconds=settings.BENCH_QUEUED_STALE_AFTER_S if queued_after_s is None else queued_after_s)
     cutoff = stale_cutoff(stale_after_s)
     report = ReapReport()
@@ -168,7 +171,8 @@ def runs_reap(*, stale_after_s: float | None = None, queued_after_s: float | Non
         if tasks is not None:
             report.redelivered += _redeliver_lost_queued(entry, tasks, alive, now, queued_after)
     report.builds_closed = _close_finished_builds(cutoff)
-    report.files_removed = _staged_media_clean(cutoff) + uploads_clean()
+    if files:
+        report.files_removed = _staged_media_clean(cutoff) + uploads_clean()
     if report.requeued or report.redelivered or report.unlocked or report.builds_closed:
         logger.warning("reaper: %s", report)
     return report
@@ -279,11 +283,19 @@ def worker_spawned(sender: Any = None, proc_name: str = "", **kwargs: Any) -> No
     thread.start()
 
 
+# Walking the media and upload folders costs more than a few queries: at most once a minute per process.
+FILES_EVERY_S = 60.0
+
+
 def _reap_loop() -> None:
     every = settings.BENCH_REAP_EVERY_S
+    files_at = None
     while True:
+        files = files_at is None or time.monotonic() - files_at >= FILES_EVERY_S
         try:
-            runs_reap()
+            runs_reap(files=files)
+            if files:
+                files_at = time.monotonic()
         except Exception:  # the database or broker is away for a moment: the next pass tries again
             logger.exception("the reaper failed")
         finally:

@@ -252,6 +252,9 @@ LLM_PRICES = {
 BENCH_EVAL_SLICE_ITEMS = env_int("BENCH_EVAL_SLICE_ITEMS", 200)
 BENCH_EVAL_SLICE_S = env_float("BENCH_EVAL_SLICE_S", 60.0)
 BENCH_EVAL_CIRCUIT_FAILURES = env_int("BENCH_EVAL_CIRCUIT_FAILURES", 5)
+if BENCH_EVAL_SLICE_ITEMS < 1 or BENCH_EVAL_SLICE_S <= 0 or BENCH_EVAL_CIRCUIT_FAILURES < 0:
+    raise ValueError("BENCH_EVAL_SLICE_ITEMS must be 1 or more, BENCH_EVAL_SLICE_S more than 0 and "
+                     "BENCH_EVAL_CIRCUIT_FAILURES 0 (no breaker) or more")
 
 # The LLM judge puts this many text items in one call (an item with media always goes alone).
 JUDGE_BATCH_SIZE = env_int("JUDGE_BATCH_SIZE", 4)

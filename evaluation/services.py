@@ -190,10 +190,13 @@ def eval_start(*, version: BenchmarkVersion, endpoint: ModelEndpoint, user) -> E
     return run
 
 
-def _eval_items(version: BenchmarkVersion, *, exclude: set[int]) -> dict[str, tuple[Sample, EvalItem]]:
+def _eval_items(version: BenchmarkVersion, *, exclude: set[int], limit: int | None = None,
+                ) -> dict[str, tuple[Sample, EvalItem]]:
+    """The version's kept samples not in `exclude` as items to ask, in a stable order (the first `limit`)."""
     out = {}
-    for sample in (Sample.objects.filter(version=version, status__in=ACCEPTED).exclude(pk__in=exclude)
-                   .select_related("subtask").prefetch_related("media").order_by("pk")):
+    samples = (Sample.objects.filter(version=version, status__in=ACCEPTED).exclude(pk__in=exclude)
+               .select_related("subtask").prefetch_related("media").order_by("pk"))
+    for sample in samples[:limit] if limit is not None else samples:
         media = _media_refs(sample)
         out[sample.item_key] = (sample, EvalItem(
             item_key=sample.item_key, subtask=sample.subtask.key, question=sample.question, context=sample.context,
@@ -248,7 +251,7 @@ def _eval_slice(run: EvalRun, *, continued: bool) -> None:
     if not continued:  # a fresh start or a resumed run keeps what was answered and asks again what failed
         ModelAnswer.objects.filter(run=run).exclude(error="").delete()
     answered = set(ModelAnswer.objects.filter(run=run).values_list("sample_id", flat=True))
-    items = _eval_items(run.version, exclude=answered)
+    items = _eval_items(run.version, exclude=answered, limit=settings.BENCH_EVAL_SLICE_ITEMS)  # this slice's
     backend = _endpoint_backend(run.endpoint)
     batch: list[ModelAnswer] = []
 
@@ -276,14 +279,16 @@ def _eval_slice(run: EvalRun, *, continued: bool) -> None:
                         max_consecutive_failures=breaker or None,
                         consecutive_failures=_trailing_failures(run, breaker) if continued and breaker else 0)
     flush()
+    not_asked = (Sample.objects.filter(version=run.version, status__in=ACCEPTED)
+                 .exclude(pk__in=ModelAnswer.objects.filter(run=run).values("sample_id")).count())
     if progress.circuit_open:
-        summary = {**eval_summary(run=run), "not_asked": progress.left}
+        summary = {**eval_summary(run=run), "not_asked": not_asked}
         reason = (f"Stopped: {progress.consecutive_failures} items in a row failed after their retries, so the "
-                  f"endpoint looks down; {progress.left} items were not asked. Last error: {progress.last_error[:300]}")
+                  f"endpoint looks down; {not_asked} items were not asked. Last error: {progress.last_error[:300]}")
         EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.FAILED, finished_at=timezone.now(),
                                                  error=reason, summary=summary)
         return
-    if progress.left:
+    if not_asked:
         # The next slice waits its turn behind what other teams queued meanwhile.
         with transaction.atomic():
             if EvalRun.objects.filter(pk=run.pk, status=EvalRun.Status.RUNNING).update(

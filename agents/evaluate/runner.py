@@ -57,8 +57,11 @@ def run_eval(items: list[EvalItem], *, backend: OpenAIChatBackend, model: str, c
     consecutive, circuit_open, last_error = consecutive_failures, False, ""
 
     def stopping() -> bool:
-        return (circuit_open or (max_items is not None and sent >= max_items)
-                or (deadline is not None and time.monotonic() >= deadline))
+        if circuit_open:
+            return True
+        # A slice sends at least one item, so a run cut into slices always moves on.
+        return sent > 0 and ((max_items is not None and sent >= max_items)
+                             or (deadline is not None and time.monotonic() >= deadline))
 
     with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="eval") as pool:
         in_flight: set[Future] = set()

@@ -34,10 +34,12 @@ def _register_recoverable() -> None:
 
     recoverable_register(Recoverable(
         name="plan", model=AgentRun, task="benchmarks.tasks.build_plan_task", scope=Q(kind=AgentRun.Kind.BUILD),
-        running=Q(stage="planning"), requeued_values={"stage": "requeued"}, on_recovered=_run_event))
+        running=Q(stage="planning"), claimed_at="started_at", requeued_values={"stage": "requeued"},
+        on_recovered=_run_event))
     recoverable_register(Recoverable(
         name="cell", model=AgentRun, task="benchmarks.tasks.build_cell_task", scope=Q(kind=AgentRun.Kind.CELL),
-        running=Q(stage="executing"), requeued_values={"stage": "requeued"}, on_recovered=_run_event))
+        running=Q(stage="executing"), claimed_at="started_at", requeued_values={"stage": "requeued"},
+        on_recovered=_run_event))
 
 
 class BenchmarksConfig(AppConfig):

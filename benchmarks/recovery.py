@@ -2,7 +2,8 @@
 
 What a killed worker leaves behind, and what brings each thing back:
 - the job it was running: its heartbeat stops (common.leases); after BENCH_RUN_STALE_AFTER_S the job
-  is queued again;
+  is queued again, or after two missed heartbeats when every live cluster was born after the job was
+  claimed (whoever claimed it is gone);
 - the tasks its cluster had taken off the broker without starting them (a cluster prefetches): on the
   ORM broker their rows stay locked until django-q2's retry (Q_TIMEOUT + 300 s), on Redis they are
   gone, and their jobs still say "queued". A locked row whose cluster is gone (django-q2's cluster
@@ -55,8 +56,9 @@ logger = logging.getLogger(__name__)
 
 # A job queued this recently may still have its task on the way to the broker (queued after commit).
 ENQUEUE_GRACE = timedelta(seconds=5)
-# Clocks of the machines that wrote a lock and a cluster's birth may differ by this much.
-CLOCK_MARGIN = timedelta(seconds=2)
+# A lock and a cluster's birth are written with the clocks of the machines involved: within this much,
+# which came first is not trusted. (On one machine it is exact: a cluster takes no task before its birth.)
+CLOCK_MARGIN = timedelta(seconds=0.5)
 
 
 # --- What the broker holds, and which clusters are alive --------------------------------------
@@ -167,7 +169,7 @@ def runs_reap(*, stale_after_s: float | None = None, queued_after_s: float | Non
     if tasks is not None:
         report.unlocked = _unlock_from_gone_clusters(tasks, alive, now)
     for entry in REGISTRY.values():
-        report.requeued += _requeue_dead_running(entry, cutoff, tasks, now)
+        report.requeued += _requeue_dead_running(entry, cutoff, tasks, alive, now)
         if tasks is not None:
             report.redelivered += _redeliver_lost_queued(entry, tasks, alive, now, queued_after)
     report.builds_closed = _close_finished_builds(cutoff)
@@ -197,10 +199,19 @@ def _tasks_of(tasks: list[BrokerTask] | None, entry: Recoverable, job_id: int) -
 
 
 def _requeue_dead_running(entry: Recoverable, cutoff: datetime, tasks: list[BrokerTask] | None,
-                          now: datetime) -> list[tuple[str, int]]:
+                          alive: list[ClusterSeen] | None, now: datetime) -> list[tuple[str, int]]:
+    """Running jobs whose heartbeat is older than the cutoff; and sooner, after two missed beats, the
+    jobs claimed before every live cluster was born (whoever claimed them is gone)."""
     requeued = []
-    dead = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
-    for job in entry.model.objects.filter(entry.scope, entry.running, dead, status=RUNNING).order_by("pk"):
+    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
+    missed_two = now - timedelta(seconds=2 * settings.BENCH_HEARTBEAT_S)
+    if entry.claimed_at and settings.BENCH_HEARTBEAT_S > 0 and alive is not None:
+        silent |= Q(heartbeat_at__lt=missed_two)
+    for job in entry.model.objects.filter(entry.scope, entry.running, silent, status=RUNNING).order_by("pk"):
+        if job.heartbeat_at is not None and job.heartbeat_at >= cutoff:
+            claimed = getattr(job, entry.claimed_at)
+            if claimed is None or not _all_born_after(alive, claimed):
+                continue  # a cluster that may have claimed it still lives: wait for the full cutoff
         with transaction.atomic():
             if not entry.model.objects.filter(pk=job.pk, status=RUNNING, heartbeat_at=job.heartbeat_at).update(
                     status=QUEUED, heartbeat_at=now, **entry.requeued_values):
@@ -277,19 +288,23 @@ def _staged_media_clean(cutoff: datetime) -> list[str]:
 # --- In the workers --------------------------------------------------------------------------
 
 def worker_spawned(sender: Any = None, proc_name: str = "", **kwargs: Any) -> None:
-    """django-q2's post_spawn, in each new worker process: reap at once (a worker that starts after a
-    crash recovers it without waiting for the schedule), then every BENCH_REAP_EVERY_S."""
+    """django-q2's post_spawn, in each new worker process: reap within seconds (a worker that starts
+    after a crash recovers it without waiting for the schedule), then every BENCH_REAP_EVERY_S."""
     thread = threading.Thread(target=_reap_loop, name=f"reaper-{proc_name}", daemon=True)
     thread.start()
 
 
 # Walking the media and upload folders costs more than a few queries: at most once a minute per process.
 FILES_EVERY_S = 60.0
+# A cluster killed just before this worker started still shows alive for up to 3 s (django-q2 saves a
+# cluster's heartbeat with a 3 s expiry): the first pass waits that out, so it already sees it gone.
+FIRST_PASS_AFTER_S = 3.5
 
 
 def _reap_loop() -> None:
     every = settings.BENCH_REAP_EVERY_S
     files_at = None
+    threading.Event().wait(FIRST_PASS_AFTER_S)
     while True:
         files = files_at is None or time.monotonic() - files_at >= FILES_EVERY_S
         try:

@@ -22,6 +22,9 @@ class Recoverable:
     # Of the scope's running rows, those this task executes and heartbeats (a build that is executing
     # lives through its cells and has no heartbeat of its own).
     running: Q = field(default_factory=Q)
+    # The field a claim sets to its own time (AgentRun.started_at): a job claimed before every live
+    # cluster was born is requeued after two missed heartbeats instead of BENCH_RUN_STALE_AFTER_S.
+    claimed_at: str | None = None
     # Written with status=queued when the job's worker died (e.g. a stage to show).
     requeued_values: dict[str, Any] = field(default_factory=dict)
     # Tells the job's own history what happened (kind, message); None when the model keeps none.

@@ -96,6 +96,28 @@ def test_a_dead_workers_running_cell_is_queued_again_and_a_beating_one_is_left(
     assert (alive.status, alive.progress_done, alive.events.count()) == ("running", 0, 0)
 
 
+def test_a_cell_claimed_before_every_live_cluster_was_born_is_requeued_after_two_missed_beats(
+        cells, settings, django_capture_on_commit_callbacks):
+    settings.BENCH_HEARTBEAT_S, settings.BENCH_RUN_STALE_AFTER_S = 10, 45
+    now = timezone.now()
+    orphan, maybe_alive, beating = cells[:3]
+    running = {"status": "running", "stage": "executing"}
+    # Claimed two minutes ago, silent for 25 s: whoever claimed it was alive before the live cluster was born.
+    AgentRun.objects.filter(pk=orphan.pk).update(**running, started_at=now - timedelta(minutes=2),
+                                                 heartbeat_at=now - timedelta(seconds=25))
+    # Claimed after the live cluster was born: it may be that cluster's; it gets the full 45 s.
+    AgentRun.objects.filter(pk=maybe_alive.pk).update(**running, started_at=now - timedelta(seconds=30),
+                                                      heartbeat_at=now - timedelta(seconds=25))
+    # Claimed long ago but beating: its worker lives (a foreground build, say).
+    AgentRun.objects.filter(pk=beating.pk).update(**running, started_at=now - timedelta(minutes=2),
+                                                  heartbeat_at=now - timedelta(seconds=5))
+    _cluster_alive(get_broker(), born=now - timedelta(minutes=1))
+    report = _reap(django_capture_on_commit_callbacks)
+    assert report.requeued == [("cell", orphan.pk)]
+    assert list(AgentRun.objects.filter(pk__in=[orphan.pk, maybe_alive.pk, beating.pk]).order_by("pk")
+                .values_list("status", flat=True)) == ["queued", "running", "running"]
+
+
 def test_a_task_a_gone_cluster_took_is_unlocked_at_once_and_a_live_clusters_waits(
         cells, django_capture_on_commit_callbacks):
     broker = get_broker()

@@ -114,7 +114,7 @@ class DjangoLedger:
         self._alive()
 
     def _alive(self) -> None:
-        """A recorded call is a sign of life of the worker running this run (see services.runs_reap),
+        """A recorded call is a sign of life of the worker running this run (see benchmarks.recovery),
         written at most every HEARTBEAT_EVERY_S."""
         now = time.monotonic()
         if now - self._beat_at >= self.HEARTBEAT_EVERY_S:

@@ -60,6 +60,11 @@ ERRORS_409 = OpenApiResponse(
 
 VERSION_PARAM = OpenApiParameter("version", int, description="Version number (default: the latest).")
 
+CONFLICT_409 = OpenApiResponse(
+    response=OpenApiTypes.OBJECT, description="The benchmark's latest version is still being built.",
+    examples=[OpenApiExample("Refresh while building", value={"benchmark": [
+        "A refresh is already running: v2 is still being built; refresh again once it has finished."]})])
+
 
 class BuildRequestCreateApi(APIView):
     @extend_schema(
@@ -128,15 +133,18 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
             return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
         return Response(self.get_serializer(self.get_queryset().get(pk=version.benchmark_id)).data)
 
-    @extend_schema(request=None, tags=["benchmarks"], responses={202: BuildStartedOutputSerializer, 400: ERRORS_400},
+    @extend_schema(request=None, tags=["benchmarks"],
+                   responses={202: BuildStartedOutputSerializer, 400: ERRORS_400, 409: CONFLICT_409},
                    summary="Refresh: a new version from the latest spec, built from source records no earlier "
-                           "version used")
+                           "version used (409 while the latest version is still being built)")
     @action(detail=True, methods=["post"])
     def refresh(self, request, pk=None):
         try:
             started = services.version_refresh(benchmark=self.get_object(), user=request.user)
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
+        except services.BuildInProgress as exc:
+            return Response(validation_error_detail(exc), status=status.HTTP_409_CONFLICT)
         except DjangoValidationError as exc:
             return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
         return Response(build_started_body(request, started), status=status.HTTP_202_ACCEPTED)

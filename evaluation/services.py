@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import traceback
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from pydantic import BaseModel, Field
 
@@ -35,6 +38,7 @@ from benchmarks.adapters import llm_client_for_run, llm_config_from_settings, ru
 from benchmarks.models import AgentRun, BenchmarkVersion, Engine, Sample
 from common import outbound
 from common.encryption import SecretUnreadable, secret_decrypt, secret_encrypt
+from common.leases import Heartbeat, job_claim
 from common.names import name_strip
 from common.queue import enqueue
 from evaluation.models import BaselineItem, EvalRun, JudgeScore, ModelAnswer, ModelEndpoint
@@ -230,10 +234,13 @@ def eval_start(*, version: BenchmarkVersion, endpoint: ModelEndpoint, user) -> E
     return run
 
 
-def _eval_items(version: BenchmarkVersion, *, exclude: set[int]) -> dict[str, tuple[Sample, EvalItem]]:
+def _eval_items(version: BenchmarkVersion, *, exclude: set[int], limit: int | None = None,
+                ) -> dict[str, tuple[Sample, EvalItem]]:
+    """The version's kept samples not in `exclude` as items to ask, in a stable order (the first `limit`)."""
     out = {}
-    for sample in (Sample.objects.filter(version=version, status__in=ACCEPTED).exclude(pk__in=exclude)
-                   .select_related("subtask").prefetch_related("media").order_by("pk")):
+    samples = (Sample.objects.filter(version=version, status__in=ACCEPTED).exclude(pk__in=exclude)
+               .select_related("subtask").prefetch_related("media").order_by("pk"))
+    for sample in samples[:limit] if limit is not None else samples:
         media = _media_refs(sample)
         out[sample.item_key] = (sample, EvalItem(
             item_key=sample.item_key, subtask=sample.subtask.key, question=sample.question, context=sample.context,
@@ -267,15 +274,44 @@ def _run_error(exc: Exception) -> str:
     return f"The run failed unexpectedly ({type(exc).__name__}); the server log has the details."
 
 
-def eval_run(*, run_id: int) -> None:
-    """Ask the target model every sample it has not answered yet, store each answer as it comes,
-    then summarise the run. Safe to run again after a crash."""
-    now = timezone.now()
-    if not EvalRun.objects.filter(pk=run_id, status__in=[EvalRun.Status.QUEUED, EvalRun.Status.RUNNING]).update(
-            status=EvalRun.Status.RUNNING, started_at=now, heartbeat_at=now):
-        return
+def eval_run(*, run_id: int, continued: bool = False) -> None:
+    """Ask the target model the samples it has not answered yet, storing each answer as it comes; a
+    slice at a time (BENCH_EVAL_SLICE_ITEMS items or BENCH_EVAL_SLICE_S seconds), then the run goes
+    back to the queue behind the work waiting there, so other teams' builds and runs interleave with
+    a long evaluation. The last slice summarises the run. After BENCH_EVAL_CIRCUIT_FAILURES items in
+    a row failed, the run stops: failed, with the rest not asked.
+
+    Safe to run again after a crash: answers are unique per sample; a fresh start (not a
+    `continued` slice) also asks again what failed."""
+    if not job_claim(EvalRun.objects.filter(pk=run_id), started_at=Coalesce(F("started_at"), Value(timezone.now()))):
+        return  # finished, or another worker runs it
     run = EvalRun.objects.select_related("endpoint", "version").get(pk=run_id)
-    backend: OpenAIChatBackend | None = None
+    with Heartbeat(EvalRun, run_id):
+        try:
+            _eval_slice(run, continued=continued)
+        except Exception as exc:
+            logger.exception("eval run %s failed", run_id)
+            EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.FAILED, finished_at=timezone.now(),
+                                                     error=_run_error(exc))
+
+
+def _trailing_failures(run: EvalRun, limit: int) -> int:
+    """How many of the run's latest answers (up to `limit`) failed in a row: the circuit breaker's
+    count carried from one slice to the next."""
+    errors = ModelAnswer.objects.filter(run=run).order_by("-id").values_list("error", flat=True)[:limit]
+    count = 0
+    for error in errors:
+        if not error:
+            break
+        count += 1
+    return count
+
+
+def _eval_slice(run: EvalRun, *, continued: bool) -> None:
+    if not continued:  # a fresh start or a resumed run keeps what was answered and asks again what failed
+        ModelAnswer.objects.filter(run=run).exclude(error="").delete()
+    answered = set(ModelAnswer.objects.filter(run=run).values_list("sample_id", flat=True))
+    items = _eval_items(run.version, exclude=answered, limit=settings.BENCH_EVAL_SLICE_ITEMS)  # this slice's
     batch: list[ModelAnswer] = []
 
     def flush() -> None:
@@ -284,39 +320,50 @@ def eval_run(*, run_id: int) -> None:
         EvalRun.objects.filter(pk=run.pk).update(progress_done=ModelAnswer.objects.filter(run=run).count(),
                                                  heartbeat_at=timezone.now())
 
-    try:
-        # A resumed run keeps what was answered and asks again what failed.
-        ModelAnswer.objects.filter(run=run).exclude(error="").delete()
-        answered = set(ModelAnswer.objects.filter(run=run).values_list("sample_id", flat=True))
-        items = _eval_items(run.version, exclude=answered)
-        backend = _endpoint_backend(run.endpoint)
-
-        def store(answer: EvalAnswer) -> None:
-            sample = items[answer.item_key][0]
-            batch.append(ModelAnswer(
-                run=run, sample=sample, raw=answer.raw, parsed=answer.parsed, correct=answer.correct,
-                method=answer.method, prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
-                cost=backend.config.cost(run.endpoint.model, answer.prompt_tokens, answer.completion_tokens),
-                latency_ms=answer.latency_ms, error=answer.error))
-            if len(batch) >= 50:
-                flush()
-
-        run_eval([item for _, item in items.values()], backend=backend, model=run.endpoint.model,
-                 concurrency=run.endpoint.concurrency, on_answer=store)
-        flush()
-        _judge_free_text(run)
-        summary = eval_summary(run=run)
-        EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.SUCCEEDED, finished_at=timezone.now(),
-                                                 accuracy=summary["accuracy"], summary=summary)
-    except Exception as exc:
-        logger.exception("eval run %s failed", run_id)
-        if batch:  # the answers that came before the failure are kept: a re-run does not ask them again
+    def store(answer: EvalAnswer) -> None:
+        sample = items[answer.item_key][0]
+        batch.append(ModelAnswer(
+            run=run, sample=sample, raw=answer.raw, parsed=answer.parsed, correct=answer.correct,
+            method=answer.method, prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+            cost=backend.config.cost(run.endpoint.model, answer.prompt_tokens, answer.completion_tokens),
+            latency_ms=answer.latency_ms, error=answer.error))
+        if len(batch) >= 50:
             flush()
-        EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.FAILED, finished_at=timezone.now(),
-                                                 error=_run_error(exc))
+
+    breaker = settings.BENCH_EVAL_CIRCUIT_FAILURES
+    backend = _endpoint_backend(run.endpoint)
+    try:
+        progress = run_eval([item for _, item in items.values()], backend=backend, model=run.endpoint.model,
+                            concurrency=run.endpoint.concurrency, on_answer=store,
+                            max_items=settings.BENCH_EVAL_SLICE_ITEMS,
+                            deadline=time.monotonic() + settings.BENCH_EVAL_SLICE_S,
+                            max_consecutive_failures=breaker or None,
+                            consecutive_failures=_trailing_failures(run, breaker) if continued and breaker else 0)
     finally:
-        if backend is not None:
-            backend.close()
+        # The answers that came before a failure are kept: a re-run does not ask them again.
+        if batch:
+            flush()
+        backend.close()
+    not_asked = (Sample.objects.filter(version=run.version, status__in=ACCEPTED)
+                 .exclude(pk__in=ModelAnswer.objects.filter(run=run).values("sample_id")).count())
+    if progress.circuit_open:
+        summary = {**eval_summary(run=run), "not_asked": not_asked}
+        reason = (f"Stopped: {progress.consecutive_failures} items in a row failed after their retries, so the "
+                  f"endpoint looks down; {not_asked} items were not asked. Last error: {progress.last_error[:300]}")
+        EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.FAILED, finished_at=timezone.now(),
+                                                 error=reason, summary=summary)
+        return
+    if not_asked:
+        # The next slice waits its turn behind what other teams queued meanwhile.
+        with transaction.atomic():
+            if EvalRun.objects.filter(pk=run.pk, status=EvalRun.Status.RUNNING).update(
+                    status=EvalRun.Status.QUEUED, heartbeat_at=timezone.now()):
+                enqueue("evaluation.tasks.eval_run_task", run.pk, 1, name=f"eval run {run.pk} (continued)")
+        return
+    _judge_free_text(run)
+    summary = eval_summary(run=run)
+    EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.SUCCEEDED, finished_at=timezone.now(),
+                                             accuracy=summary["accuracy"], summary=summary)
 
 
 class Equivalence(BaseModel):

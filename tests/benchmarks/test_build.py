@@ -1,8 +1,11 @@
 """Builds on the real seed pool through the Django shell: exact counts, provenance, idempotency."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from agents.operators import get_path
 from benchmarks import services
@@ -55,9 +58,9 @@ def test_rerunning_cells_creates_no_duplicates(team_a, pool_a):
     started = build(team_a, size=12)
     keys = sorted(Sample.objects.filter(version=started.version).values_list("item_key", flat=True))
     cells = AgentRun.objects.filter(parent=started.run, kind="cell")
-    # As if a worker died and the queue delivered every task again.
-    cells.update(status="running")
-    AgentRun.objects.filter(pk=started.run.pk).update(status="running")
+    # As if the worker died mid-build (its heartbeats stopped long ago) and the queue delivered every task again.
+    cells.update(status="running", stage="executing", heartbeat_at=timezone.now() - timedelta(hours=1))
+    AgentRun.objects.filter(pk=started.run.pk).update(status="running", stage="executing")
     for cell in cells:
         services.build_cell(run_id=cell.id)
     services.build_plan(run_id=started.run.id)

@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.urls import reverse
 
 from benchmarks import services
-from benchmarks.models import AgentRun, AgentRunEvent, Sample, Spec
+from benchmarks.models import AgentRun, Sample, Spec
 from teams.models import Membership
 from tests.factories import MembershipFactory, UserFactory
 

@@ -4,8 +4,10 @@ always right; exact accuracies, the ranking, the flags, images sent as image par
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from agents.evaluate import EvalItem
 from agents.evaluate.scoring import extract_letter, score_reply
@@ -120,7 +122,12 @@ def test_a_run_resumes_and_asks_again_only_what_failed(picture_version, targets,
     assert ModelAnswer.objects.filter(run=run, method="error").count() == 2
     asked = len(llm_server.requests)
     llm_server.default = _behaviour
-    EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.RUNNING)  # as a worker killed mid-run leaves it
+    # As a worker killed mid-run leaves it: running, its heartbeat stopped. While the heartbeat is fresh,
+    # another delivery of the task leaves the run to the worker running it.
+    EvalRun.objects.filter(pk=run.pk).update(status=EvalRun.Status.RUNNING, heartbeat_at=timezone.now())
+    services.eval_run(run_id=run.pk)
+    assert len(llm_server.requests) == asked
+    EvalRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
     services.eval_run(run_id=run.pk)
     run.refresh_from_db()
     assert len(llm_server.requests) == asked + 2  # only the two that failed

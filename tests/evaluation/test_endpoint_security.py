@@ -229,6 +229,7 @@ def test_the_admin_takes_a_key_and_drops_it_when_the_origin_changes(admin_client
 def test_a_redirect_is_not_followed_and_the_key_goes_nowhere_else(api_a, user_a, settings, llm_server, other_server,
                                                                    version, items, django_capture_on_commit_callbacks):
     settings.BENCH_OUTBOUND_ALLOW = [llm_server.host_port]  # the redirect's target is not allowed
+    settings.BENCH_EVAL_CIRCUIT_FAILURES = 0  # every item is asked, though each fails
     llm_server.default = lambda request: redirect(f"{other_server.base_url}/chat/completions")
     assert _register(api_a, llm_server.base_url, api_key=KEY).status_code == 201
     run = _evaluate(version, ModelEndpoint.objects.get(), user_a, django_capture_on_commit_callbacks)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from agents.tools.files import file_sha256
 from benchmarks.errors import ChecksumMismatchError
 from benchmarks.models import AgentRun, BenchmarkVersion, MediaAsset, Sample, SampleMedia
 from teams.selectors import access_team_for_write
@@ -108,14 +109,6 @@ class VersionIntegrity:
         return f"{self.version}: " + ("; ".join(parts) if parts else "intact")
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _media_problems(version: BenchmarkVersion) -> list[str]:
     """Media files of the accepted items that are missing, outside MEDIA_ROOT, or whose content is
     no longer the sha256 recorded for them."""
@@ -127,7 +120,7 @@ def _media_problems(version: BenchmarkVersion) -> list[str]:
         path = (root / file).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             problems.append(f"media file {file} is missing")
-        elif _file_sha256(path) != sha256:
+        elif file_sha256(path) != sha256:
             problems.append(f"media file {file} was changed (its sha256 is no longer {sha256[:16]})")
     return problems
 

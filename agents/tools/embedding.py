@@ -12,7 +12,6 @@ over the attention mask, L2 normalisation. The model loads once per process, on 
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import os
 import threading
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from agents.tools.files import file_sha256
 
 MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 DIMENSIONS = 384
@@ -40,14 +41,6 @@ class Embedder(Protocol):
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One unit-length vector per text, in order."""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def model_file() -> Path:
@@ -80,7 +73,7 @@ class _Model:
         for path, expected in ((model_path, MODEL_SHA256), (tokenizer_path, TOKENIZER_SHA256)):
             if not path.is_file():
                 raise EmbeddingModelMissing(f"{path} is missing")
-            if _sha256(path) != expected:
+            if file_sha256(path) != expected:
                 raise EmbeddingModelMissing(f"{path} is not the pinned file (sha256 differs)")
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)

@@ -9,7 +9,6 @@ bad row by line and reason. Re-importing the same source updates in place: nothi
 from __future__ import annotations
 
 import codecs
-import hashlib
 import shutil
 import uuid
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from django.conf import settings
 from django.db import reset_queries, transaction
 from django.utils.text import slugify
 
+from agents.tools.files import file_sha256
 from agents.tools.media import audio_check, image_check
 from common.media import media_limits
 from common.names import name_strip
@@ -120,14 +120,6 @@ def utf8_problem(path: Path, *, name: str = "") -> str:
     (its own name by default)."""
     error = utf8_error(path)
     return f"{name or path.name} is not UTF-8 text: {error}" if error else ""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -231,7 +223,7 @@ class DatasetWriter:
         problem = media_decode_problem(source, kind)
         if problem:
             return problem
-        digest = sha256_file(source)
+        digest = file_sha256(source)
         stored = (Path("pool") / self.team.slug / self.slug / digest[:2] / f"{digest}{source.suffix.lower()}").as_posix()
         target = Path(settings.MEDIA_ROOT) / stored
         if not target.is_file():

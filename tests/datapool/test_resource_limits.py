@@ -18,13 +18,13 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from agents.tools.files import file_sha256
 from datapool import services
 from datapool.importers.archive import ArchiveRefused, archive_extract
 from datapool.importers.folders import dataset_import_folder
 from datapool.importers.general_bench import dataset_import_general_bench
 from datapool.importers.rows import byte_size
 from datapool.importers.tabular import dataset_import_table
-from datapool.importers.writer import sha256_file
 from datapool.models import Dataset, DatasetRecord, ImportJob
 from tests.conftest import SEED_POOL
 from tests.hostile import huge_png, tar_gz_of_zeros, wav_declaring, zip_of_zeros, zip_with_lying_sizes
@@ -154,7 +154,7 @@ def test_an_image_declaring_144_megapixels_is_a_bad_row_and_never_stored(team_a,
                                               "40.0 megapixels"},
         {"row": 6, "id": "tall.png", "reason": "image file 'tall.png' (file_name) is 5000x9000 pixels (45.0 "
                                                "megapixels); the limit is 40.0 megapixels"}]
-    assert media_files() == sorted(f"{sha256_file(path)}.png" for path in CAR_IMAGES)
+    assert media_files() == sorted(f"{file_sha256(path)}.png" for path in CAR_IMAGES)
 
 
 def test_the_pixel_limit_is_a_setting(team_a, tmp_path, settings):

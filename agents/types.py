@@ -7,7 +7,14 @@ from pydantic import BaseModel, Field
 
 Modality = Literal["text", "image", "audio"]
 AnswerType = Literal["binary", "choice", "label", "span", "free_text"]
-EndState = Literal["ok", "design-not-stable", "ungroundable", "allocation-gap", "budget-exhausted"]
+# ok: every ask of the request is served at its quota; partial: some are not (the coverage says which
+# and why); ungroundable: nothing in the pool fits; unclear-request: the request itself cannot be
+# planned (too short, contradictory); the others are the loop's own ends.
+EndState = Literal["ok", "partial", "ungroundable", "unclear-request", "design-not-stable", "allocation-gap",
+                   "budget-exhausted"]
+AskKind = Literal["capability", "input_modality", "question_modality", "perturbation", "option_count",
+                  "answer_format", "difficulty", "language", "no_textual_hints", "adversarial_options",
+                  "knowledge_link"]
 
 
 class BuildRequest(BaseModel):
@@ -27,6 +34,31 @@ class Perturbation(BaseModel):
     severity: int = Field(default=3, ge=1, le=5)
 
 
+class Ask(BaseModel):
+    """One explicit thing a request asks for, as the analysis read it, with the words that ask it.
+
+    Kinds and their params:
+    - capability: the skill tested ({"capability": taxonomy key or "custom"}); one per skill asked.
+    - input_modality: a medium every item must carry ({"modality": "image" | "audio"}).
+    - question_modality: how the question itself reaches the model ({"modality": "speech" | "image"}),
+      when not as text.
+    - perturbation: a robustness condition ({"kind": "blur" | "downscale" | "jpeg" | "occlusion" |
+      "noise" | "audio_noise", "severities": [1, ..., 5]}).
+    - option_count ({"count": 4}), answer_format ({"format": "choice" | "binary" | "free_text" | ...}),
+      difficulty ({"level": "hard"}), language ({"language": "de"}), no_textual_hints ({}),
+      adversarial_options ({}): options that keyword matching does not give away.
+    - knowledge_link: a second hop from what the item shows ({"field": "capital", "of": "country"}).
+    """
+
+    key: str = Field(pattern=r"^[a-z0-9_:.-]{1,80}$")  # unique within a request, e.g. "perturbation:blur"
+    kind: AskKind
+    text: str = Field(min_length=1, max_length=300)  # the ask in plain words, for the spec's coverage
+    params: dict[str, Any] = Field(default_factory=dict)
+    evidence: list[str] = Field(default_factory=list)  # the request's words that ask it
+    confidence: float = Field(default=1.0, ge=0, le=1)
+    uncertain: bool = False  # weak evidence: the spec waits for review, even with auto-approve
+
+
 class Scope(BaseModel):
     topic: str
     modalities: list[Modality]
@@ -34,6 +66,9 @@ class Scope(BaseModel):
     target_size: int
     modalities_inferred: bool = True
     perturbation: Perturbation | None = None
+    asks: list[Ask] = Field(default_factory=list)
+    # Why the request cannot be planned as written (too short, contradictory), in words a user understands.
+    problems: list[str] = Field(default_factory=list)
 
 
 class FieldSpec(BaseModel):
@@ -108,6 +143,7 @@ class GroundingPlan(BaseModel):
     quota: int = 0
     synthesis: str = ""  # "speech": the plan makes the audio from the dataset's text
     rationale: str = ""
+    serves: list[str] = Field(default_factory=list)  # keys of the asks its items satisfy (modality, perturbation...)
 
 
 class SubtaskDraft(BaseModel):
@@ -126,6 +162,7 @@ class SubtaskDraft(BaseModel):
     # "render" (a passage rendered as a page image) for image subtasks.
     synthesis: list[Literal["speech", "render"]] = Field(default_factory=list)
     rationale: str = ""
+    serves: list[str] = Field(default_factory=list)  # keys of the capability asks it serves
 
 
 class Decision(BaseModel):
@@ -149,6 +186,24 @@ class SubtaskPlan(BaseModel):
     quota: int = 0
     groundings: list[GroundingPlan] = Field(default_factory=list)
     rationale: str = ""
+    serves: list[str] = Field(default_factory=list)
+
+
+class AskCoverage(BaseModel):
+    """Whether the plan serves one ask: by which subtasks, datasets and operators, with how many of
+    the target's samples, or why not."""
+
+    key: str
+    kind: AskKind
+    text: str
+    status: Literal["served", "partly", "not_served"]
+    samples: int = 0  # planned samples that satisfy the ask
+    wanted: int = 0  # planned samples that should (the target for asks on every item)
+    subtasks: list[str] = Field(default_factory=list)
+    datasets: list[str] = Field(default_factory=list)
+    operators: list[str] = Field(default_factory=list)
+    reason: str = ""  # why it is not (fully) served
+    uncertain: bool = False
 
 
 class PlanResult(BaseModel):
@@ -158,6 +213,7 @@ class PlanResult(BaseModel):
     end_state: EndState
     reason: str = ""
     trace: list[dict[str, Any]] = Field(default_factory=list)
+    coverage: list[AskCoverage] = Field(default_factory=list)
 
 
 class Cell(BaseModel):

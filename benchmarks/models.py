@@ -150,9 +150,12 @@ class Spec(models.Model):
     version = models.OneToOneField(BenchmarkVersion, on_delete=models.CASCADE, related_name="spec")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     engine = models.CharField(max_length=16, choices=Engine.choices)
-    # ok / design-not-stable / ungroundable / allocation-gap
+    # ok (every ask served in full) / partial / ungroundable / unclear-request / design-not-stable /
+    # allocation-gap / budget-exhausted
     end_state = models.CharField(max_length=32, blank=True)
-    scope = models.JSONField(default=dict, blank=True)
+    scope = models.JSONField(default=dict, blank=True, help_text="The request's analysis, asks included.")
+    coverage = models.JSONField(default=list, blank=True,
+                                help_text="Each ask: served by which subtasks, datasets, operators and samples, or why not.")
     trace = models.JSONField(default=list, blank=True, help_text="Every planning step, for audit.")
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -410,8 +413,9 @@ class AgentRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         BUDGET_EXHAUSTED = "budget_exhausted", "Stopped: budget spent"
+        PARTIAL = "partial", "Finished short of its target"
 
-    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.BUDGET_EXHAUSTED)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.BUDGET_EXHAUSTED, Status.PARTIAL)
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="runs")
     kind = models.CharField(max_length=16, choices=Kind.choices)

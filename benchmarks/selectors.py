@@ -296,3 +296,14 @@ def agent_costs_by_day(*, team_ids: list[int]) -> dict[str, dict]:
                 .annotate(day=TruncDate("created_at")).order_by().values("day").annotate(n=Count("id"))):
         day(row["day"])["samples"] += row["n"]
     return days
+
+
+def spec_uncertain_asks(*, spec: Spec) -> list[str]:
+    """The asks the analysis read from weak evidence, in words; such a spec always waits for review."""
+    return [ask.get("text", ask.get("key", "")) for ask in (spec.scope or {}).get("asks", []) if ask.get("uncertain")]
+
+
+def spec_end_reason(*, spec: Spec) -> str:
+    """Why planning ended as it did, in the planner's words ("" for ok)."""
+    end = next((step for step in reversed(spec.trace or []) if step.get("step") == "end"), {})
+    return end.get("reason", "")

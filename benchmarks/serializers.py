@@ -108,7 +108,7 @@ class SpecSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Spec
-        fields = ["id", "status", "engine", "end_state", "subtasks"]
+        fields = ["id", "status", "engine", "end_state", "coverage", "subtasks"]
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -185,7 +185,7 @@ class SpecDetailSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Spec
-        fields = ["id", "benchmark", "version", "status", "engine", "end_state", "target_size", "scope",
+        fields = ["id", "benchmark", "version", "status", "engine", "end_state", "coverage", "target_size", "scope",
                   "approved_at", "approved_by", "subtasks", "trace"]
 
 
@@ -199,7 +199,7 @@ class ProgressSerializer(serializers.Serializer):
     @extend_schema_field(OpenApiTypes.INT)
     def get_percent(self, run: AgentRun) -> int:
         if not run.progress_total:
-            return 100 if run.status == AgentRun.Status.SUCCEEDED else 0
+            return 100 if run.status in (AgentRun.Status.SUCCEEDED, AgentRun.Status.PARTIAL) else 0
         return min(100, run.progress_done * 100 // run.progress_total)
 
 

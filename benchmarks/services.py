@@ -49,6 +49,7 @@ from benchmarks.models import (
     Spec,
     Subtask,
 )
+from benchmarks import selectors
 from benchmarks.errors import FrozenVersionError
 # Freezing and exporting live in their own modules; these names stay importable from here.
 from benchmarks.exporting import version_export  # noqa: F401
@@ -165,7 +166,8 @@ def _mark_failed(run: AgentRun, error: str) -> None:
 def _spec_persist(*, version: BenchmarkVersion, result: PlanResult) -> Spec:
     trace = [*result.trace, {"step": "end", "end_state": result.end_state, "reason": result.reason}]
     spec = Spec.objects.create(version=version, engine=result.engine, end_state=result.end_state,
-                               scope=result.scope.model_dump(), trace=trace)
+                               scope=result.scope.model_dump(), trace=trace,
+                               coverage=[c.model_dump() for c in result.coverage])
     BenchmarkRequest.objects.filter(pk=version.request_id).update(scope=result.scope.model_dump())
     for position, planned in enumerate(result.subtasks):
         subtask = Subtask.objects.create(
@@ -256,10 +258,15 @@ def _build_plan_claimed(run: AgentRun, *, queue_cells: bool) -> list[int]:
             _mark_failed(run, f"Planning ended {spec.end_state}: {_plan_reason(spec)}")
             return []
         if spec.status == Spec.Status.DRAFT:
-            if not version.request.auto_approve:
+            uncertain = selectors.spec_uncertain_asks(spec=spec)
+            if not version.request.auto_approve or uncertain:
                 AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.AWAITING_APPROVAL, stage="review")
-                run_event(run, "awaiting_approval", "the spec waits for review: edit quotas, drop a subtask, "
-                          "re-plan or approve it to build", data={"spec": spec.id})
+                why = ("the spec waits for review: edit quotas, drop a subtask, re-plan or approve it to build"
+                       if not uncertain else
+                       "the spec waits for review although the request asked to approve it: the request is unclear "
+                       "about " + "; ".join(uncertain) + ". Check the coverage, then approve or re-plan")
+                run_event(run, "awaiting_approval", why, level="info" if not uncertain else "warning",
+                          data={"spec": spec.id, "uncertain": uncertain})
                 return []
             _spec_mark_approved(spec, how="auto-approve")
         pending = _cells_create(run=run, spec=spec, queue_cells=queue_cells)
@@ -618,11 +625,20 @@ def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
         BenchmarkVersion.objects.filter(pk=version.pk, frozen=False).update(
             checksum=version_checksum(version), checksum_scheme=LATEST_SCHEME)
         stopped = children.count(AgentRun.Status.BUDGET_EXHAUSTED)
+        spec = Spec.objects.filter(version=version).only("coverage").first()
+        unserved = [f"{c.get('text', c.get('key'))} ({c.get('reason', '')})" for c in (spec.coverage if spec else [])
+                    if c.get("status") != "served"]
         if failed:
             status, error = AgentRun.Status.FAILED, f"{failed} of {len(children)} cells failed; see their events"
         elif stopped:
             status, error = (AgentRun.Status.BUDGET_EXHAUSTED,
                              f"the budget is spent: {stopped} of {len(children)} cells stopped; what was made is kept")
+        elif accepted < target or unserved:
+            # Fewer samples than asked, or a request only partly served, is not a success: the run says so.
+            status = AgentRun.Status.PARTIAL
+            error = "; ".join(part for part in (
+                f"{accepted} of the {target} samples were made" if accepted < target else "",
+                ("not served as asked: " + "; ".join(unserved)) if unserved else "") if part)
         else:
             status, error = AgentRun.Status.SUCCEEDED, ""
         AgentRun.objects.filter(pk=run.pk).update(status=status, error=error, stage="done",

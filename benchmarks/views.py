@@ -165,6 +165,7 @@ def spec_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "errors": errors, "submitted": submitted, "kept_total": kept_total,
         "target": version.request.target_size, "decisions": selectors.spec_decisions(spec=spec),
         "llm_calls": selectors.spec_llm_calls(spec=spec), "request": version.request,
+        "uncertain_asks": selectors.spec_uncertain_asks(spec=spec), "plan_reason": selectors.spec_end_reason(spec=spec),
     }, status=status)
 
 

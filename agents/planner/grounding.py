@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.planner.brain import Brain, CandidateView, Judgement
+from agents.planner.coverage import plan_serves
 from agents.planner.search import media_of
 from agents.planner.transform import (
     MIN_COVERAGE,
@@ -26,7 +27,7 @@ from agents.planner.transform import (
 )
 from agents.ports import Pool
 from agents.tools.embedding import Embedder
-from agents.types import BuildRequest, CardView, GroundingPlan, Perturbation, PoolHit, SubtaskDraft
+from agents.types import Ask, BuildRequest, CardView, GroundingPlan, Perturbation, PoolHit, SubtaskDraft
 
 NO_INPUTS = "no dataset in the pool has the inputs"
 WEIGHTS = {"alignment": 0.45, "coverage": 0.25, "simplicity": 0.10, "safety": 0.20}  # safety = 1 - risk
@@ -225,14 +226,21 @@ def score(prepared: Prepared, judgements: dict[str, Judgement], *, config: Groun
 
 def ground_all(subtasks: list[SubtaskDraft], *, request: BuildRequest, pool: Pool, brain: Brain,
                config: GroundingConfig, cache: PlanCache | None = None,
-               perturbation: Perturbation | None = None) -> dict[str, GroundingOutcome]:
+               perturbation: Perturbation | None = None, asks: list[Ask] | None = None) -> dict[str, GroundingOutcome]:
     """Every subtask's candidates that pass the threshold, best first (`assign` then shares them
-    out). The judge sees all subtasks' candidates in one batch, so its calls can run concurrently."""
+    out). The judge sees all subtasks' candidates in one batch, so its calls can run concurrently.
+    Each kept plan names the per-item asks its items satisfy (coverage.plan_serves)."""
     cache = {} if cache is None else cache
     prepared = {s.key: prepare(s, pool=pool, config=config, cache=cache, perturbation=perturbation) for s in subtasks}
     batch = [(s, [view for view, _, _ in prepared[s.key].candidates]) for s in subtasks if prepared[s.key].candidates]
     judged = dict(zip([s.key for s, _ in batch], brain.assess_many(request=request, batch=batch), strict=True))
-    return {s.key: score(prepared[s.key], judged.get(s.key, {}), config=config) for s in subtasks}
+    outcomes = {s.key: score(prepared[s.key], judged.get(s.key, {}), config=config) for s in subtasks}
+    per_item = [a for a in asks or [] if a.kind != "capability"]
+    cards = {hit.card.dataset_id: hit.card for p in prepared.values() for _, hit, _ in p.candidates}
+    for outcome in outcomes.values():
+        for grounding in outcome.groundings:
+            grounding.serves = plan_serves(grounding.plan, per_item, card=cards.get(grounding.dataset_id))
+    return outcomes
 
 
 def assign(outcomes: dict[str, GroundingOutcome], *, max_groundings: int) -> dict[str, list[GroundingPlan]]:

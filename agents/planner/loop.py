@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.planner.allocation import Claim, allocate
+from agents.planner.asks import capability_ask, with_floor_asks
 from agents.planner.brain import Brain, Feedback
 from agents.planner.budget import Budget, BudgetExhausted
+from agents.planner.coverage import coverage_end_state, plan_coverage
 from agents.planner.grounding import NO_INPUTS, GroundingConfig, PlanCache, assign, ground_all
 from agents.ports import Pool
 from agents.types import BuildRequest, GroundingPlan, PlanResult, Scope, SubtaskDraft, SubtaskPlan
@@ -30,7 +32,22 @@ def _subtask_plan(draft: SubtaskDraft, groundings: list[GroundingPlan], importan
                        answer_type=answer_types.pop() if len(answer_types) == 1 else draft.answer_type,
                        modalities=sorted(set(draft.modalities) | {"text"}), keywords=draft.keywords,
                        sample_schema=draft.sample_schema, importance=importance, groundings=groundings,
-                       rationale=draft.rationale)
+                       rationale=draft.rationale, serves=draft.serves)
+
+
+def _analysed(scope: Scope, request: BuildRequest) -> Scope:
+    """The scope with the asks every spec states: the media and robustness asks, and the skill asked
+    (the request's own topic, when the brain names no capability)."""
+    scope = with_floor_asks(scope, modalities_given=bool(request.modalities))
+    if not any(a.kind == "capability" for a in scope.asks):
+        scope = scope.model_copy(update={"asks": [capability_ask(key="request", text=scope.topic), *scope.asks]})
+    return scope
+
+
+def _serving(drafts: list[SubtaskDraft], scope: Scope) -> list[SubtaskDraft]:
+    """Drafts that name no ask they serve serve every capability ask of the request."""
+    capabilities = [a.key for a in scope.asks if a.kind == "capability"]
+    return [d if d.serves else d.model_copy(update={"serves": capabilities}) for d in drafts]
 
 
 def _allocate(target: int, subtasks: list[SubtaskPlan]) -> tuple[int, str, dict[str, Any]]:
@@ -61,12 +78,15 @@ def plan(request: BuildRequest, pool: Pool, brain: Brain, *, config: PlannerConf
     scope: Scope | None = None
     last: list[SubtaskPlan] = []
     try:
-        scope = brain.scope(request)
+        scope = _analysed(brain.scope(request), request)
         trace.append({"step": "scope", "engine": brain.engine, **scope.model_dump()})
+        if scope.problems:
+            return _end(brain, scope, {}, [], "unclear-request", " ".join(scope.problems), trace)
         current: list[SubtaskDraft] = []
         feedback: list[Feedback] = []
         discarded: dict[str, str] = {}
         plan_cache: PlanCache = {}  # plans and dry runs per dataset, reused across rounds
+        ask_reasons: dict[str, str] = {}  # why design or grounding could not serve an ask, by its key
         round_no = 0
         end_state, reason = "ok", ""
         for allocation_round in range(1, config.allocation_rounds + 1):
@@ -82,16 +102,17 @@ def plan(request: BuildRequest, pool: Pool, brain: Brain, *, config: PlannerConf
                               "decisions": [d.model_dump() for d in outcome.decisions]})
                 discarded.update({f.key: f.detail for f in feedback if f.kind == "ungroundable"})
                 if not outcome.subtasks:
-                    return _end(brain, scope, [], "ungroundable", "no subtask could be grounded: " + "; ".join(
-                        f"{key}: {detail}" for key, detail in discarded.items()), trace)
+                    return _end(brain, scope, ask_reasons, [], "ungroundable",
+                                "no subtask could be grounded: " + "; ".join(
+                                    f"{key}: {detail}" for key, detail in discarded.items()), trace)
                 if gap_feedback and all(d.action == "keep" for d in outcome.decisions):
                     trace.append({"step": "allocation_final", "reason": "design has nothing to add for the gap"})
-                    return _end(brain, scope, last, "allocation-gap", reason, trace)
-                current = outcome.subtasks
+                    return _end(brain, scope, ask_reasons, last, "allocation-gap", reason, trace)
+                current = _serving(outcome.subtasks, scope)
                 feedback, grounded = [], []
                 total_importance = sum(s.importance for s in current)
                 outcomes = ground_all(current, request=request, pool=pool, brain=brain, config=config.grounding,
-                                      cache=plan_cache, perturbation=scope.perturbation)
+                                      cache=plan_cache, perturbation=scope.perturbation, asks=scope.asks)
                 kept = assign(outcomes, max_groundings=config.grounding.max_groundings)
                 for draft in current:
                     result = outcomes[draft.key]
@@ -104,14 +125,16 @@ def plan(request: BuildRequest, pool: Pool, brain: Brain, *, config: PlannerConf
                                                       round(draft.importance / total_importance, 4)))
                     else:
                         feedback.append(Feedback(kind="ungroundable", key=draft.key, detail=result.reason))
+                        for key in draft.serves:
+                            ask_reasons[key] = f"subtask {draft.key}: {result.reason}"
                 if not feedback:
                     stable = True
                     break
                 if not grounded and all(f.detail.startswith(NO_INPUTS) for f in feedback):
                     # No redesign can fix a pool without the inputs the request needs.
-                    return _end(brain, scope, [], "ungroundable", feedback[0].detail, trace)
+                    return _end(brain, scope, ask_reasons, [], "ungroundable", feedback[0].detail, trace)
             if not stable:
-                return _end(brain, scope, [], "design-not-stable",
+                return _end(brain, scope, ask_reasons, [], "design-not-stable",
                             f"after {config.design_rounds} design rounds some subtasks are still ungroundable: "
                             + "; ".join(f"{f.key}: {f.detail}" for f in feedback), trace)
             # Reweight importance over what was grounded (discarded subtasks gave theirs up).
@@ -127,18 +150,26 @@ def plan(request: BuildRequest, pool: Pool, brain: Brain, *, config: PlannerConf
             end_state, reason = "allocation-gap", diagnosis
             feedback = [Feedback(kind="allocation-gap", detail=diagnosis, gap=gap)]
             current = [d for d in current if d.key in {s.key for s in grounded}]
-        return _end(brain, scope, last, end_state, reason, trace)
+        return _end(brain, scope, ask_reasons, last, end_state, reason, trace)
     except BudgetExhausted as exc:
         trace.append({"step": "budget", "budget": budget.summary(), "reason": str(exc)})
         return _end(brain, scope or Scope(topic=request.text[:120], modalities=["text"], keywords=[],
                                           target_size=request.target_size),
-                    [], "budget-exhausted", str(exc), trace)
+                    {}, [], "budget-exhausted", str(exc), trace)
 
 
-def _end(brain: Brain, scope: Scope, subtasks: list[SubtaskPlan], end_state: str, reason: str,
-         trace: list[dict[str, Any]]) -> PlanResult:
+def _end(brain: Brain, scope: Scope, ask_reasons: dict[str, str], subtasks: list[SubtaskPlan], end_state: str,
+         reason: str, trace: list[dict[str, Any]]) -> PlanResult:
+    """The result with its coverage. A plan the loop deems complete (ok) or short of samples
+    (allocation-gap) gets its end state from the coverage: ok only when every ask is served in full."""
     notes = getattr(brain, "notes", None)
     if notes:
         trace.append({"step": "notes", "notes": list(notes)})
+    coverage = plan_coverage(scope.asks, subtasks, target=scope.target_size, reasons=ask_reasons)
+    if end_state in ("ok", "allocation-gap"):
+        state, why = coverage_end_state(coverage, subtasks, target=scope.target_size)
+        reason = "; ".join(part for part in (why, reason if end_state == "allocation-gap" else "") if part)
+        end_state = state
+    trace.append({"step": "coverage", "coverage": [c.model_dump() for c in coverage]})
     return PlanResult(engine=brain.engine, scope=scope, subtasks=subtasks, end_state=end_state,  # type: ignore[arg-type]
-                      reason=reason, trace=trace)
+                      reason=reason, trace=trace, coverage=coverage)

@@ -229,15 +229,17 @@ def test_plan_offline_grounds_text_requests_and_refuses_missing_modalities():
     result = plan_offline(BuildRequest(text="the cause or effect of an everyday event", target_size=20), pool)
     assert result.end_state == "ok"
     assert [(s.key, s.quota, s.groundings[0].capacity) for s in result.subtasks] == [("causal-reasoning", 20, 30)]
-    assert [step["step"] for step in result.trace] == ["scope", "design", "grounding", "allocation"]
+    assert [step["step"] for step in result.trace] == ["scope", "design", "grounding", "allocation", "coverage"]
 
     result = plan_offline(BuildRequest(text="spoken dialogue in many languages", target_size=20), pool)
     assert (result.end_state, result.subtasks) == ("ungroundable", [])
     assert result.reason == "no dataset in the pool has the inputs ['audio', 'text'] nor a dialogue to speak"
 
     result = plan_offline(BuildRequest(text="the cause or effect of an everyday event", target_size=50), pool)
-    assert result.end_state == "allocation-gap"
-    assert result.reason == "insufficient supply: the chosen datasets hold 30 usable records for 50 requested"
+    assert result.end_state == "partial"
+    assert result.reason == ("30 of the 50 samples could be planned; insufficient supply: the chosen datasets hold "
+                             "30 usable records for 50 requested")
+    assert [(c.key, c.status, c.samples) for c in result.coverage] == [("capability:request", "served", 30)]
     assert [(s.key, s.quota) for s in result.subtasks] == [("causal-reasoning", 30)]
 
 

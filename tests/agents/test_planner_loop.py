@@ -84,7 +84,8 @@ def test_budget_exhausted_stops_between_calls_and_keeps_the_trace():
     # Round 1 spent the budget; allocation then asked design to fill a gap, and the check stopped it.
     assert result.end_state == "budget-exhausted"
     assert result.reason == "the token budget is spent: 600 of 500 tokens used"
-    assert [s["step"] for s in result.trace] == ["scope", "design", "grounding", "allocation", "budget"]
+    assert [s["step"] for s in result.trace] == ["scope", "design", "grounding", "allocation", "budget",
+                                                   "coverage"]
 
 
 def test_budget_ledger_charges_every_call_before_handing_it_on():

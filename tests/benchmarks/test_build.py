@@ -130,7 +130,14 @@ def test_a_gap_is_reported_not_hidden(team_a, pool_a):
     spec = Spec.objects.get(version=started.version)
     made = Sample.objects.filter(version=started.version, status="ok").count()
     capacity = sum(Grounding.objects.filter(subtask__spec=spec).values_list("capacity", flat=True))
-    assert spec.end_state == "allocation-gap"
+    # Fewer samples than the target can be planned: the spec is partial and says why, and so does the run.
+    assert spec.end_state == "partial"
+    assert [(c["key"], c["status"]) for c in spec.coverage] == [("capability:request", "served")]
+    planned = sum(spec.subtasks.values_list("quota", flat=True))
+    end = next(step for step in spec.trace if step["step"] == "end")
+    assert end["reason"] == (f"{planned} of the 700 samples could be planned; insufficient supply: the chosen "
+                             f"datasets hold {planned} usable records for 700 requested")
+    assert (run.status, run.error) == ("partial", f"{made} of the 700 samples were made")
     rejected = Sample.objects.filter(version=started.version, status="rejected").count()
     assert made + rejected == capacity  # capacity counts records the plan transforms; verification rejects some
     finished = run.events.get(kind="finished")

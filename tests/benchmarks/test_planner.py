@@ -170,7 +170,7 @@ def test_a_spent_budget_stops_planning_cleanly_and_keeps_what_was_made(team_a, u
     assert (run.status, spec.end_state) == ("budget_exhausted", "budget-exhausted")
     assert run.error == "the token budget is spent: 120 of 100 tokens used"
     assert list(LLMCall.objects.filter(run=run).order_by("id").values_list("role", flat=True)) == ["scope", "design"]
-    assert [s["step"] for s in spec.trace] == ["scope", "design", "budget", "end"]
+    assert [s["step"] for s in spec.trace] == ["scope", "design", "budget", "coverage", "end"]
     assert spec.trace[1]["subtasks"][0]["key"] == "everyday-causality"  # the design made so far is kept
 
 

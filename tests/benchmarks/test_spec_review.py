@@ -228,7 +228,7 @@ def test_api_spec_detail_quotas_and_approve(api_a, team_a, user_a, pool_a, djang
     assert set(body["subtasks"][0]["groundings"][0]["scores"]) == {
         "search", "alignment", "coverage", "simplicity", "risk", "composite"}
     assert [step["step"] for step in body["trace"]] == [
-        "scope", "design", "grounding", "grounding", "grounding", "allocation", "end"]
+        "scope", "design", "grounding", "grounding", "grounding", "allocation", "coverage", "end"]
 
     bad = api_a.post(f"/api/specs/{spec.id}/quotas/", {"quotas": {NLI: 1}}, format="json")
     assert (bad.status_code, bad.json()) == (400, {"quotas": [
@@ -295,7 +295,7 @@ def test_spec_page_shows_subtasks_scores_plans_quotas_and_trace(client, team_a, 
     assert html.count('class="quota" name="quota-') == 3
     assert f'name="quota-{NLI}" value="11" min="0" max="196"' in html
     assert html.count('class="drop" name="drop-') == 3
-    assert html.count('class="trace-step"') == 7
+    assert html.count('class="trace-step"') == 8
     assert "composite" in html and "reads" in html and "writes" in html
     assert "Design decisions" in html and "All 6 candidate datasets considered" not in html
     for label in ("Save quotas", "Approve and build", "Re-plan"):

@@ -53,6 +53,10 @@ class Command(BaseCommand):
             return
         if run.status == AgentRun.Status.BUDGET_EXHAUSTED:
             raise CommandError(f"build stopped: {run.error}")
+        if run.status == AgentRun.Status.PARTIAL:
+            self.stdout.write(self.style.WARNING(f"{started.version}: partial — {run.error}; benchmark id "
+                                                 f"{started.version.benchmark_id}"))
+            return
         if run.status != AgentRun.Status.SUCCEEDED:
             raise CommandError(f"build failed: {run.error}")
         self.stdout.write(self.style.SUCCESS(

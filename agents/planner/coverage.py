@@ -1,0 +1,122 @@
+"""Coverage: for every ask of a request, whether the plan serves it — by which subtasks, datasets
+and operators, with how many of the target's samples — or why not; and the end state that follows.
+
+A capability ask is served by the subtasks designed for it (SubtaskDraft.serves) that got samples.
+Every other ask applies to every item (images as input, blur, the question spoken, four options...):
+it is served by the groundings whose plans satisfy it (GroundingPlan.serves, from `plan_serves`),
+and served in full only when those groundings carry the whole target. `ok` means every ask is
+served in full; anything less is `partial`, with the coverage saying what is missing and why."""
+from __future__ import annotations
+
+from agents.types import Ask, AskCoverage, CardView, SubtaskPlan, TransformPlan
+
+PER_ITEM_KINDS = frozenset({"input_modality", "question_modality", "perturbation", "option_count", "answer_format",
+                            "difficulty", "language", "no_textual_hints", "adversarial_options", "knowledge_link"})
+_IMAGE_MAKERS = frozenset({"render_text_image"})
+_AUDIO_MAKERS = frozenset({"speak_dialogue", "speak_text"})
+
+
+def _attached(plan: TransformPlan, card: CardView | None, modality: str) -> bool:
+    """Does the plan attach a medium of this kind from the record?"""
+    if card is None:
+        return False
+    paths = {path for spec in card.fields.values() if spec.modality == modality for path in spec.paths}
+    return any(op.op == "attach_media" and op.params.get("path") in paths for op in plan.operators)
+
+
+def plan_serves(plan: TransformPlan, asks: list[Ask], *, card: CardView | None = None) -> list[str]:
+    """The keys of the per-item asks every item of this plan satisfies, read from its operators
+    (what a plan declares it does is what its operators do, nothing else)."""
+    ops = plan.operators
+    names = {op.op for op in ops}
+    served: list[str] = []
+    for ask in asks:
+        if ask.kind == "input_modality":
+            modality = ask.params.get("modality")
+            ok = ((modality == "image" and (bool(names & _IMAGE_MAKERS) or _attached(plan, card, "image")))
+                  or (modality == "audio" and (bool(names & _AUDIO_MAKERS) or _attached(plan, card, "audio"))))
+        elif ask.kind == "perturbation":
+            kind = ask.params.get("kind")
+            wanted = set(ask.params.get("severities") or [])
+            if kind == "audio_noise":
+                steps = [op for op in ops if op.op == "mix_noise"]
+                ok = bool(steps)
+            else:
+                steps = [op for op in ops if op.op == "degrade_image" and op.params.get("kind") == kind]
+                ladder = {int(s) for op in steps for s in (op.params.get("severities") or [op.params.get("severity")])
+                          if s is not None}
+                ok = bool(steps) and (not wanted or wanted <= ladder)
+        elif ask.kind == "question_modality":
+            modality = ask.params.get("modality")
+            ok = ((modality == "speech" and any(op.op == "speak_text" and op.params.get("field") == "question"
+                                                for op in ops))
+                  or (modality == "image" and any(op.op == "render_text_image" and op.params.get("field") == "question"
+                                                  for op in ops)))
+        else:
+            # Asks no operator states yet (option count, knowledge links, language...) are served only
+            # by a plan whose operators say so explicitly.
+            ok = any(ask.key in (op.params.get("serves") or []) for op in ops)
+        if ok:
+            served.append(ask.key)
+    return served
+
+
+def _operators(subtasks: list[SubtaskPlan], keys: set[str]) -> list[str]:
+    return sorted({op.op for s in subtasks for g in s.groundings if keys & set(g.serves) or keys & set(s.serves)
+                   for op in g.plan.operators})
+
+
+def plan_coverage(asks: list[Ask], subtasks: list[SubtaskPlan], *, target: int,
+                  reasons: dict[str, str] | None = None) -> list[AskCoverage]:
+    """Each ask's coverage by the allocated subtasks (quotas set). `reasons` says, per ask key, why
+    design or grounding could not serve it (kept as the reason when it is not fully served)."""
+    reasons = reasons or {}
+    planned = sum(s.quota for s in subtasks)
+    out: list[AskCoverage] = []
+    for ask in asks:
+        base = {"key": ask.key, "kind": ask.kind, "text": ask.text, "uncertain": ask.uncertain}
+        if ask.kind == "capability":
+            serving = [s for s in subtasks if ask.key in s.serves and s.quota > 0]
+            samples = sum(s.quota for s in serving)
+            status = "served" if serving else "not_served"
+            reason = "" if serving else (reasons.get(ask.key) or "no subtask of the plan tests it")
+            out.append(AskCoverage(**base, status=status, samples=samples, wanted=samples if serving else target,
+                                   subtasks=[s.key for s in serving],
+                                   datasets=sorted({g.dataset_slug for s in serving for g in s.groundings if g.quota}),
+                                   operators=_operators(serving, {ask.key}), reason=reason))
+            continue
+        groundings = [(s, g) for s in subtasks for g in s.groundings if ask.key in g.serves and g.quota > 0]
+        samples = sum(g.quota for _, g in groundings)
+        if groundings and samples >= target:
+            status, reason = "served", ""
+        elif groundings:
+            missing = sorted({g.dataset_slug for s in subtasks for g in s.groundings
+                              if g.quota > 0 and ask.key not in g.serves})
+            status = "partly"
+            reason = (reasons.get(ask.key) or "") + ("; " if reasons.get(ask.key) else "") + (
+                f"only {samples} of the {target} samples have it" + (
+                    f": the plans for {', '.join(missing)} cannot give it" if missing else
+                    f" (the plan has {planned} samples)"))
+        else:
+            status = "not_served"
+            reason = reasons.get(ask.key) or "no dataset's plan can give it"
+        out.append(AskCoverage(**base, status=status, samples=samples, wanted=target,
+                               subtasks=sorted({s.key for s, _ in groundings}),
+                               datasets=sorted({g.dataset_slug for _, g in groundings}),
+                               operators=sorted({op.op for _, g in groundings for op in g.plan.operators}),
+                               reason=reason))
+    return out
+
+
+def coverage_end_state(coverage: list[AskCoverage], subtasks: list[SubtaskPlan], *, target: int) -> tuple[str, str]:
+    """The end state a coverage gives: ok (every ask served in full and the target planned), partial
+    (some are not, or fewer samples than the target), ungroundable (nothing planned)."""
+    planned = sum(s.quota for s in subtasks)
+    if not subtasks or planned == 0:
+        missing = [c for c in coverage if c.status != "served"]
+        return "ungroundable", "; ".join(f"{c.text}: {c.reason}" for c in missing) or "nothing in the pool fits"
+    gaps = [c for c in coverage if c.status != "served"]
+    notes = [f"{c.text}: {'not served' if c.status == 'not_served' else 'partly served'} ({c.reason})" for c in gaps]
+    if planned < target:
+        notes.append(f"{planned} of the {target} samples could be planned")
+    return ("partial", "; ".join(notes)) if notes else ("ok", "")

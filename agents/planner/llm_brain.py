@@ -20,14 +20,7 @@ from agents.planner.brain import CandidateView, DesignOutcome, Feedback, Judgeme
 from agents.planner.budget import Budget
 from agents.planner.grounding import offline_judgement
 from agents.ports import LLM
-from agents.types import (
-    BuildRequest,
-    Decision,
-    Modality,
-    Perturbation,
-    Scope,
-    SubtaskDraft,
-)
+from agents.types import BuildRequest, Decision, Modality, Perturbation, Scope, SubtaskDraft
 
 ENGINE = "llm"
 PROMPTS = Path(__file__).with_name("prompts")

@@ -14,23 +14,9 @@ from agents.planner.asks import capability_ask, with_floor_asks
 from agents.planner.brain import Brain, Feedback
 from agents.planner.budget import Budget, BudgetExhausted
 from agents.planner.coverage import coverage_end_state, plan_coverage
-from agents.planner.grounding import (
-    NO_INPUTS,
-    GroundingConfig,
-    PlanCache,
-    assign,
-    ground_all,
-    unserved_reasons,
-)
+from agents.planner.grounding import NO_INPUTS, GroundingConfig, PlanCache, assign, ground_all, unserved_reasons
 from agents.ports import Pool
-from agents.types import (
-    BuildRequest,
-    GroundingPlan,
-    PlanResult,
-    Scope,
-    SubtaskDraft,
-    SubtaskPlan,
-)
+from agents.types import BuildRequest, GroundingPlan, PlanResult, Scope, SubtaskDraft, SubtaskPlan
 
 
 @dataclass(frozen=True)

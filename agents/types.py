@@ -264,6 +264,8 @@ class SampleDraft(ItemContent):
     rendered_text: str = ""  # the text a rendered image shows (for its OCR round trip and for reviewers)
     rendered_page: MediaRef | None = None  # the page as rendered, before any degradation
     superseded: list[MediaRef] = Field(default_factory=list)  # media of attempts a repair replaced
+    # The robustness conditions the item got, e.g. [{"kind": "blur", "severity": 3}] (a ladder spreads them).
+    conditions: list[dict[str, Any]] = Field(default_factory=list)
     fingerprint: list[float] = Field(default_factory=list)  # text embedding, for near-duplicate checks
     dedup_key: str = ""  # question + media identity, for exact duplicate checks
     operators: list[str] = Field(default_factory=list)

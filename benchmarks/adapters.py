@@ -199,6 +199,8 @@ class DjangoSink:
                                 "engine": draft.engine, "run_id": self.run.id,
                                 **({"speech_text": draft.speech_text} if draft.speech_text else {}),
                                 **({"rendered_text": draft.rendered_text} if draft.rendered_text else {}),
+                                # The robustness condition this item got (a ladder spreads kinds and severities).
+                                **({"conditions": draft.conditions} if draft.conditions else {}),
                                 # Files of an attempt a repair replaced: kept (as the team's assets) for audit.
                                 **({"superseded_media": [self._asset(ref).file for ref in draft.superseded]}
                                    if draft.superseded else {})},

@@ -73,12 +73,24 @@ def author_request(draft: SampleDraft, *, intent: str, plan: TransformPlan, reco
                       "author", draft.item_key)
 
 
-def _text_step(draft: SampleDraft, step: AuthorStep) -> SampleDraft | str:
+def question_medium_of(plan: TransformPlan) -> str:
+    """"speech" or "image" when the plan gives the question only in a recording or an image."""
+    for op in plan.operators:
+        if (op.op == "speak_text" and op.params.get("field", "question") == "question") or (
+                op.op == "speak_dialogue" and op.params.get("with_question")):
+            return "speech"
+        if op.op == "render_text_image" and "question" in (op.params.get("fields") or [op.params.get("field")]):
+            return "image"
+    return ""
+
+
+def _text_step(draft: SampleDraft, step: AuthorStep, *, question_medium: str = "") -> SampleDraft | str:
     """The draft with one text step applied, or why the step cannot apply."""
     text = " ".join(step.text.split())
     if step.action == "rewrite_question":
-        if "speak_text" in draft.operators:
-            return "the question is the one spoken in the recording"
+        if question_medium or "speak_text" in draft.operators:
+            return ("the question is the one shown in the image" if question_medium == "image"
+                    else "the question is the one spoken in the recording")
         if not 5 <= len(text) <= MAX_QUESTION_CHARS:
             return f"a question must have 5 to {MAX_QUESTION_CHARS} characters"
         return draft.model_copy(update={"question": text})
@@ -108,7 +120,10 @@ def _tuned(plan: TransformPlan, step: AuthorStep) -> tuple[TransformPlan, str] |
     if not low <= step.value <= high:
         return f"{param} {step.value:g} is outside {low:g}..{high:g}"
     value = int(step.value) if param == "severity" else float(step.value)
-    tuned = with_params(plan, step.tool, lambda params: ({**params, param: value}, f"{step.tool} {param} set to {value:g}"))
+    # A noise step's severity names the SNR it had; once the SNR is set, the SNR alone says what the item has.
+    tuned = with_params(plan, step.tool, lambda params: (
+        {**{k: v for k, v in params.items() if not (param == "snr_db" and k == "severity")}, param: value},
+        f"{step.tool} {param} set to {value:g}"))
     if tuned is None:
         return f"the plan has no {step.tool} step"
     return tuned
@@ -149,7 +164,7 @@ def author_apply(draft: SampleDraft, reply: AuthorReply | LLMError, *, plan: Tra
             applied.append("tune")
             notes.append(Check(name="author", ok=True, detail=f"applied: {tuned[1]}{why}"))
             continue
-        candidate = _text_step(current, step)
+        candidate = _text_step(current, step, question_medium=question_medium_of(plan))
         if isinstance(candidate, str):
             notes.append(Check(name="author", ok=True, detail=f"{step.action} refused: {candidate}"))
             continue

@@ -13,10 +13,17 @@ from dataclasses import dataclass, field
 from agents.executor.author import author_apply, author_request
 from agents.executor.dedup import DuplicateIndex, exact_key
 from agents.executor.llm_checks import ambiguity_finish, ambiguity_request, blind_check_finish, blind_request
-from agents.executor.repair import MAX_REPAIRS, clashing_options, eased_plan, repair_note, without_options
+from agents.executor.repair import (
+    MAX_REPAIRS,
+    clashing_options,
+    eased_plan,
+    fixed_option_count,
+    repair_note,
+    without_options,
+)
 from agents.executor.toolbox import ToolBox
 from agents.executor.verify import recheck_options, verify
-from agents.operators import ItemContext, OperatorError, plan_apply
+from agents.operators import ItemContext, OperatorError, plan_apply, plan_for_item
 from agents.llm import LLMError
 from agents.planner.budget import Budget, BudgetExhausted
 from agents.ports import LLM, Ledger, Pool, Sink, Tools
@@ -56,6 +63,7 @@ class _Maker:
 
     def draft(self, plan: TransformPlan, record: RecordView, key: str, ordinal: int) -> SampleDraft:
         """The plan applied to the record (raises OperatorError), checked by the rules."""
+        plan = plan_for_item(plan, ordinal)
         fields = plan_apply(plan, record, ItemContext(seed=self.cell.seed, item_key=key, ordinal=ordinal,
                                                       tools=self.toolbox))
         draft = SampleDraft(
@@ -67,23 +75,28 @@ class _Maker:
             media=fields["media"], operators=[op.op for op in plan.operators], engine=self.engine,
             speech_text="\n".join(f"{speaker}: {said}" for speaker, said in fields.get("speech", [])),
             rendered_text=fields.get("rendered_text", ""), rendered_page=fields.get("rendered_page"),
-            spoken_clean=fields.get("spoken_clean"),
+            spoken_clean=fields.get("spoken_clean"), conditions=fields.get("conditions", []),
         )
-        return verify(draft, modalities=self.modalities, tools=self.tools, ledger=self.ledger)
+        return verify(draft, modalities=self.modalities, tools=self.tools, ledger=self.ledger,
+                      option_count=fixed_option_count(plan))
 
     def make(self, record: RecordView, key: str, ordinal: int) -> SampleDraft:
         """A checked sample; a fixable fault is repaired (at most MAX_REPAIRS rounds): a made medium
         that failed its check is made again by a milder plan (the failed attempt's files are kept
         as superseded), clashing options are dropped. Raises OperatorError for an unusable record."""
-        plan, draft = self.cell.plan, self.draft(self.cell.plan, record, key, ordinal)
+        # A ladder step becomes the rung this item gets, so a repair eases the condition it really has.
+        plan = plan_for_item(self.cell.plan, ordinal)
+        draft = self.draft(plan, record, key, ordinal)
         notes, superseded = [], []
         for _ in range(MAX_REPAIRS):
             if draft.status != "rejected":
                 break
             failed = next(c for c in draft.checks if not c.ok)
             eased = eased_plan(plan, failed)
+            # Dropping options would break an option count the request asked for: such an item is replaced.
             pruned = without_options(draft, clashing_options(draft), "it repeats another option or is also "
-                                     "an accepted answer") if failed.name == "one_correct_option" else None
+                                     "an accepted answer") if failed.name == "one_correct_option" \
+                and fixed_option_count(plan) is None else None
             if eased is not None:
                 plan, action = eased
                 try:
@@ -104,9 +117,9 @@ class _Maker:
                                         "status": "repaired" if draft.status == "ok" else "rejected"})
 
 
-def _llm_checked(draft: SampleDraft, llm: LLM, handles: dict[str, object]) -> SampleDraft:
+def _llm_checked(draft: SampleDraft, llm: LLM, handles: dict[str, object], *, prune: bool = True) -> SampleDraft:
     """The LLM checks' verdicts added to a draft; an item found ambiguous is repaired by dropping the
-    other options found correct, when a distractor remains."""
+    other options found correct, when a distractor remains (and `prune`: no option count is asked)."""
     added: list = []
     others: set[int] = set()
     if "blind" in handles:
@@ -115,7 +128,7 @@ def _llm_checked(draft: SampleDraft, llm: LLM, handles: dict[str, object]) -> Sa
         check, others = ambiguity_finish(draft, llm=llm, handle=handles["ambiguity"])
         added.append(check)
     checks = [*draft.checks, *added]
-    if others and all(c.ok for c in checks if c.name != "ambiguity"):
+    if others and prune and all(c.ok for c in checks if c.name != "ambiguity"):
         pruned = without_options(draft, others, "the verifier found it also answers the question")
         if pruned is not None:
             fixed = recheck_options(pruned[0], keep=[repair_note(added[-1], pruned[1])])
@@ -192,7 +205,7 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
         except LLMError as exc:
             reply = exc
         item.author = None
-        item.draft = author_apply(item.draft, reply, plan=cell.plan,
+        item.draft = author_apply(item.draft, reply, plan=plan_for_item(cell.plan, item.ordinal),
                                   remake=lambda plan: maker.draft(plan, item.record, item.draft.item_key, item.ordinal))
         submit_checks(item)
 
@@ -225,7 +238,8 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
         if not draining:
             for handle in item.checks.values():
                 wait(handle)
-        store(_llm_checked(item.draft, llm, item.checks) if item.checks else item.draft)
+        store(_llm_checked(item.draft, llm, item.checks, prune=fixed_option_count(cell.plan) is None)
+              if item.checks else item.draft)
 
     try:
         for start in range(0, len(order), BATCH):

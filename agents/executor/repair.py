@@ -13,7 +13,7 @@ Anything else (a wrong key, a leak, a decoding failure, a near-duplicate) is not
 the sample is rejected and replenishment replaces it."""
 from __future__ import annotations
 
-from agents.operators import normalise
+from agents.operators import SNR_BY_SEVERITY, normalise
 from agents.types import Check, SampleDraft, TransformPlan
 
 MAX_REPAIRS = 2
@@ -46,11 +46,15 @@ def _milder_degradation(params: dict) -> tuple[dict, str] | None:
 
 
 def _quieter_noise(params: dict) -> tuple[dict, str] | None:
-    snr = float(params.get("snr_db", 10.0))
+    severity = params.get("severity")
+    snr = float(params["snr_db"] if "snr_db" in params else
+                SNR_BY_SEVERITY[int(severity) - 1] if severity is not None else 10.0)
     if snr >= NOISE_MAX_SNR_DB:
         return None
     louder = min(NOISE_MAX_SNR_DB, snr + NOISE_STEP_DB)
-    return {**params, "snr_db": louder}, f"noise eased from {snr:g} dB to {louder:g} dB SNR"
+    # The SNR now says what the item has; a severity would name the condition it no longer has.
+    eased = {k: v for k, v in params.items() if k != "severity"}
+    return {**eased, "snr_db": louder}, f"noise eased from {snr:g} dB to {louder:g} dB SNR"
 
 
 PLAN_REPAIRS = {
@@ -65,6 +69,12 @@ def eased_plan(plan: TransformPlan, failed: Check) -> tuple[TransformPlan, str] 
         return None
     op_name, update = PLAN_REPAIRS[failed.name]
     return with_params(plan, op_name, update)
+
+
+def fixed_option_count(plan: TransformPlan) -> int | None:
+    """The number of options the plan's items must have (an option count the request asked for)."""
+    counts = [int(op.params["count"]) for op in plan.operators if op.op == "limit_options"]
+    return counts[-1] if counts else None
 
 
 def without_options(draft: SampleDraft, drop: set[int], why: str) -> tuple[SampleDraft, str] | None:

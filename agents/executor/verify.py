@@ -172,9 +172,18 @@ def recheck_options(draft: SampleDraft, *, keep: list[Check] | None = None) -> S
     return draft.model_copy(update={"checks": checks, "status": "ok" if all(c.ok for c in checks) else "rejected"})
 
 
-def verify(draft: SampleDraft, *, modalities: list[str], tools: Tools, ledger: Ledger) -> SampleDraft:
-    """Run every check; the draft comes back with its checks and status set."""
+def _option_count(draft: SampleDraft, count: int) -> Check:
+    return Check(name="option_count", ok=len(draft.options) == count,
+                 detail=f"{len(draft.options)} options; the request asks for {count}")
+
+
+def verify(draft: SampleDraft, *, modalities: list[str], tools: Tools, ledger: Ledger,
+           option_count: int | None = None) -> SampleDraft:
+    """Run every check; the draft comes back with its checks and status set. `option_count`: the
+    number of options the request asks every item to have."""
     checks = _text_checks(draft)
+    if option_count is not None and checks[0].ok:
+        checks.append(_option_count(draft, option_count))
     checks.append(_media(draft, modalities, tools, ledger))
     if draft.speech_text and checks[-1].ok:
         checks += _speech_round_trip(draft, tools, ledger)

@@ -307,12 +307,24 @@ def dialogue_turns(text: str, *, mask_word: str = "blank") -> list[tuple[str, st
     return [("AB"[i % 2], line) for i, line in enumerate(lines)]
 
 
+QUESTION_SPEAKER = "Question"
+
+
 @operator("speak_dialogue")
 def _speak_dialogue(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
-    """The context's dialogue as one recording, a voice per speaker; the transcript leaves the item."""
+    """The context's dialogue as one recording, a voice per speaker; the transcript leaves the item.
+    With `with_question` the question is spoken too, as the last turn in a voice of its own, and
+    the written question becomes an instruction to listen (the question asked only as speech)."""
     turns = dialogue_turns(draft.get("context", ""), mask_word=params.get("mask_word", "blank"))
     if len(turns) < 2:
         raise OperatorError("the dialogue has fewer than two turns to speak")
+    if params.get("with_question"):
+        question = " ".join(draft.get("question", "").split())
+        if not question:
+            raise OperatorError("question is empty; nothing to speak")
+        turns.append((QUESTION_SPEAKER, question))
+        draft["question"] = params.get("instead", "Listen to the conversation and to the question asked after it, "
+                                                  "and answer that question.")
     chars = sum(len(words) for _, words in turns)
     limit = int(params.get("max_chars", MAX_SPOKEN_CHARS))
     if chars > limit:
@@ -348,13 +360,51 @@ def _speak_text(draft: Draft, record: RecordView, params: dict[str, Any], ctx: I
 SNR_BY_SEVERITY = (20.0, 15.0, 10.0, 5.0, 0.0)
 
 
+# --- ladders: a robustness condition at several kinds and severities, spread over a cell's items ------
+
+def ladder_rung(params: dict[str, Any], ordinal: int) -> dict[str, Any]:
+    """The parameters a step with a `ladder` (a list of rungs: {"kind": "blur", "severity": 3}, or
+    {"severity": 3, "snr_db": 10}) gives the item with this ordinal; a step without one as it is.
+
+    Items take the rungs in turn, and each round of len(ladder) items starts one rung further on:
+    every rung comes once in the first len(ladder) items, and the rung is not tied to the answer
+    position (balance_positions also cycles by ordinal)."""
+    ladder = params.get("ladder")
+    if not ladder:
+        return params
+    rung = ladder[(ordinal + ordinal // len(ladder)) % len(ladder)]
+    return {**{k: v for k, v in params.items() if k != "ladder"}, **rung}
+
+
+def plan_for_item(plan: TransformPlan, ordinal: int) -> TransformPlan:
+    """The plan with every ladder step set to the rung this item gets: repairs and the author then
+    ease or tune the condition the item really has."""
+    if not any(op.params.get("ladder") for op in plan.operators):
+        return plan
+    return plan.model_copy(update={"operators": [
+        op.model_copy(update={"params": ladder_rung(op.params, ordinal)}) if op.params.get("ladder") else op
+        for op in plan.operators]})
+
+
+def _condition(draft: Draft, condition: dict[str, Any]) -> None:
+    """Which robustness condition the item got (kind and severity), for the sample's provenance."""
+    draft.setdefault("conditions", []).append(condition)
+
+
 @operator("mix_noise")
 def _mix_noise(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
-    """The item's recording with background noise at a signal-to-noise ratio (robustness)."""
-    snr_db = float(params.get("snr_db", 10.0))
+    """The item's recording with background noise at a signal-to-noise ratio (robustness): `snr_db`,
+    or a severity 1-5 (SNR_BY_SEVERITY), or a ladder of them picked by the item's ordinal."""
+    params = ladder_rung(params, ctx.ordinal)
+    severity = params.get("severity")
+    if severity is not None and not 1 <= int(severity) <= 5:
+        raise OperatorError(f"noise severity {severity} is outside 1-5")
+    snr_db = float(params["snr_db"] if "snr_db" in params else
+                   SNR_BY_SEVERITY[int(severity) - 1] if severity is not None else 10.0)
     if not -10.0 <= snr_db <= 40.0:
         raise OperatorError(f"snr_db {snr_db} is outside -10..40 dB")
-    draft["noise"] = f"{snr_db:g} dB SNR"
+    _condition(draft, {"kind": "audio_noise", "snr_db": snr_db,
+                       **({"severity": int(severity)} if severity is not None else {})})
     audio = [i for i, m in enumerate(draft.get("media", [])) if m.kind == "audio"]
     if ctx.dry_run:
         if not audio and not draft.get("speech"):
@@ -373,16 +423,26 @@ DEGRADATIONS = ("downscale", "blur", "jpeg", "occlusion", "noise")
 
 @operator("render_text_image")
 def _render_text_image(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
-    """A text field rendered as an image the model must read; the text leaves the item."""
-    field = params.get("field", "context")
-    text = draft.get(field, "")
-    if not text.strip():
-        raise OperatorError(f"{field} is empty; nothing to render")
+    """Text fields rendered as one page image the model must read; the text leaves the item. `field`
+    (one) or `fields` (the passage, then the question, labelled, on the same page); a rendered
+    question is replaced by `instead`, an instruction to read it in the image."""
+    fields = params.get("fields") or [params.get("field", "context")]
+    parts = []
+    for field in fields:
+        text = draft.get(field, "").strip()
+        if not text:
+            if field == "context" and len(fields) > 1:
+                continue  # a record without a passage: its page holds the question alone
+            raise OperatorError(f"{field} is empty; nothing to render")
+        parts.append(f"Question: {text}" if field == "question" and len(fields) > 1 else text)
+    text = "\n\n".join(parts)
     limit = int(params.get("max_chars", MAX_RENDERED_CHARS))
     if len(text) > limit:
-        raise OperatorError(f"{field} is {len(text)} characters long; at most {limit} are rendered")
+        raise OperatorError(f"{' and '.join(fields)} is {len(text)} characters long; at most {limit} are rendered")
     draft["rendered_text"] = text
-    draft[field] = ""
+    for field in fields:
+        draft[field] = params.get("instead", "Read the question in the image and answer it.") \
+            if field == "question" else ""
     if ctx.dry_run:
         return
     page = ctx.need_tools("rendering").render(text, ctx.item_key)
@@ -399,11 +459,13 @@ def _last_image(draft: Draft) -> int:
 
 @operator("degrade_image")
 def _degrade_image(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
-    """The item's image made harder to see (robustness): downscale, blur, jpeg, occlusion or noise, 1-5."""
+    """The item's image made harder to see (robustness): downscale, blur, jpeg, occlusion or noise, 1-5,
+    or a ladder of (kind, severity) rungs picked by the item's ordinal."""
+    params = ladder_rung(params, ctx.ordinal)
     kind, severity = params.get("kind", "blur"), int(params.get("severity", 3))
     if kind not in DEGRADATIONS or not 1 <= severity <= 5:
         raise OperatorError(f"degradation {kind!r} at severity {severity} is not one of {list(DEGRADATIONS)} at 1-5")
-    draft["degradation"] = f"{kind}:{severity}"
+    _condition(draft, {"kind": kind, "severity": severity})
     if ctx.dry_run and draft.get("rendered_text"):
         return  # the page is rendered only for real
     index = _last_image(draft)
@@ -468,3 +530,8 @@ def plan_apply(plan: TransformPlan, record: RecordView, ctx: ItemContext) -> Dra
         except OperatorError as exc:
             raise OperatorError(f"step {step} ({op.op}): {exc}") from exc
     return draft
+
+
+# Operators that make items the way a request's asks require (a second hop, an exact option count):
+# registered on import, after everything they use is defined.
+from agents.operators import asked as _asked  # noqa: F401

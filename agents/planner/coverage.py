@@ -8,7 +8,15 @@ and served in full only when those groundings carry the whole target. `ok` means
 served in full; anything less is `partial`, with the coverage saying what is missing and why."""
 from __future__ import annotations
 
-from agents.types import Ask, AskCoverage, CardView, SubtaskPlan, TransformPlan
+from agents.operators import SNR_BY_SEVERITY
+from agents.types import (
+    Ask,
+    AskCoverage,
+    CardView,
+    Operator,
+    SubtaskPlan,
+    TransformPlan,
+)
 
 PER_ITEM_KINDS = frozenset({"input_modality", "question_modality", "perturbation", "option_count", "answer_format",
                             "difficulty", "language", "no_textual_hints", "adversarial_options", "knowledge_link"})
@@ -24,6 +32,45 @@ def _attached(plan: TransformPlan, card: CardView | None, modality: str) -> bool
     return any(op.op == "attach_media" and op.params.get("path") in paths for op in plan.operators)
 
 
+def _rungs(op: Operator) -> list[dict]:
+    """The conditions a robustness step gives its items: its ladder's rungs, or its own parameters."""
+    return list(op.params.get("ladder") or [op.params])
+
+
+def _noise_severity(rung: dict) -> int | None:
+    if rung.get("severity") is not None:
+        return int(rung["severity"])
+    snr = rung.get("snr_db")
+    return SNR_BY_SEVERITY.index(float(snr)) + 1 if snr is not None and float(snr) in SNR_BY_SEVERITY else None
+
+
+def _perturbation_served(ask: Ask, ops: list[Operator]) -> bool:
+    """Some items get the kind, and the plan's steps cover every severity asked (a ladder spreads them
+    over the items; one step without a ladder gives every item its one severity)."""
+    kind = ask.params.get("kind")
+    wanted = {int(s) for s in ask.params.get("severities") or []}
+    if kind == "audio_noise":
+        rungs = [r for op in ops if op.op == "mix_noise" for r in _rungs(op)]
+        levels = {_noise_severity(r) for r in rungs}
+    else:
+        rungs = [r for op in ops if op.op == "degrade_image" for r in _rungs(op) if r.get("kind", "blur") == kind]
+        levels = {int(r.get("severity", 3)) for r in rungs}
+    return bool(rungs) and wanted <= levels
+
+
+def _question_as(modality: str, ops: list[Operator]) -> bool:
+    if modality == "speech":
+        return any((op.op == "speak_text" and op.params.get("field") == "question")
+                   or (op.op == "speak_dialogue" and op.params.get("with_question")) for op in ops)
+    if modality == "image":
+        return any(op.op == "render_text_image" and "question" in (op.params.get("fields") or [op.params.get("field")])
+                   for op in ops)
+    return False
+
+
+_CHOICE_TYPES = frozenset({"choice", "label", "binary"})  # every item of these has options to choose from
+
+
 def plan_serves(plan: TransformPlan, asks: list[Ask], *, card: CardView | None = None) -> list[str]:
     """The keys of the per-item asks every item of this plan satisfies, read from its operators
     (what a plan declares it does is what its operators do, nothing else)."""
@@ -36,25 +83,21 @@ def plan_serves(plan: TransformPlan, asks: list[Ask], *, card: CardView | None =
             ok = ((modality == "image" and (bool(names & _IMAGE_MAKERS) or _attached(plan, card, "image")))
                   or (modality == "audio" and (bool(names & _AUDIO_MAKERS) or _attached(plan, card, "audio"))))
         elif ask.kind == "perturbation":
-            kind = ask.params.get("kind")
-            wanted = set(ask.params.get("severities") or [])
-            if kind == "audio_noise":
-                steps = [op for op in ops if op.op == "mix_noise"]
-                ok = bool(steps)
-            else:
-                steps = [op for op in ops if op.op == "degrade_image" and op.params.get("kind") == kind]
-                ladder = {int(s) for op in steps for s in (op.params.get("severities") or [op.params.get("severity")])
-                          if s is not None}
-                ok = bool(steps) and (not wanted or wanted <= ladder)
+            ok = _perturbation_served(ask, ops)
         elif ask.kind == "question_modality":
-            modality = ask.params.get("modality")
-            ok = ((modality == "speech" and any(op.op == "speak_text" and op.params.get("field") == "question"
-                                                for op in ops))
-                  or (modality == "image" and any(op.op == "render_text_image" and op.params.get("field") == "question"
-                                                  for op in ops)))
+            ok = _question_as(ask.params.get("modality", ""), ops)
+        elif ask.kind == "option_count":
+            ok = any(op.op == "limit_options" and op.params.get("count") == ask.params.get("count") for op in ops)
+        elif ask.kind == "knowledge_link":
+            field = " ".join(str(ask.params.get("field") or "").lower().split())
+            ok = bool(field) and any(op.op == "link_question" and op.params.get("field", "").lower() == field
+                                     for op in ops)
+        elif ask.kind == "answer_format":
+            wanted = ask.params.get("format")
+            ok = plan.answer_type == wanted or (wanted == "choice" and plan.answer_type in _CHOICE_TYPES)
         else:
-            # Asks no operator states yet (option count, knowledge links, language...) are served only
-            # by a plan whose operators say so explicitly.
+            # Asks no operator states yet (language, difficulty...) are served only by a plan whose
+            # operators say so explicitly.
             ok = any(ask.key in (op.params.get("serves") or []) for op in ops)
         if ok:
             served.append(ask.key)

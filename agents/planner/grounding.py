@@ -18,16 +18,28 @@ from agents.planner.transform import (
     MIN_COVERAGE,
     design_plan,
     dry_run,
-    perturb_plan,
-    render_plan,
+    first_path,
     render_source,
-    speech_plan,
-    spoken_question_plan,
     speech_source,
+)
+from agents.planner.variants import (
+    item_asks,
+    needs_key,
+    plan_for_asks,
+    question_medium,
+    reading_asked,
 )
 from agents.ports import Pool
 from agents.tools.embedding import Embedder
-from agents.types import Ask, BuildRequest, CardView, GroundingPlan, Perturbation, PoolHit, SubtaskDraft
+from agents.types import (
+    Ask,
+    BuildRequest,
+    CardView,
+    GroundingPlan,
+    Perturbation,
+    PoolHit,
+    SubtaskDraft,
+)
 
 NO_INPUTS = "no dataset in the pool has the inputs"
 WEIGHTS = {"alignment": 0.45, "coverage": 0.25, "simplicity": 0.10, "safety": 0.20}  # safety = 1 - risk
@@ -49,28 +61,39 @@ class GroundingOutcome:
     groundings: list[GroundingPlan]
     considered: list[dict[str, Any]] = field(default_factory=list)
     reason: str = ""
+    # Per ask key, per dataset: why that dataset's plan does not serve the ask (for the coverage).
+    ask_reasons: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def search_query(subtask: SubtaskDraft) -> str:
     return " ".join([subtask.name, subtask.description, *subtask.keywords])
 
 
-def _routes(subtask: SubtaskDraft, pool: Pool, config: GroundingConfig) -> list[tuple[PoolHit, str]]:
+def _routes(subtask: SubtaskDraft, pool: Pool, config: GroundingConfig,
+            asks: list[Ask] | None = None) -> list[tuple[PoolHit, str]]:
     """Search hits with how their media are made: "" (the dataset has them), "speech" (a dialogue
-    spoken), "render" (a passage rendered as a page), "spoken_question" (the question spoken)."""
+    spoken), "render" (a passage, or the question, rendered as a page), "spoken_question" (the
+    question spoken). An ask licenses its synthesis whatever the subtask's: a question to be spoken
+    may come from any text QA dataset, one to be read from an image (or text to read) too."""
     query = search_query(subtask)
     hits = [(hit, "") for hit in pool.search(query, modalities=subtask.modalities, roles=subtask.roles,
                                              limit=config.search_limit)]
     media = media_of(subtask.modalities)
+    medium, reading = question_medium(asks), reading_asked(asks)
     if media == {"audio"} and "speech" in subtask.synthesis:
         spoken = pool.search(query, modalities=["text"], roles=["dialog"], limit=config.search_limit)
         hits += [(hit, "speech") for hit in spoken if speech_source(hit.card)]
-    if media == {"image", "audio"} and "speech" in subtask.synthesis:
+    if media == {"image", "audio"} and ("speech" in subtask.synthesis or medium == "speech"):
         asked = pool.search(query, modalities=["image", "text"], roles=["question", "image"], limit=config.search_limit)
         hits += [(hit, "spoken_question") for hit in asked]
-    if media == {"image"} and "render" in subtask.synthesis:
-        rendered = pool.search(query, modalities=["text"], roles=["context"], limit=config.search_limit)
-        hits += [(hit, "render") for hit in rendered if render_source(hit.card)]
+    if media == {"audio"} and medium == "speech":
+        asked = pool.search(query, modalities=["text"], roles=["question"], limit=config.search_limit)
+        hits += [(hit, "spoken_question") for hit in asked if first_path(hit.card, "question")]
+    if media == {"image"} and ("render" in subtask.synthesis or medium == "image" or reading):
+        rendered = pool.search(query, modalities=["text"], roles=["context", "question"] if medium == "image" or reading
+                               else ["context"], limit=config.search_limit)
+        hits += [(hit, "render") for hit in rendered if render_source(hit.card)
+                 or ((medium == "image" or reading) and first_path(hit.card, "question"))]
     hits.sort(key=lambda pair: (-pair[0].score, pair[0].card.slug, pair[1]))
     return hits
 
@@ -94,7 +117,7 @@ def offline_judgement(candidate: CandidateView) -> Judgement:
     synthesised media and from the dry run's failures."""
     template_risk = {"source_options": 0.05, "lettered_options": 0.1, "embedded_choices": 0.15,
                      "label_choices": 0.2, "answer_bank_choices": 0.3}
-    base = re.sub(r"^(spoken_question_|spoken_|rendered_)", "", candidate.plan.template.split("+")[0])
+    base = re.sub(r"^(spoken_question_|spoken_|rendered_question_|rendered_)", "", candidate.plan.template.split("+")[0])
     risk = template_risk.get(base, 0.3) + (0.15 if candidate.synthesis else 0.0)
     risk += 0.3 * (1 - candidate.usable / candidate.checked if candidate.checked else 1.0)
     alignment = min(1.0, candidate.search_score / 0.6)
@@ -119,48 +142,46 @@ class Prepared:
     reason: str = ""
 
 
-PlanCache = dict[tuple[int, str], tuple[Any, str, Any, int]]
-
-
-def _perturbable(plan, card: CardView, synthesis: str, perturbation: Perturbation) -> bool:
-    """Does the plan make the kind of media the robustness condition degrades?"""
-    ops = {op.op for op in plan.operators}
-    if perturbation.kind == "audio_noise":
-        return bool(ops & {"speak_dialogue", "speak_text"}) or ("attach_media" in ops and "audio" in card.modalities)
-    return "render_text_image" in ops or ("attach_media" in ops and "image" in card.modalities)
+# (dataset, route, what the asks need) -> (plan or None, why not, dry run, record total, why asks are not served)
+PlanCache = dict[tuple[int, str, str], tuple[Any, str, Any, int, dict[str, str]]]
 
 
 def _plan_and_dry_run(card: CardView, synthesis: str, *, pool: Pool, config: GroundingConfig, cache: PlanCache,
-                      perturbation: Perturbation | None = None):
-    """(plan or None, why not, dry run, record total) for a dataset and route, once per planning."""
-    key = (card.dataset_id, synthesis)
+                      asks: list[Ask] | None = None, reading: bool = False):
+    """(plan or None, why not, dry run, record total, {ask key: why its items do not serve it}) for a
+    dataset and route, once per planning: the card's plan, made into the variant the per-item asks
+    require (agents.planner.variants), as far as the records allow."""
+    asks = asks or []
+    key = (card.dataset_id, synthesis, needs_key(asks, reading=reading))
     if key not in cache:
         records, total = _records(pool, card, config)
         plan, why = design_plan(card, records, embedder=config.embedder)
-        if plan is not None and synthesis == "speech":
-            plan, why = speech_plan(plan, card)
-        elif plan is not None and synthesis == "render":
-            plan, why = render_plan(plan, card)
-        elif plan is not None and synthesis == "spoken_question":
-            plan, why = spoken_question_plan(plan, card)
-        if plan is not None and perturbation is not None and _perturbable(plan, card, synthesis, perturbation):
-            plan = perturb_plan(plan, perturbation.kind, perturbation.severity)
-        cache[key] = (plan, why, dry_run(plan, records) if plan is not None else None, total)
+        unserved: dict[str, str] = {}
+        if plan is not None:
+            plan, why, unserved = plan_for_asks(plan, card, records, asks, synthesis=synthesis, reading=reading)
+        cache[key] = (plan, why, dry_run(plan, records) if plan is not None else None, total, unserved)
     return cache[key]
 
 
 def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache: PlanCache,
-            perturbation: Perturbation | None = None) -> Prepared:
-    routes = _routes(subtask, pool, config)
+            perturbation: Perturbation | None = None, asks: list[Ask] | None = None) -> Prepared:
+    """The subtask's candidates; `asks` are the request's (per-item ones shape every plan; a reading
+    capability or a question to be spoken or read opens routes from text datasets)."""
+    routes = _routes(subtask, pool, config, asks)
+    per_item, reading = item_asks(asks, perturbation), reading_asked(asks)
     considered: list[dict[str, Any]] = []
     if not routes:
         return Prepared(considered, [], NO_INPUTS + f" {sorted(subtask.modalities)}"
                         + (" nor a dialogue to speak" if media_of(subtask.modalities) == {"audio"} else ""))
-    # Text cards to render are compared among themselves: they never mention the image they will become.
-    # (Dialogues to speak do mention conversations, so they compete with recordings directly.)
+    # Text cards to render, or whose questions are to be spoken, are compared among themselves: they never
+    # mention the image or recording they will become. (Dialogues to speak do mention conversations, so
+    # they compete with recordings directly.)
+    def from_text(hit: PoolHit, synthesis: str) -> bool:
+        return synthesis == "render" or (synthesis == "spoken_question" and not media_of(hit.card.modalities))
+
     best_of: dict[bool, float] = {}
     for hit, synthesis in routes:
-        best_of[synthesis == "render"] = max(best_of.get(synthesis == "render", 0.0), content_score(hit))
+        best_of[from_text(hit, synthesis)] = max(best_of.get(from_text(hit, synthesis), 0.0), content_score(hit))
     candidates: list[tuple[CandidateView, PoolHit, int]] = []
     for hit, synthesis in routes:
         card = hit.card
@@ -173,16 +194,18 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
             continue
         content = content_score(hit)
         entry["content"] = round(content, 4)
-        best = best_of[synthesis == "render"]
+        best = best_of[from_text(hit, synthesis)]
         if content <= 0 or content < best * config.relative_floor:
             entry["rejected"] = (f"content match {content:.2f} is below {config.relative_floor:.0%} of the best "
                                  f"({best:.2f})")
             continue
-        plan, why, run, total = _plan_and_dry_run(card, synthesis, pool=pool, config=config, cache=cache,
-                                                  perturbation=perturbation)
+        plan, why, run, total, unserved = _plan_and_dry_run(card, synthesis, pool=pool, config=config, cache=cache,
+                                                            asks=per_item, reading=reading)
         if plan is None:
             entry["rejected"] = why
             continue
+        if unserved:
+            entry["asks_not_served"] = dict(unserved)
         entry.update({"template": plan.template, "operators": [op.op for op in plan.operators],
                       "dry_run": {"usable": run.usable, "checked": run.checked,
                                   "failures": dict(run.failures.most_common(3))}})
@@ -231,16 +254,35 @@ def ground_all(subtasks: list[SubtaskDraft], *, request: BuildRequest, pool: Poo
     out). The judge sees all subtasks' candidates in one batch, so its calls can run concurrently.
     Each kept plan names the per-item asks its items satisfy (coverage.plan_serves)."""
     cache = {} if cache is None else cache
-    prepared = {s.key: prepare(s, pool=pool, config=config, cache=cache, perturbation=perturbation) for s in subtasks}
+    prepared = {s.key: prepare(s, pool=pool, config=config, cache=cache, perturbation=perturbation, asks=asks)
+                for s in subtasks}
     batch = [(s, [view for view, _, _ in prepared[s.key].candidates]) for s in subtasks if prepared[s.key].candidates]
     judged = dict(zip([s.key for s, _ in batch], brain.assess_many(request=request, batch=batch), strict=True))
     outcomes = {s.key: score(prepared[s.key], judged.get(s.key, {}), config=config) for s in subtasks}
-    per_item = [a for a in asks or [] if a.kind != "capability"]
+    per_item = item_asks(asks, perturbation)
     cards = {hit.card.dataset_id: hit.card for p in prepared.values() for _, hit, _ in p.candidates}
     for outcome in outcomes.values():
         for grounding in outcome.groundings:
             grounding.serves = plan_serves(grounding.plan, per_item, card=cards.get(grounding.dataset_id))
+            entry = next(e for e in outcome.considered
+                         if e["dataset"] == grounding.dataset_slug and e["synthesis"] == grounding.synthesis)
+            for key, why in entry.get("asks_not_served", {}).items():
+                outcome.ask_reasons.setdefault(key, {})[grounding.dataset_slug] = why
     return outcomes
+
+
+def unserved_reasons(outcomes: dict[str, GroundingOutcome], kept: dict[str, list[GroundingPlan]],
+                     asks: list[Ask] | None = None) -> dict[str, str]:
+    """Why the kept groundings' plans do not serve each per-item ask, dataset by dataset (for the
+    spec's coverage: "world-flags: its items carry no recording to mix noise into"); "" for an ask
+    every kept plan serves, so a reason from an earlier round does not outlive its plan."""
+    by_ask: dict[str, list[str]] = {a.key: [] for a in asks or [] if a.kind != "capability"}
+    for key, outcome in outcomes.items():
+        slugs = {g.dataset_slug for g in kept.get(key, [])}
+        for ask_key, by_dataset in outcome.ask_reasons.items():
+            by_ask.setdefault(ask_key, []).extend(f"{slug}: {why}" for slug, why in sorted(by_dataset.items())
+                                                  if slug in slugs)
+    return {ask_key: "; ".join(dict.fromkeys(parts)) for ask_key, parts in by_ask.items()}
 
 
 def assign(outcomes: dict[str, GroundingOutcome], *, max_groundings: int) -> dict[str, list[GroundingPlan]]:

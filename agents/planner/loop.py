@@ -14,7 +14,7 @@ from agents.planner.asks import capability_ask, with_floor_asks
 from agents.planner.brain import Brain, Feedback
 from agents.planner.budget import Budget, BudgetExhausted
 from agents.planner.coverage import coverage_end_state, plan_coverage
-from agents.planner.grounding import NO_INPUTS, GroundingConfig, PlanCache, assign, ground_all
+from agents.planner.grounding import NO_INPUTS, GroundingConfig, PlanCache, assign, ground_all, unserved_reasons
 from agents.ports import Pool
 from agents.types import BuildRequest, GroundingPlan, PlanResult, Scope, SubtaskDraft, SubtaskPlan
 
@@ -114,6 +114,7 @@ def plan(request: BuildRequest, pool: Pool, brain: Brain, *, config: PlannerConf
                 outcomes = ground_all(current, request=request, pool=pool, brain=brain, config=config.grounding,
                                       cache=plan_cache, perturbation=scope.perturbation, asks=scope.asks)
                 kept = assign(outcomes, max_groundings=config.grounding.max_groundings)
+                ask_reasons.update(unserved_reasons(outcomes, kept, scope.asks))  # per-item asks a kept plan cannot serve
                 for draft in current:
                     result = outcomes[draft.key]
                     trace.append({"step": "grounding", "round": round_no, "subtask": draft.key,

@@ -15,7 +15,6 @@ import numpy as np
 
 from agents.offline.lexical import STOPWORDS
 from agents.operators import (
-    SNR_BY_SEVERITY,
     ItemContext,
     OperatorError,
     answer_values,
@@ -34,7 +33,7 @@ REJECT_ANSWERS = ["none of the above", "all of the above"]
 _LETTERED_LINE = re.compile(r"^\s*[A-H][.)]\s+\S", re.MULTILINE)
 
 
-def _first_path(card: CardView, role: str, modality: str = "text") -> str | None:
+def first_path(card: CardView, role: str, modality: str = "text") -> str | None:
     spec = card.fields.get(role)
     if spec and spec.paths and spec.modality == modality:
         return spec.paths[0]
@@ -94,7 +93,7 @@ def nearest_labels(bank: list[str], clusters: dict[str, int], embedder: Embedder
 def design_plan(card: CardView, records: list[RecordView],
                 embedder: Embedder | None = None) -> tuple[TransformPlan | None, str]:
     """A transformation plan for this card, or None and the reason it cannot be transformed."""
-    answer_path = _first_path(card, "answer")
+    answer_path = first_path(card, "answer")
     if not answer_path:
         return None, "the card maps no text answer field"
     if card.fields["answer"].style == "structured":
@@ -105,13 +104,13 @@ def design_plan(card: CardView, records: list[RecordView],
         return None, f"{answer_path} is mostly not text (structured output such as boxes); no offline transform yet"
 
     image_spec, audio_spec = card.fields.get("image"), card.fields.get("audio")
-    image_path = (image_spec.paths[0] if image_spec and image_spec.paths else None) or _first_path(card, "context", "image")
-    audio_path = (audio_spec.paths[0] if audio_spec and audio_spec.paths else None) or _first_path(card, "context", "audio")
-    question_path = _first_path(card, "question")
-    options_path = _first_path(card, "options")
+    image_path = (image_spec.paths[0] if image_spec and image_spec.paths else None) or first_path(card, "context", "image")
+    audio_path = (audio_spec.paths[0] if audio_spec and audio_spec.paths else None) or first_path(card, "context", "audio")
+    question_path = first_path(card, "question")
+    options_path = first_path(card, "options")
     context_spec = card.fields.get("context")
-    context_path = _first_path(card, "context")
-    dialog_path = _first_path(card, "dialog")
+    context_path = first_path(card, "context")
+    dialog_path = first_path(card, "dialog")
     if context_path in (question_path, options_path):
         context_path = None
     if context_path and question_path and context_spec and context_spec.style == "instruction":
@@ -241,7 +240,7 @@ def dry_run(plan: TransformPlan, records: list[RecordView], *, examples: int = 2
 
 def speech_source(card: CardView) -> str | None:
     """The path of a card's dialogue text that a spoken item can be made from, if any."""
-    dialog = _first_path(card, "dialog")
+    dialog = first_path(card, "dialog")
     if dialog:
         return dialog
     context = card.fields.get("context")
@@ -309,33 +308,78 @@ def render_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | No
     return (rendered, "") if rendered else (None, f"the plan does not read the passage at {source} as its context")
 
 
-def perturb_plan(plan: TransformPlan, kind: str, severity: int) -> TransformPlan:
-    """The plan with its image degraded, or noise mixed into its recording (a robustness condition of
-    the request), after the image or recording is made."""
-    ops = list(plan.operators)
-    if kind == "audio_noise":
-        last_audio = max(i for i, op in enumerate(ops) if op.op in ("speak_dialogue", "speak_text", "attach_media"))
-        snr = SNR_BY_SEVERITY[severity - 1]
-        ops.insert(last_audio + 1, Operator(op="mix_noise", reads=["media"], writes=["media"], params={"snr_db": snr}))
-        return plan.model_copy(update={"template": f"{plan.template}+noise{snr:g}dB", "operators": ops})
-    last_image = max(i for i, op in enumerate(ops) if op.op in ("attach_media", "render_text_image"))
-    ops.insert(last_image + 1, Operator(op="degrade_image", reads=["media"], writes=["media"],
-                                        params={"kind": kind, "severity": severity}))
-    return plan.model_copy(update={"template": f"{plan.template}+{kind}{severity}", "operators": ops})
+def attached_kinds(plan: TransformPlan, card: CardView) -> list[str]:
+    """The kinds of the record's media the plan attaches ("image", "audio"), in plan order."""
+    kinds = []
+    for op in plan.operators:
+        if op.op == "attach_media":
+            kind = media_kind(card, op.params.get("path", ""))
+            if kind:
+                kinds.append(kind)
+    return kinds
+
+
+def media_kind(card: CardView, path: str) -> str:
+    """What kind of medium a card's path holds: "image", "audio" or "" (text or unknown)."""
+    for role, spec in card.fields.items():
+        if path in spec.paths:
+            if spec.modality in ("image", "audio"):
+                return spec.modality
+            if role in ("image", "audio"):
+                return role
+    media = [m for m in card.modalities if m in ("image", "audio")]
+    return media[0] if len(media) == 1 else ""
+
+
+def _last_write(ops: list[Operator], fields: set[str]) -> int | None:
+    return max((i for i, op in enumerate(ops) if fields & set(op.writes)), default=None)
+
+
+SPOKEN_QUESTION_MAX_CHARS = 600  # a question longer than this is a lecture, not a question asked aloud
 
 
 def spoken_question_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | None, str]:
-    """The plan with its question asked aloud: the item carries the recording and the dataset's image."""
-    reads = [i for i, op in enumerate(plan.operators) if op.op in ("read_text", "strip_placeholder", "set_text")
-             and op.writes == ["question"]]
-    last_question = max((i for i, op in enumerate(plan.operators) if "question" in op.writes), default=None)
-    if not reads or last_question is None:
-        return None, "the plan writes no question to speak"
-    if not any(op.op == "attach_media" for op in plan.operators):
-        return None, "the plan attaches no image to ask about"
+    """The plan with its question asked aloud: the item carries the recording instead of the written
+    question, next to whatever else it shows (the dataset's image, its text). A dialogue the plan
+    speaks gets the question as its last turn, in a voice of its own, in the same recording."""
     ops = list(plan.operators)
-    ops.insert(last_question + 1, Operator(
-        op="speak_text", reads=["question"], writes=["media", "question"],
-        params={"field": "question", "instead": "Listen to the question in the recording and answer it about "
-                                                "the image."}))
+    if _last_write(ops, {"question"}) is None:
+        return None, "the plan writes no question to speak"
+    dialogue = next((i for i, op in enumerate(ops) if op.op == "speak_dialogue"), None)
+    if dialogue is not None:
+        step = ops.pop(dialogue)
+        at = _last_write(ops, {"question", "context"})
+        ops.insert(at + 1, step.model_copy(update={"reads": ["context", "question"],
+                                                   "writes": ["media", "context", "question"],
+                                                   "params": {**step.params, "with_question": True}}))
+    else:
+        kinds = attached_kinds(plan, card)
+        about = (" about the image" if "image" in kinds or any(op.op == "render_text_image" for op in ops) else
+                 "" if "audio" in kinds else
+                 " about the text above" if any("context" in op.writes for op in ops) else "")
+        instead = ("Listen to the question in the second recording and answer it about the first."
+                   if "audio" in kinds and "image" not in kinds else
+                   f"Listen to the question in the recording and answer it{about}.")
+        ops.insert(_last_write(ops, {"question"}) + 1, Operator(
+            op="speak_text", reads=["question"], writes=["media", "question"],
+            params={"field": "question", "instead": instead, "max_chars": SPOKEN_QUESTION_MAX_CHARS}))
     return plan.model_copy(update={"template": f"spoken_question_{plan.template}", "operators": ops}), ""
+
+
+def rendered_question_plan(plan: TransformPlan) -> tuple[TransformPlan | None, str]:
+    """The plan with its question shown only as text in an image: rendered on a page of its own, or
+    on the page of the passage the plan already renders (the passage first, then the question)."""
+    ops = list(plan.operators)
+    if _last_write(ops, {"question"}) is None:
+        return None, "the plan writes no question to render"
+    passage = next((i for i, op in enumerate(ops) if op.op == "render_text_image"), None)
+    fields = ["question"]
+    if passage is not None:
+        ops.pop(passage)
+        fields = ["context", "question"]
+    at = _last_write(ops, set(fields))
+    ops.insert(at + 1, Operator(op="render_text_image", reads=fields, writes=["media", *fields],
+                                params={"fields": fields}))
+    template = plan.template if plan.template.startswith("rendered_") else f"rendered_{plan.template}"
+    return plan.model_copy(update={"template": template.replace("rendered_", "rendered_question_", 1),
+                                   "operators": ops}), ""

@@ -133,3 +133,27 @@ def test_the_author_prompt_names_only_the_tool_steps_the_plan_has():
     plan = _cell(QUESTION_PLAN).plan
     text = author_prompt(draft, intent="i", plan=plan, record_payload="{}")[1]["content"]
     assert "tune (tool=" not in text and "Key: B" in text
+
+
+def test_a_question_shown_only_in_the_image_is_not_rewritten_and_the_items_ladder_rung_is_tuned(tmp_path):
+    from tests.agents.test_repair import _op
+
+    operators = [_op("read_text", ["input.passage"], ["context"], path="input.passage", into="context"),
+                 _op("read_text", ["input.question"], ["question"], path="input.question", into="question"),
+                 _op("render_text_image", ["context", "question"], ["media", "context", "question"],
+                     fields=["context", "question"]),
+                 _op("degrade_image", ["media"], ["media"], ladder=[{"kind": "blur", "severity": 3},
+                                                                    {"kind": "jpeg", "severity": 5}]),
+                 _op("options_from_list", ["input.options"], ["options"], path="input.options"),
+                 _op("answer_from_letter", ["output.answer"], ["answer_index"], path="output.answer")]
+    samples, _ = _run({"s/d/r0": [AuthorStep(action="rewrite_question", text="When does the new library open?"),
+                                  AuthorStep(action="tune", tool="degrade_image", value=1)]},
+                      n=1, operators=operators, tools=LocalTools(media_root=tmp_path), payloads=[READING],
+                      modalities=("image", "text"))
+    (sample,) = samples.values()
+    assert sample.status == "ok", sample.rejected_reasons
+    assert _notes(sample) == ["applied: degrade_image severity set to 1",
+                              "rewrite_question refused: the question is the one shown in the image"]
+    # The first item's rung (blur 3) is what the author tuned: the sample has blur at 1.
+    assert sample.conditions == [{"kind": "blur", "severity": 1}]
+    assert sample.question == "Read the question in the image and answer it."

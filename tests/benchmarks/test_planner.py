@@ -428,6 +428,8 @@ def test_a_page_occluded_past_legibility_is_repaired_and_the_failed_attempts_are
         notes = [c["detail"] for c in sample.verification["checks"] if c["name"] == "repair"]
         assert notes and all(n.startswith("degraded_legible failed (word error rate ") for n in notes)
         assert notes[-1].endswith(f"occlusion:{5 - len(notes)}")
+        # The sample records the condition it has: the severity its repairs left it at.
+        assert sample.provenance["conditions"] == [{"kind": "occlusion", "severity": 5 - len(notes)}]
         assert all(c["ok"] for c in sample.verification["checks"])
         superseded = sample.provenance["superseded_media"]
         assert len(superseded) == len(notes)

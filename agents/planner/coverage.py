@@ -14,6 +14,8 @@ PER_ITEM_KINDS = frozenset({"input_modality", "question_modality", "perturbation
                             "difficulty", "language", "no_textual_hints", "adversarial_options", "knowledge_link"})
 _IMAGE_MAKERS = frozenset({"render_text_image"})
 _AUDIO_MAKERS = frozenset({"speak_dialogue", "speak_text"})
+_FORMATS_SERVED = {"choice": ("choice", "label"), "binary": ("binary",), "free_text": ("free_text",),
+                   "span": ("span",), "label": ("label",)}
 
 
 def _attached(plan: TransformPlan, card: CardView | None, modality: str) -> bool:
@@ -52,6 +54,10 @@ def plan_serves(plan: TransformPlan, asks: list[Ask], *, card: CardView | None =
                                                 for op in ops))
                   or (modality == "image" and any(op.op == "render_text_image" and op.params.get("field") == "question"
                                                   for op in ops)))
+        elif ask.kind == "answer_format":
+            # The plan's answer type is what its items are: label items are chosen among options too.
+            ok = plan.answer_type in _FORMATS_SERVED.get(ask.params.get("format", ""), ()) or any(
+                ask.key in (op.params.get("serves") or []) for op in ops)
         else:
             # Asks no operator states yet (option count, knowledge links, language...) are served only
             # by a plan whose operators say so explicitly.

@@ -29,6 +29,7 @@ from agents.offline.lexicon import (
     find,
     normalise,
     weight_of,
+    without_contrasts,
 )
 from agents.offline.taxonomy import CAPABILITIES, Capability
 from agents.planner.asks import capability_ask, modality_ask, question_modality_ask, slug
@@ -228,16 +229,23 @@ def _custom_ask(words: list[str], original: str, *, short: bool, ambiguous: bool
 
 # --- problems --------------------------------------------------------------------------------------
 
-def _problems(original: str, text: str, media: dict[str, dict], question: tuple[str, list[str]] | None,
-              formats: list[Ask], count: Ask | None, given: set[str] | None) -> list[str]:
-    problems: list[str] = []
-    words = re.findall(r"[a-z0-9]+", text)
+def basic_problems(original: str) -> list[str]:
+    """Why a request is too short to read at all: empty, or a single word (any engine)."""
+    words = re.findall(r"[a-z0-9]+", normalise(original))
     if not words:
         return ["The request is empty: describe what the benchmark should test, for example \"Can a model tell "
                 "which country a flag shown in a photo belongs to?\"."]
     if len(words) == 1:
         return [f"The request is the single word \"{original.strip()}\": say what a model should be able to do, "
                 "with what it is shown and what it must answer, so the benchmark tests the right skill."]
+    return []
+
+
+def _problems(original: str, text: str, media: dict[str, dict], question: tuple[str, list[str]] | None,
+              formats: list[Ask], count: Ask | None, given: set[str] | None) -> list[str]:
+    problems = basic_problems(original)
+    if problems:
+        return problems
     text_only = [h for h in find(text, TEXT_ONLY)]
     for medium, noun in (("image", "images"), ("audio", "audio")):
         asked = media[medium]["words"] if media[medium]["parts"]["lexical"] >= CERTAIN or \
@@ -281,13 +289,14 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
     request_vector = _embed(embedder, [original])[0] if (embedder is not None and text) else None
     question = constraints.question_modality(text)
     conditions = _conditions_by_medium(constraints.perturbations(text, set(MEDIA)).kinds_named)
-    everything = skill_evidence(text, CAPABILITIES, request_vector, embedder)
-    plain = blank(text, NOT_MEDIA)
+    asked = without_contrasts(text)  # skills and media set against what is asked are not asked
+    everything = skill_evidence(asked, CAPABILITIES, request_vector, embedder)
+    plain = blank(asked, NOT_MEDIA)
     lexical_media = sum(min(weight_of([h for h in find(plain, MEDIA_CUES[m]) if not h.negated]), 2) for m in MEDIA)
     # A skill implies its medium only for a request that names no medium at all.
     margins = media_margins(request_vector, embedder)
     implied = _implied_media(everything, margins) if lexical_media < CERTAIN and not conditions and not question else {}
-    media = _media_evidence(text, margins, implied, conditions, question)
+    media = _media_evidence(asked, margins, implied, conditions, question)
 
     if given is not None:
         chosen_media = sorted(given)

@@ -75,6 +75,18 @@ def blank(text: str, phrases: tuple[str, ...]) -> str:
     return text
 
 
+# Phrases that set what follows them (to the next punctuation) against what is asked: "... rather
+# than simple image description" asks for no image description.
+CONTRAST = ("rather than", "instead of", "as opposed to", "other than", "not about", "no need for",
+            "without requiring", "not merely", "not simply")
+
+
+def without_contrasts(text: str) -> str:
+    """The text with every contrasted clause blanked out (same length)."""
+    pattern = "|".join(re.escape(c) for c in CONTRAST)
+    return re.sub(rf"\b(?:{pattern})\b[^.;,:!?]*", lambda m: " " * len(m.group(0)), text)
+
+
 def evidence_words(hits: list[Hit]) -> list[str]:
     """The distinct words of the hits, in the order the request says them."""
     seen: list[str] = []

@@ -350,7 +350,7 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
                                                 "no skill") + " but no skill to test: say what a model should be "
                         "able to do, for example \"tell which object a blurry photo shows\".")
     if problems:
-        return Analysis(asks=[], problems=problems, modalities=sorted({"text", *chosen_media}), perturbation=None,
+        return Analysis(asks=[], problems=problems, modalities=sorted({"text", *(given or ())}), perturbation=None,
                         trace=trace)
     perturbation = None
     if robustness:

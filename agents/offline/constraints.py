@@ -106,9 +106,10 @@ def _severity_range(text: str) -> list[int] | None:
     return None
 
 
-def _global_severity(text: str) -> int | None:
-    """One level said once for the whole request ("all heavily degraded")."""
-    levels = {level for level, cues in SEVERITY_CUES for _ in find(text, cues)}
+def _global_severity(text: str, named: list[Hit]) -> int | None:
+    """One level said for the whole request ("all heavily degraded"), not next to a condition of its own."""
+    levels = {level for level, cues in SEVERITY_CUES for hit in find(text, cues)
+              if not any(0 <= h.start - hit.end <= 3 for h in named)}
     return levels.pop() if len(levels) == 1 else None
 
 
@@ -144,7 +145,7 @@ def perturbations(text: str, media: set[str]) -> Perturbations:
                 del found[kind]
     kinds_named = {kind: evidence_words(hits) for kind, hits in found.items()}
     ranged = _severity_range(text)
-    overall = _global_severity(text)
+    overall = _global_severity(text, [h for hits in found.values() for h in hits])
     asks: list[Ask] = []
     for kind in (*IMAGE_KINDS, "audio_noise"):
         if kind not in found or (kind == "audio_noise" and "audio" not in media) or \

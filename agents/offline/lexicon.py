@@ -216,4 +216,7 @@ GENERIC_WORDS = frozenset("""
     sounds input inputs multimodal modality modalities blur blurry blurred jpeg noise noisy resolution low
     severity severe mild options option choice choices multiple format hard easy difficult challenging simple
     languages language english per whether please i me my mine than then so such other others same
+    degraded degradation degradations robust robustness robustly severities level levels corrupted corruption
+    distorted distortion perturbed perturbation perturbations condition conditions moderate extreme extremely
+    heavily heavy slightly slight compressed compression occluded occlusion pixelated
 """.split())

@@ -128,8 +128,8 @@ CAPABILITIES: tuple[Capability, ...] = (
                _TEXT, "knowledge fact facts factual subject subjects exam exams school history science law medicine "
                       "economics mathematics trivia expert professional academic mmlu",
                strong=("trivia", "general knowledge", "world knowledge", "exam", "exams", "factual*", "mmlu",
-                       "school subject*", "astronomy", "quiz*", "encyclopedic", "science question*",
-                       "history question*", "knowledge question*"),
+                       "school subject*", "astronomy", "quiz*", "encyclopedic", "history question*",
+                       "knowledge question*"),
                weak=("knowledge", "fact", "facts", "subject*", "science", "law", "medicine", "economics",
                      "geography", "history", "academic", "expert", "professional")),
     Capability("sentiment-analysis", "Sentiment and opinion",

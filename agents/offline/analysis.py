@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from agents.offline import constraints
-from agents.offline.lexical import STOPWORDS, keywords
+from agents.offline.lexical import STOPWORDS
 from agents.offline.lexicon import (
     GENERIC_WORDS,
     MEDIA_CUES,
@@ -222,7 +222,8 @@ def _custom_ask(words: list[str], original: str, *, short: bool, ambiguous: bool
     phrase = " ".join(words[:4])
     sentence = re.split(r"(?<=[.!?])\s", " ".join(original.split()), maxsplit=1)[0][:200]
     uncertain = short or ambiguous
-    return capability_ask(key=f"custom-{slug(phrase, limit=50)}", text=f"the skill in the request's own words: {sentence}",
+    return capability_ask(key=f"custom-{slug(phrase, limit=50)}",
+                          text=f"the skill in the request's own words: {sentence}",
                           evidence=words, capability="custom", words=" ".join(original.split())[:300],
                           confidence=0.5 if uncertain else 0.7, uncertain=uncertain)
 
@@ -358,7 +359,3 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
         perturbation = Perturbation(kind=robustness[0].params["kind"], severity=levels[0] if len(levels) == 1 else 3)
     return Analysis(asks=asks, problems=[], modalities=sorted({"text", *chosen_media}), perturbation=perturbation,
                     trace=trace)
-
-
-def request_keywords(text: str) -> list[str]:
-    return keywords(text, limit=8)

@@ -37,7 +37,8 @@ from agents.planner.asks import (
 from agents.types import Ask
 
 IMAGE_KINDS = ("blur", "downscale", "jpeg", "occlusion", "noise")
-_ITEM_NOUNS = r"(?:questions?|items?|problems?|examples?|samples?|tasks?|cases?|puzzles?|benchmarks?|levels?|ones|tests?)"
+_ITEM_NOUNS = (r"(?:questions?|items?|problems?|examples?|samples?|tasks?|cases?|puzzles?|benchmarks?|levels?|ones|"
+               r"tests?)")
 _Q = r"(?:questions?|quer(?:y|ies)|prompts?|problems?|instructions?)"
 
 # --- how the question reaches the model --------------------------------------------------------
@@ -213,7 +214,8 @@ _LEVELS = (
              rf"expert-level|graduate-level|olympiad-level|competition-level)\s+(?:[\w/-]+\s+){{0,2}}{_ITEM_NOUNS}\b"
              r"|\b(?:high|hard|highest)\s+difficulty\b|\bdifficulty\s*(?:level\s*)?(?::|of|=)?\s*hard\b"
              r"|\bas hard as possible\b|\bhardest\b"),
-    ("easy", rf"\b(?:easy|simple|basic|beginner|elementary|introductory|entry-level)\s+(?:[\w/-]+\s+){{0,2}}{_ITEM_NOUNS}\b"
+    ("easy", rf"\b(?:easy|simple|basic|beginner|elementary|introductory|entry-level)\s+"
+             rf"(?:[\w/-]+\s+){{0,2}}{_ITEM_NOUNS}\b"
              r"|\b(?:low|easy)\s+difficulty\b|\bdifficulty\s*(?:level\s*)?(?::|of|=)?\s*easy\b"),
     ("medium", r"\b(?:medium|moderate|intermediate)\s+(?:difficulty|level)\b"
                rf"|\b(?:medium|moderate|intermediate)[\s-]+(?:difficulty\s+)?{_ITEM_NOUNS}\b"),

@@ -139,10 +139,12 @@ class OfflineBrain:
         name = " ".join(words[:4]).capitalize() or "The request's skill"
         description = " ".join(request.text.split())[:1200] or scope.topic
         media = skill_media(scope)
-        return SubtaskDraft(key=key, name=name[:120], description=description, modalities=scope.modalities,  # type: ignore[arg-type]
+        synthesis = question_synthesis(scope) or (["render"] if media == {"image"} else [])
+        return SubtaskDraft(key=key, name=name[:120], description=description,
+                            modalities=scope.modalities,  # type: ignore[arg-type]
                             keywords=list(dict.fromkeys([*words, *scope.keywords]))[:8], sample_schema=schema,
                             importance=1.0, roles=["question", "answer"],
-                            synthesis=question_synthesis(scope) or (["render"] if media == {"image"} else []),  # type: ignore[arg-type]
+                            synthesis=synthesis,  # type: ignore[arg-type]
                             rationale=why, serves=[a.key for a in asks])
 
     def _proposals(self, request: BuildRequest, scope: Scope) -> list[SubtaskDraft]:

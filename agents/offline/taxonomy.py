@@ -190,7 +190,8 @@ CAPABILITIES: tuple[Capability, ...] = (
                        "categories object objects brand brands species car cars clothing garment fashion animal "
                        "icon icons logo logos product scene landmark",
                roles=("image", "answer"), answer_type="label",
-               strong=("object", "objects", "brand*", "species", "car", "cars", "clothing", "garment*", "fashion", "animal*",
+               strong=("object", "objects", "brand*", "species", "car", "cars", "clothing", "garment*", "fashion",
+                       "animal*",
                        "logo*", "icon*", "landmark*", "plant", "plants", "food", "dish",
                        "dishes", "bird", "dog", "dogs",
                        "cat", "cats", "vehicle*", "scene recognition", "kind of", "what kind", "which kind",
@@ -200,7 +201,8 @@ CAPABILITIES: tuple[Capability, ...] = (
                "Read handwritten or printed characters, letters and digits from small images.",
                _IMAGE, "handwritten handwriting digit digits character characters letter letters numeral numerals "
                        "mnist written script glyph", roles=("image", "answer"), answer_type="label",
-               strong=("handwrit*", "hand-written", "written by hand", "digit*", "mnist", "character recognition", "numeral*", "glyph*",
+               strong=("handwrit*", "hand-written", "written by hand", "digit*", "mnist", "character recognition",
+                       "numeral*", "glyph*",
                        "calligraph*", "letters of the alphabet", "handwritten character*", "captcha*"),
                weak=("character*", "letter*", "written", "recogni*", "script*")),
     Capability("visual-geography", "Flags and geographic symbols",
@@ -275,7 +277,8 @@ CAPABILITIES: tuple[Capability, ...] = (
                roles=("dialog", "context", "answer"), speech_from_text=True,
                strong=("conversation*", "dialogue*", "dialog", "dialogs", "multi-turn", "cross-turn",
                        "across turns"),
-               weak=("phone call*", "meeting*", "spoken", "speech", "speaker*", "turn*", "listen*", "context", "track*")),
+               weak=("phone call*", "meeting*", "spoken", "speech", "speaker*", "turn*", "listen*", "context",
+                     "track*")),
     Capability("speech-recognition", "Speech recognition",
                "Recognise the words spoken in a recording.",
                _AUDIO, "transcribe transcription transcript recognize recognise recognition spoken words word "

@@ -37,7 +37,8 @@ class AskReply(BaseModel):
     kind: AskKind
     text: str = Field(min_length=1, max_length=200)  # the ask in plain words for a user
     skill: str = Field(default="", max_length=60)  # capability: the skill in a few lowercase words
-    modality: Literal["", "image", "audio", "speech"] = ""  # input_modality: image|audio; question_modality: speech|image
+    # input_modality: "image" or "audio"; question_modality: "speech" or "image"
+    modality: Literal["", "image", "audio", "speech"] = ""
     perturbation: Literal["", "downscale", "blur", "jpeg", "occlusion", "noise", "audio_noise"] = ""
     severities: list[Severity] = Field(default_factory=list, max_length=5)  # empty: the default ladder
     count: int = Field(default=0, ge=0, le=10)  # option_count

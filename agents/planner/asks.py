@@ -26,7 +26,8 @@ def slug(text: str, *, limit: int = 60) -> str:
 
 def _ask(key: str, kind: str, text: str, params: dict, evidence: list[str] | None, confidence: float,
          uncertain: bool) -> Ask:
-    return Ask(key=key[:80], kind=kind, text=text[:300], params=params, evidence=evidence or [],  # type: ignore[arg-type]
+    return Ask(key=key[:80], kind=kind, text=text[:300],  # type: ignore[arg-type]
+               params=params, evidence=evidence or [],
                confidence=round(min(max(confidence, 0.0), 1.0), 4), uncertain=uncertain)
 
 

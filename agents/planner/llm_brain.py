@@ -109,7 +109,8 @@ class LLMBrain:
         perturbations = [a for a in asks if a.kind == "perturbation"
                          and ("audio" if a.params["kind"] == "audio_noise" else "image") in modalities]
         first = perturbations[0].params if perturbations else None
-        return Scope(topic=reply.topic, modalities=sorted(modalities), keywords=reply.keywords[:8],  # type: ignore[arg-type]
+        return Scope(topic=reply.topic, modalities=sorted(modalities),  # type: ignore[arg-type]
+                     keywords=reply.keywords[:8],
                      target_size=request.target_size, modalities_inferred=not request.modalities,
                      perturbation=Perturbation(kind=first["kind"], severity=first["severities"][0]
                                                if len(first["severities"]) == 1 else 3) if first else None,

@@ -228,8 +228,8 @@ def test_modalities_named_by_the_request_are_certain_and_a_spoken_question_needs
     assert analysis.asks[1].evidence == ["modalities: image"]
     analysis, _ = asks_of("Questions about paintings, the question only as speech", modalities=("image",))
     assert analysis.problems == ["The request wants the question as speech (\"questions about paintings, the "
-                                 "question only as speech\") but its modalities (image, text) have no audio: add audio or let the "
-                                 "question be written."]
+                                 "question only as speech\") but its modalities (image, text) have no audio: add "
+                                 "audio or let the question be written."]
 
 
 def test_the_scope_states_the_asks_media_and_the_first_condition():
@@ -302,3 +302,44 @@ def test_an_unclear_request_ends_unclear_request_without_design():
         assert (result.end_state, result.subtasks, result.coverage) == ("unclear-request", [], [])
         assert result.reason == " ".join(result.scope.problems)
         assert [step["step"] for step in result.trace] == ["scope", "coverage"]
+
+
+# --- the LLM brain's asks ---------------------------------------------------------------------------
+
+def test_the_llm_scope_schema_is_bounded_for_grammars():
+    from agents.planner.llm_brain import ScopeReply
+
+    schema = ScopeReply.model_json_schema()
+    props = schema["$defs"]["AskReply"]["properties"]
+    assert props["kind"]["enum"] == ["capability", "input_modality", "question_modality", "perturbation",
+                                     "option_count", "answer_format", "difficulty", "language", "no_textual_hints",
+                                     "adversarial_options", "knowledge_link"]
+    assert props["perturbation"]["enum"] == ["", "downscale", "blur", "jpeg", "occlusion", "noise", "audio_noise"]
+    unbounded = [name for name, p in props.items() if (p.get("type") == "string" and "enum" not in p
+                                                        and "maxLength" not in p)
+                 or (p.get("type") == "array" and ("maxItems" not in p or not (
+                     "maxLength" in p["items"] or "maximum" in p["items"])))]
+    assert unbounded == []
+    assert (schema["properties"]["asks"]["maxItems"], schema["properties"]["problems"]["maxItems"]) == (16, 4)
+
+
+def test_llm_asks_become_the_same_asks_and_unusable_ones_are_dropped_with_a_note():
+    from agents.planner.ask_reply import AskReply, asks_from_reply
+
+    replies = [AskReply(kind="capability", text="word analogies", skill="Word analogies", evidence=["analogies"]),
+               AskReply(kind="capability", text="sentiment", skill="sentiment analysis"),
+               AskReply(kind="perturbation", text="blur", perturbation="blur"),
+               AskReply(kind="perturbation", text="JPEG, heavy", perturbation="jpeg", severities=[4]),
+               AskReply(kind="option_count", text="one option", count=1),
+               AskReply(kind="question_modality", text="spoken question", modality="speech", uncertain=True),
+               AskReply(kind="knowledge_link", text="its capital", field="Capital", of="country"),
+               AskReply(kind="capability", text="word analogies again", skill="word analogies")]
+    asks, notes = asks_from_reply(replies)
+    assert [(a.key, a.params, a.uncertain) for a in asks] == [
+        ("capability:custom-word-analogies", {"capability": "custom", "words": "Word analogies"}, False),
+        ("capability:sentiment-analysis", {"capability": "sentiment-analysis"}, False),
+        ("perturbation:blur", {"kind": "blur", "severities": [1, 3, 5]}, False),
+        ("perturbation:jpeg", {"kind": "jpeg", "severities": [4]}, False),
+        ("question:speech", {"modality": "speech"}, True),
+        ("knowledge:capital", {"field": "capital", "of": "country"}, False)]
+    assert notes == ["scope ask dropped (option_count: 'one option'): it names no usable value"]

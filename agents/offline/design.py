@@ -163,7 +163,8 @@ class OfflineBrain:
                     "No capability of the taxonomy names this skill; the subtask keeps the request's own words.")))
         if not drafts:  # a scope without capability asks (the loop then adds the request's own)
             drafts.append(self._own_words([], request, scope, why="The subtask keeps the request's own words."))
-        return drafts
+        # The most central skill first (how closely the request matches each capability's description).
+        return sorted(drafts, key=lambda d: -d.importance)
 
     def design(self, *, request: BuildRequest, scope: Scope, round_no: int, current: list[SubtaskDraft],
                feedback: list[Feedback]) -> DesignOutcome:

@@ -254,9 +254,10 @@ def _design(text: str, **kwargs):
 
 def test_design_proposes_one_subtask_per_capability_ask_and_names_what_it_serves():
     _, _, _, outcome = _design(THREE_WAY)
+    # The most central skill first (closest to the capability's description).
     assert [(s.key, s.serves) for s in outcome.subtasks] == [
-        ("causal-reasoning", ["capability:causal-reasoning"]),
         ("natural-language-inference", ["capability:natural-language-inference"]),
+        ("causal-reasoning", ["capability:causal-reasoning"]),
         ("social-reasoning", ["capability:social-reasoning"])]
     _, _, _, outcome = _design(SKETCHES)
     (draft,) = outcome.subtasks

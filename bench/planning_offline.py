@@ -2,8 +2,9 @@
 """Benchmark (not a test): offline planning time per request, on the seed pool and the starter pool.
 
 Plans each example request of the seed pool (and the starter pool's) with the offline planner
-through the Django pool adapter, and prints the time per request, the end state and the datasets
-chosen. Fresh SQLite database in a temporary folder (or BENCH_DATABASE_URL).
+through the Django pool adapter, and prints the time per request, the end state, the datasets
+chosen and the asks the request was read into (served or not, uncertain or not, and the words
+that ask them). Fresh SQLite database in a temporary folder (or BENCH_DATABASE_URL).
 
     .venv/bin/python bench/planning_offline.py [--repeat 5]
 """
@@ -52,6 +53,13 @@ def main() -> None:
         chosen = "; ".join(f"{s.key}: " + ", ".join(f"{g.dataset_slug}{' (speech)' if g.synthesis else ''} {g.quota}"
                                                    for g in s.groundings) for s in result.subtasks) or result.reason
         print(f"{query['id'][:48]:48s} median {1000 * statistics.median(times):6.0f} ms  {result.end_state:14s} {chosen}")
+        # The asks the request was read into, and whether the plan serves each.
+        status = {c.key: c.status for c in result.coverage}
+        for ask in result.scope.asks:
+            print(f"    ask {ask.key:44s} {status.get(ask.key, '-'):10s} {'uncertain ' if ask.uncertain else ''}"
+                  f"{ask.text} <- {', '.join(ask.evidence[:5])}")
+        for problem in result.scope.problems:
+            print(f"    problem: {problem}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 """The offline brain: each Planner role done for real without an LLM, deterministically.
 
-Scope reads the request by rules; Design matches the request against the capability taxonomy
-(BM25, plus MiniLM embeddings when an embedder is given) and revises its proposal from grounding
-and allocation feedback; Assess scores candidates by rules (search score, plan length, template
-risk, dry-run failures)."""
+Scope reads the request into explicit asks (agents.offline.analysis: lexicons, MiniLM embeddings
+when an embedder is given, decisions by the weight of evidence); Design proposes one subtask per
+capability ask (a taxonomy capability's, or one in the request's own words for a skill no
+capability names), each naming the ask it serves, and revises the proposal from grounding and
+allocation feedback: a capability no dataset grounds is tried once more in the request's own words
+(the team's own dataset may say it that way), never replaced by a skill the request did not ask
+for. Assess scores candidates by rules (search score, plan length, template risk, dry-run
+failures)."""
 from __future__ import annotations
 
 import math
@@ -12,22 +16,39 @@ import re
 from agents.offline import ENGINE
 from agents.offline.lexical import BM25, stem, tokens
 from agents.offline.scope import scope_parse
-from agents.offline.taxonomy import CAPABILITIES, Capability
+from agents.offline.taxonomy import BY_KEY, CAPABILITIES, Capability
+from agents.planner.asks import slug
 from agents.planner.brain import CandidateView, DesignOutcome, Feedback, Judgement
 from agents.planner.grounding import offline_judgement
 from agents.planner.search import media_of
 from agents.tools.embedding import Embedder
-from agents.types import BuildRequest, Decision, Scope, SubtaskDraft
+from agents.types import Ask, BuildRequest, Decision, Scope, SubtaskDraft
 
 MAX_SUBTASKS = 3
-RELATIVE_FLOOR = 0.5  # a capability joins the design when it scores at least this share of the best
-GAP_FLOOR = 0.25  # to fill an allocation gap, a weaker capability may join
 W_LEXICAL, W_SEMANTIC = 0.5, 0.5
-MEDIA_MARGIN = 1.5  # a media capability must match this much better than any text one to add its media
+_QUESTION_MEDIUM = {"speech": "audio", "image": "image"}
+_QUESTION_SYNTHESIS = {"speech": "speech", "image": "render"}
+
+Ranked = tuple[float, Capability, dict[str, float], list[str]]
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "subtask"
+    return slug(text) or "subtask"
+
+
+def skill_media(scope: Scope) -> frozenset[str]:
+    """The media the skill itself works on: the scope's, less the medium the question travels in
+    (a question asked aloud makes the audio; the skill may be a text one)."""
+    media = set(media_of(scope.modalities))
+    for ask in scope.asks:
+        if ask.kind == "question_modality":
+            media.discard(_QUESTION_MEDIUM.get(ask.params.get("modality", ""), ""))
+    return frozenset(media)
+
+
+def question_synthesis(scope: Scope) -> list[str]:
+    return [_QUESTION_SYNTHESIS[a.params["modality"]] for a in scope.asks
+            if a.kind == "question_modality" and a.params.get("modality") in _QUESTION_SYNTHESIS]
 
 
 class OfflineBrain:
@@ -36,34 +57,23 @@ class OfflineBrain:
     def __init__(self, *, embedder: Embedder | None = None, max_subtasks: int = MAX_SUBTASKS) -> None:
         self.embedder = embedder
         self.max_subtasks = max_subtasks
-        self._ranking: list[tuple[float, Capability, dict[str, float], list[str]]] | None = None
+        self._ranking: list[Ranked] | None = None
         self._tried: set[str] = set()
+        self._own_words_tried: set[str] = set()  # capability asks already tried in the request's own words
 
     # --- scope -----------------------------------------------------------------------------------
 
     def scope(self, request: BuildRequest) -> Scope:
-        """Rules read the request; when they find no media word but the request matches a capability
-        that needs media far better than any text capability ("which country a flag belongs to"),
-        that capability's media join the scope."""
-        scope = scope_parse(request)
-        if not scope.modalities_inferred or scope.modalities != ["text"]:
-            return scope
-        query = tokens(request.text)
-        index = BM25([tokens(c.document()) for c in CAPABILITIES])
-        scores = [(index.score(query, i), c) for i, c in enumerate(CAPABILITIES)]
-        best_text = max((score for score, c in scores if not c.media), default=0.0)
-        score, top = max(scores, key=lambda t: (t[0], t[1].key))
-        if top.media and score > MEDIA_MARGIN * best_text:
-            scope = scope.model_copy(update={"modalities": sorted({"text", *top.media})})
-        return scope
+        return scope_parse(request, embedder=self.embedder)
 
     # --- design ----------------------------------------------------------------------------------
 
-    def _rank(self, request: BuildRequest, scope: Scope) -> list[tuple[float, Capability, dict[str, float], list[str]]]:
-        """Capabilities with the scope's media, best match first: (score, capability, parts, matched words)."""
+    def _rank(self, request: BuildRequest, scope: Scope) -> list[Ranked]:
+        """Capabilities of the skill's media, best match first: (score, capability, parts, matched
+        words). The scores weigh the subtasks (importance) and explain them; the asks choose them."""
         if self._ranking is not None:
             return self._ranking
-        media = media_of(scope.modalities)
+        media = skill_media(scope)
         pool = [c for c in CAPABILITIES if c.media == media]
         if not pool:
             self._ranking = []
@@ -87,8 +97,6 @@ class OfflineBrain:
         for i, capability in enumerate(pool):
             lexical = raw[i] / best if best > 0 else 0.0
             score = W_LEXICAL * lexical + W_SEMANTIC * semantic[i] if self.embedder is not None else lexical
-            if raw[i] <= 0 and semantic[i] < 0.3:
-                continue  # shares no word with the request and is not close in meaning either
             matched = [surface.get(t, t) for t in index.matched_terms(query, i)]
             ranking.append((score, capability, {"lexical": round(lexical, 4), "semantic": round(semantic[i], 4),
                                                 "bm25": round(raw[i], 4)}, matched))
@@ -96,47 +104,73 @@ class OfflineBrain:
         self._ranking = ranking
         return ranking
 
-    def _draft(self, capability: Capability, score: float, parts: dict[str, float], matched: list[str],
-               scope: Scope) -> SubtaskDraft:
-        schema = {"question": "text", "options": "list[text]", "answer": "text"}
-        for medium in sorted(capability.media):
-            schema[medium] = medium
-        words = ", ".join(matched[:6]) or "none (close in meaning)"
-        return SubtaskDraft(
-            key=capability.key, name=capability.name, description=capability.description,
-            answer_type=capability.answer_type, modalities=scope.modalities,  # type: ignore[arg-type]
-            keywords=(matched + [w for w in scope.keywords if w not in matched])[:8], sample_schema=schema,
-            importance=max(round(score, 4), 0.01), roles=list(capability.roles),
-            synthesis=(["speech"] if capability.speech_from_text else []) + (["render"] if capability.render_from_text
-                                                                              else []),
-            rationale=(f"The request matches the taxonomy capability {capability.name!r} "
-                       f"(score {score:.2f}: lexical {parts['lexical']:.2f}, semantic {parts['semantic']:.2f}); "
-                       f"shared words: {words}."))
-
-    def _custom(self, request: BuildRequest, scope: Scope) -> SubtaskDraft:
-        """A subtask in the request's own words, when no capability of the taxonomy matches it."""
+    def _draft(self, capability: Capability, ask: Ask, request: BuildRequest, scope: Scope) -> SubtaskDraft:
+        ranked = next((r for r in self._rank(request, scope) if r[1].key == capability.key), None)
+        score, parts, matched = (ranked[0], ranked[2], ranked[3]) if ranked else (
+            ask.confidence, {"lexical": 0.0, "semantic": 0.0}, [])
         schema = {"question": "text", "options": "list[text]", "answer": "text"}
         for medium in sorted(media_of(scope.modalities)):
             schema[medium] = medium
-        name = " ".join(scope.keywords[:3]).capitalize() or "Custom subtask"
-        return SubtaskDraft(key=_slug(" ".join(scope.keywords[:3])) or "custom", name=name,
-                            description=scope.topic, modalities=scope.modalities,  # type: ignore[arg-type]
-                            keywords=scope.keywords[:8], sample_schema=schema, importance=1.0,
-                            roles=["question", "answer"],
-                            rationale="No capability of the taxonomy matches the request; the subtask keeps "
-                                      "the request's own words.")
+        words = ", ".join(ask.evidence[:6]) or "none (close in meaning)"
+        synthesis = (["speech"] if capability.speech_from_text else []) + (
+            ["render"] if capability.render_from_text else [])
+        synthesis += [s for s in question_synthesis(scope) if s not in synthesis]
+        return SubtaskDraft(
+            key=capability.key, name=capability.name, description=capability.description,
+            answer_type=capability.answer_type, modalities=scope.modalities,  # type: ignore[arg-type]
+            keywords=list(dict.fromkeys(matched + [w for w in scope.keywords if w not in matched]))[:8],
+            sample_schema=schema, importance=max(round(score, 4), 0.01), roles=list(capability.roles),
+            synthesis=synthesis,  # type: ignore[arg-type]
+            rationale=(f"The request asks for {capability.name.lower()} (its words: {words}); taxonomy match "
+                       f"{score:.2f} (lexical {parts['lexical']:.2f}, semantic {parts['semantic']:.2f})."),
+            serves=[ask.key])
+
+    def _own_words(self, asks: list[Ask], request: BuildRequest, scope: Scope, *, why: str) -> SubtaskDraft:
+        """A subtask in the request's own words, serving these asks: for a skill no capability names,
+        or for one whose capability found no dataset (the team's own data may use the request's words)."""
+        schema = {"question": "text", "options": "list[text]", "answer": "text"}
+        for medium in sorted(media_of(scope.modalities)):
+            schema[medium] = medium
+        custom = next((a for a in asks if a.params.get("capability") == "custom"), None)
+        words = (custom.evidence if custom else []) or scope.keywords[:4]
+        key = _slug(" ".join(words[:4]))
+        if key in BY_KEY or key in self._tried:
+            key = _slug(f"request {key}")
+        name = " ".join(words[:4]).capitalize() or "The request's skill"
+        description = " ".join(request.text.split())[:1200] or scope.topic
+        media = skill_media(scope)
+        synthesis = question_synthesis(scope) or (["render"] if media == {"image"} else [])
+        return SubtaskDraft(key=key, name=name[:120], description=description,
+                            modalities=scope.modalities,  # type: ignore[arg-type]
+                            keywords=list(dict.fromkeys([*words, *scope.keywords]))[:8], sample_schema=schema,
+                            importance=1.0, roles=["question", "answer"],
+                            synthesis=synthesis,  # type: ignore[arg-type]
+                            rationale=why, serves=[a.key for a in asks])
+
+    def _proposals(self, request: BuildRequest, scope: Scope) -> list[SubtaskDraft]:
+        """One subtask per capability ask, in the analysis's order (strongest evidence first)."""
+        asks = [a for a in scope.asks if a.kind == "capability"]
+        drafts: list[SubtaskDraft] = []
+        for ask in asks:
+            if len(drafts) >= self.max_subtasks:
+                break
+            capability = BY_KEY.get(ask.params.get("capability", ""))
+            if capability is not None and capability.media == skill_media(scope):
+                drafts.append(self._draft(capability, ask, request, scope))
+            else:
+                self._own_words_tried.add(ask.key)
+                drafts.append(self._own_words([ask], request, scope, why=(
+                    "No capability of the taxonomy names this skill; the subtask keeps the request's own words.")))
+        if not drafts:  # a scope without capability asks (the loop then adds the request's own)
+            drafts.append(self._own_words([], request, scope, why="The subtask keeps the request's own words."))
+        # The most central skill first (how closely the request matches each capability's description).
+        return sorted(drafts, key=lambda d: -d.importance)
 
     def design(self, *, request: BuildRequest, scope: Scope, round_no: int, current: list[SubtaskDraft],
                feedback: list[Feedback]) -> DesignOutcome:
-        ranking = self._rank(request, scope)
-        best = ranking[0][0] if ranking else 0.0
         decisions: list[Decision] = []
         if round_no == 1 or not current:
-            chosen = [r for r in ranking if r[0] >= best * RELATIVE_FLOOR][:self.max_subtasks]
-            subtasks = [self._draft(cap, score, parts, matched, scope) for score, cap, parts, matched in chosen]
-            if not subtasks and "custom" not in self._tried:
-                subtasks = [self._custom(request, scope)]
-                self._tried.add("custom")
+            subtasks = [d for d in self._proposals(request, scope) if d.key not in self._tried]
             for s in subtasks:
                 self._tried.add(s.key)
                 decisions.append(Decision(round=round_no, action="propose", key=s.key, rationale=s.rationale))
@@ -144,31 +178,28 @@ class OfflineBrain:
 
         subtasks = list(current)
         failed = {f.key: f.detail for f in feedback if f.kind == "ungroundable"}
-        gap = next((f for f in feedback if f.kind == "allocation-gap"), None)
+        asks = {a.key: a for a in scope.asks if a.kind == "capability"}
+        retry: list[tuple[list[Ask], str]] = []
         for key, detail in failed.items():
+            dropped = next((s for s in subtasks if s.key == key), None)
             subtasks = [s for s in subtasks if s.key != key]
             decisions.append(Decision(round=round_no, action="discard", key=key,
                                       rationale=f"Grounding found no dataset for it: {detail}"))
-        floor = GAP_FLOOR if gap else RELATIVE_FLOOR
-        wanted = (self.max_subtasks - len(subtasks)) if failed else (1 if gap else 0)
-        for score, cap, parts, matched in ranking:
-            if wanted <= 0 or len(subtasks) >= self.max_subtasks + (1 if gap else 0):
+            for ask_key in dropped.serves if dropped else []:
+                if ask_key in asks and ask_key not in self._own_words_tried and not any(
+                        ask_key in s.serves for s in subtasks):
+                    self._own_words_tried.add(ask_key)
+                    retry.append(([asks[ask_key]], f"Tries {key} again in the request's own words, which the "
+                                                   f"pool's cards may use: {detail}"))
+        for served, why in retry:
+            if len(subtasks) >= self.max_subtasks:
                 break
-            if cap.key in self._tried or score < best * floor:
+            draft = self._own_words(served, request, scope, why=why)
+            if draft.key in self._tried:
                 continue
-            draft = self._draft(cap, score, parts, matched, scope)
-            why = (f"Added for supply: the grounded subtasks leave {gap.gap} of the target unfilled. "
-                   if gap else f"Replaces {', '.join(failed)}, which the pool could not ground. ")
-            draft = draft.model_copy(update={"rationale": why + draft.rationale})
+            self._tried.add(draft.key)
             subtasks.append(draft)
-            self._tried.add(cap.key)
-            wanted -= 1
             decisions.append(Decision(round=round_no, action="propose", key=draft.key, rationale=draft.rationale))
-        if not subtasks and "custom" not in self._tried:
-            custom = self._custom(request, scope)
-            self._tried.add("custom")
-            subtasks.append(custom)
-            decisions.append(Decision(round=round_no, action="propose", key=custom.key, rationale=custom.rationale))
         for s in subtasks:
             if not any(d.key == s.key for d in decisions):
                 decisions.append(Decision(round=round_no, action="keep", key=s.key, rationale="Grounded last round."))

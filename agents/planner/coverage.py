@@ -93,8 +93,10 @@ def plan_serves(plan: TransformPlan, asks: list[Ask], *, card: CardView | None =
             ok = bool(field) and any(op.op == "link_question" and op.params.get("field", "").lower() == field
                                      for op in ops)
         elif ask.kind == "answer_format":
+            # The plan's answer type is what its items are: label and binary items are chosen among options too.
             wanted = ask.params.get("format")
-            ok = plan.answer_type == wanted or (wanted == "choice" and plan.answer_type in _CHOICE_TYPES)
+            ok = (plan.answer_type == wanted or (wanted == "choice" and plan.answer_type in _CHOICE_TYPES)
+                  or any(ask.key in (op.params.get("serves") or []) for op in ops))
         else:
             # Asks no operator states yet (language, difficulty...) are served only by a plan whose
             # operators say so explicitly.

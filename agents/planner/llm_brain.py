@@ -11,16 +11,20 @@ import json
 import re
 from pathlib import Path
 from string import Template
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from agents.llm import LLMError, LLMRequest, fence_data
+from agents.offline.analysis import basic_problems
+from agents.planner.ask_reply import AskReply, asks_from_reply
 from agents.planner.brain import CandidateView, DesignOutcome, Feedback, Judgement
 from agents.planner.budget import Budget
 from agents.planner.grounding import offline_judgement
 from agents.ports import LLM
 from agents.types import BuildRequest, Decision, Modality, Perturbation, Scope, SubtaskDraft
+
+Problem = Annotated[str, Field(min_length=1, max_length=300)]
 
 ENGINE = "llm"
 PROMPTS = Path(__file__).with_name("prompts")
@@ -36,7 +40,8 @@ class ScopeReply(BaseModel):
     topic: str = Field(min_length=1, max_length=300)
     modalities: list[Modality] = Field(min_length=1)
     keywords: list[str] = Field(default_factory=list, max_length=12)
-    perturbation: Perturbation | None = None
+    asks: list[AskReply] = Field(default_factory=list, max_length=16)
+    problems: list[Problem] = Field(default_factory=list, max_length=4)  # why the request cannot be planned
     rationale: str = ""
 
 
@@ -80,16 +85,36 @@ class LLMBrain:
     # --- scope -----------------------------------------------------------------------------------
 
     def scope(self, request: BuildRequest) -> Scope:
+        """The model reads the request into its asks; a request too short to read (empty, one word)
+        is answered without a call."""
+        too_short = basic_problems(request.text)
+        if too_short:
+            return Scope(topic=" ".join(request.text.split())[:120] or "(empty request)",
+                         modalities=sorted(set(request.modalities) | {"text"}), keywords=[],  # type: ignore[arg-type]
+                         target_size=request.target_size, modalities_inferred=not request.modalities,
+                         problems=too_short)
         asked = f"Requested modalities: {sorted(request.modalities)}" if request.modalities else \
             "No modalities were named; infer them from the request."
         reply: ScopeReply = self._ask("scope", prompt("scope"), f"Request:\n{request.text}\n\n{asked}", ScopeReply)
+        asks, notes = asks_from_reply(reply.asks)
+        self.notes.extend(notes)
         if request.modalities:
-            modalities = sorted(set(request.modalities) | {"text"})
+            modalities = set(request.modalities) | {"text"}
         else:
-            modalities = sorted(set(reply.modalities) | {"text"})
-        return Scope(topic=reply.topic, modalities=modalities, keywords=reply.keywords[:8],  # type: ignore[arg-type]
+            # The media the asks name are the items' media, whatever the modalities list says.
+            named = {a.params["modality"] for a in asks if a.kind == "input_modality"}
+            named |= {{"speech": "audio", "image": "image"}[a.params["modality"]] for a in asks
+                      if a.kind == "question_modality"}
+            modalities = set(reply.modalities) | named | {"text"}
+        perturbations = [a for a in asks if a.kind == "perturbation"
+                         and ("audio" if a.params["kind"] == "audio_noise" else "image") in modalities]
+        first = perturbations[0].params if perturbations else None
+        return Scope(topic=reply.topic, modalities=sorted(modalities),  # type: ignore[arg-type]
+                     keywords=reply.keywords[:8],
                      target_size=request.target_size, modalities_inferred=not request.modalities,
-                     perturbation=reply.perturbation if "image" in modalities else None)
+                     perturbation=Perturbation(kind=first["kind"], severity=first["severities"][0]
+                                               if len(first["severities"]) == 1 else 3) if first else None,
+                     asks=[] if reply.problems else asks, problems=list(reply.problems))
 
     # --- design ----------------------------------------------------------------------------------
 
@@ -100,18 +125,26 @@ class LLMBrain:
         feedback_text = ("Feedback from grounding and allocation:\n"
                          + "\n".join(f"- {f.kind} {f.key}: {f.detail}".replace("  ", " ") for f in feedback)) \
             if feedback else "No feedback yet."
+        asks_text = "\n".join(f"- {a.key}: {a.text}" + (" (uncertain)" if a.uncertain else "")
+                              for a in scope.asks if a.kind == "capability") or "- (none named)"
         user = prompt("design", max_subtasks=self.max_subtasks, request=request.text,
-                      scope=json.dumps(scope.model_dump()), round=round_no, current=current_text,
-                      feedback=feedback_text)
+                      scope=json.dumps(scope.model_dump()), asks=asks_text, round=round_no,
+                      current=current_text, feedback=feedback_text)
         reply: DesignReply = self._ask("design", "You design benchmarks for evaluating AI models.", user, DesignReply)
         subtasks: list[SubtaskDraft] = []
         seen: set[str] = set()
+        capabilities = {a.key for a in scope.asks if a.kind == "capability"}
         for draft in reply.subtasks:
             if draft.key in seen or len(subtasks) >= self.max_subtasks:
                 continue
             seen.add(draft.key)
             # Items carry the request's inputs; a subtask cannot ask for media the scope does not have.
-            subtasks.append(draft.model_copy(update={"modalities": scope.modalities}))
+            # It serves only capability asks the scope has (none named: the loop makes it serve them all).
+            serves = [key for key in dict.fromkeys(draft.serves) if key in capabilities]
+            if draft.serves and not serves:
+                self.notes.append(f"design: {draft.key} names no capability ask of the request in serves "
+                                  f"({', '.join(draft.serves)[:200]}); it serves them all")
+            subtasks.append(draft.model_copy(update={"modalities": scope.modalities, "serves": serves}))
         decisions = [Decision(round=round_no, action=d.action, key=d.key, rationale=d.rationale)
                      for d in reply.decisions]
         for draft in subtasks:

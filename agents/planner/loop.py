@@ -37,7 +37,10 @@ def _subtask_plan(draft: SubtaskDraft, groundings: list[GroundingPlan], importan
 
 def _analysed(scope: Scope, request: BuildRequest) -> Scope:
     """The scope with the asks every spec states: the media and robustness asks, and the skill asked
-    (the request's own topic, when the brain names no capability)."""
+    (the request's own topic, when the brain names no capability). A request that cannot be planned
+    asks for nothing."""
+    if scope.problems:
+        return scope.model_copy(update={"asks": [], "perturbation": None})
     scope = with_floor_asks(scope, modalities_given=bool(request.modalities))
     if not any(a.kind == "capability" for a in scope.asks):
         scope = scope.model_copy(update={"asks": [capability_ask(key="request", text=scope.topic), *scope.asks]})

@@ -239,7 +239,7 @@ def test_plan_offline_grounds_text_requests_and_refuses_missing_modalities():
     assert result.end_state == "partial"
     assert result.reason == ("30 of the 50 samples could be planned; insufficient supply: the chosen datasets hold "
                              "30 usable records for 50 requested")
-    assert [(c.key, c.status, c.samples) for c in result.coverage] == [("capability:request", "served", 30)]
+    assert [(c.key, c.status, c.samples) for c in result.coverage] == [("capability:causal-reasoning", "served", 30)]
     assert [(s.key, s.quota) for s in result.subtasks] == [("causal-reasoning", 30)]
 
 

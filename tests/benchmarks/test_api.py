@@ -170,7 +170,7 @@ def test_benchmark_detail_shows_versions_spec_and_latest_run(api_a, built_text_b
     assert {k: v for k, v in body["versions"][0].items() if k != "created_at"} == {
         "number": 1, "checksum": version.checksum, "accepted_count": 12,
         "spec": {"id": version.spec.id, "status": "approved", "engine": "offline", "end_state": "ok", "coverage": [
-            {"key": "capability:request", "kind": "capability", "text": CAUSAL_REQUEST, "status": "served",
+            {"key": "capability:causal-reasoning", "kind": "capability", "text": "causal reasoning", "status": "served",
              "samples": 12, "wanted": 12, "subtasks": [CAUSAL], "datasets": [CAUSAL],
              "operators": ["answer_from_letter", "balance_positions", "options_from_list", "read_text"],
              "reason": "", "uncertain": False}], "subtasks": [

@@ -132,7 +132,7 @@ def test_a_gap_is_reported_not_hidden(team_a, pool_a):
     capacity = sum(Grounding.objects.filter(subtask__spec=spec).values_list("capacity", flat=True))
     # Fewer samples than the target can be planned: the spec is partial and says why, and so does the run.
     assert spec.end_state == "partial"
-    assert [(c["key"], c["status"]) for c in spec.coverage] == [("capability:request", "served")]
+    assert [(c["key"], c["status"]) for c in spec.coverage] == [("capability:causal-reasoning", "served")]
     planned = sum(spec.subtasks.values_list("quota", flat=True))
     end = next(step for step in spec.trace if step["step"] == "end")
     assert end["reason"] == (f"{planned} of the 700 samples could be planned; insufficient supply: the chosen "

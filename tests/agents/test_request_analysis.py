@@ -1,0 +1,346 @@
+"""Request analysis into explicit asks (issue 15): the skill(s), the media, how the question reaches
+the model, robustness conditions with their ladders, options, answer format, difficulty, language,
+"no textual hints", adversarial options and knowledge links, decided by the weight of evidence and
+never by one shared word; uncertain asks and unclear requests; design driven by the capability asks.
+
+Each phrasing is checked with the packaged MiniLM embeddings (as the platform runs) and with the
+lexicons alone (the decisions must not hang on either)."""
+from __future__ import annotations
+
+import pytest
+
+from agents.offline.analysis import analyse
+from agents.offline.design import OfflineBrain
+from agents.offline.planner import plan_offline
+from agents.offline.scope import scope_parse
+from agents.planner.brain import Feedback
+from agents.tools.embedding import default_embedder
+from agents.types import BuildRequest
+from tests.agents.test_offline_engine import MemoryPool, causal_pool
+from tests.agents.test_planner_loop import dialogue_pool
+
+
+def cap(key: str, uncertain: bool = False):
+    return (f"capability:{key}", "capability", {"capability": key}, uncertain)
+
+
+def custom(slug: str, request: str, uncertain: bool = False):
+    return (f"capability:custom-{slug}", "capability", {"capability": "custom", "words": request}, uncertain)
+
+
+def medium(name: str, uncertain: bool = False):
+    return (f"input:{name}", "input_modality", {"modality": name}, uncertain)
+
+
+def question(name: str):
+    return (f"question:{name}", "question_modality", {"modality": name}, False)
+
+
+def perturbation(kind: str, levels: list[int], uncertain: bool = False):
+    return (f"perturbation:{kind}", "perturbation", {"kind": kind, "severities": levels}, uncertain)
+
+
+LADDER = [1, 3, 5]
+IMAGE, AUDIO = medium("image"), medium("audio")
+CHOICE = ("format:choice", "answer_format", {"format": "choice"}, False)
+THREE_WAY = ("Can a model pick the most plausible cause of an event, answer social science questions and judge "
+             "natural language inference?")
+HARD_GERMAN = "Hard yes/no questions in German about legal contracts."
+SKETCHES = "Can a model judge whether two sketches were drawn by the same person?"
+HATE = "hate speech detection in tweets"
+HEADLINES = "Classify news headlines by topic"
+MISSPELLED = "Can a model tell which word in a sentence is misspelled?"
+
+CASES = [
+    # --- text: a generic word ("word", "classification", "recognise", "speech") decides nothing ---------
+    ("Word analogies: king is to queen as man is to what?", [cap("lexical-semantics")]),
+    ("Can a model solve word analogies such as hot is to cold as up is to down?", [cap("lexical-semantics")]),
+    ("sentiment classification of posts", [cap("sentiment-analysis")]),
+    ("sentiment of tweets", [cap("sentiment-analysis")]),
+    ("Does the model understand sarcasm in Reddit comments?", [cap("sentiment-analysis")]),
+    ("Can a model recognise the emotion in a sentence?", [cap("sentiment-analysis")]),
+    ("Can a model answer counterfactual questions about everyday events?", [cap("counterfactual-reasoning")]),
+    ("Can a model pick the most plausible cause or effect of an everyday event?", [cap("causal-reasoning")]),
+    (THREE_WAY, [cap("causal-reasoning"), cap("natural-language-inference"), cap("social-reasoning")]),
+    ("Can a model answer math word problems?", [cap("math-word-problems")]),
+    ("Translate English sentences into French", [cap("translation")]),
+    ("Can a model summarise news articles?", [cap("summarisation")]),
+    ("Can a model infer the true nature of an event from several conflicting accounts?", [cap("event-reasoning")]),
+    (HEADLINES, [custom("classify-news-headlines-topic", HEADLINES)]),
+    (MISSPELLED, [custom("word-sentence-misspelled", MISSPELLED)]),
+    (HATE, [custom("hate-detection-tweets", HATE)]),
+    ("Hard multiple-choice questions with five options about causes and effects",
+     [cap("causal-reasoning"), ("options:5", "option_count", {"count": 5}, False), CHOICE,
+      ("difficulty:hard", "difficulty", {"level": "hard"}, False)]),
+    (HARD_GERMAN, [custom("legal-contracts", HARD_GERMAN, uncertain=True),
+                   ("format:binary", "answer_format", {"format": "binary"}, False),
+                   ("difficulty:hard", "difficulty", {"level": "hard"}, False),
+                   ("language:de", "language", {"language": "de"}, False)]),
+    ("Multilingual question answering over Wikipedia passages",
+     [cap("document-reasoning"), ("language:multi", "language", {"language": "multi"}, False)]),
+    ("Can a model answer multiple-choice exam questions on astronomy, computer security, geography, nutrition and "
+     "world religions?", [cap("world-knowledge"), CHOICE]),
+    # --- image: small images no cue list named, charts, flags, robustness ladders --------------------
+    ("Can a vision model recognise handwritten digits?", [cap("handwriting-recognition"), IMAGE]),
+    ("Can a vision model tell which app a tiny icon shows?", [cap("visual-recognition"), IMAGE]),
+    ("Can a model tell apart tiny icons of apps?", [cap("visual-recognition"), IMAGE]),
+    ("Can a model recognise letters of the alphabet written by hand?", [cap("handwriting-recognition"), IMAGE]),
+    ("Can a model read values from charts and tables?", [cap("chart-table-reading"), IMAGE]),
+    ("Can a model recognise the country from its flag and name its capital?",
+     [cap("visual-geography"), IMAGE,
+      ("knowledge:capital", "knowledge_link", {"field": "capital", "of": "country"}, False)]),
+    ("Which country does this flag belong to?", [cap("visual-geography"), IMAGE]),
+    ("Can a model read scanned pages under blur, low resolution and JPEG compression?",
+     [cap("document-image-reading"), IMAGE, perturbation("blur", LADDER), perturbation("downscale", LADDER),
+      perturbation("jpeg", LADDER)]),
+    ("Multiple-choice questions about photos with four options written so that keyword matching does not reveal "
+     "the answer.", [cap("visual-question-answering"), IMAGE, ("options:4", "option_count", {"count": 4}, False),
+                     CHOICE, ("adversarial_options", "adversarial_options", {}, False)]),
+    ("Can a model recognise objects in blurry, heavily compressed photos?",
+     [cap("visual-recognition"), IMAGE, perturbation("blur", LADDER), perturbation("jpeg", [4])]),
+    ("Can a model read news pages shown as extremely occluded images?",
+     [cap("document-image-reading"), IMAGE, perturbation("occlusion", [5])]),
+    ("Can a model count the apples in a photo?", [cap("counting"), IMAGE]),
+    ("Can a model solve geometry problems shown in diagrams?", [cap("diagram-reasoning"), IMAGE]),
+    ("Can a model classify x-ray images as normal or pneumonia?", [cap("medical-imaging"), IMAGE]),
+    (SKETCHES, [custom("judge-two-drawn-person", SKETCHES), IMAGE]),
+    ("Identify bird species", [cap("visual-recognition"), medium("image", uncertain=True)]),
+    ("Can a model read a receipt and tell the total?",
+     [cap("document-image-reading"), medium("image", uncertain=True)]),
+    ("Can a model answer questions about images without any textual hints in the image?",
+     [cap("visual-question-answering"), IMAGE, ("no_textual_hints", "no_textual_hints", {}, False)]),
+    ("Can a model tell which kind of clothing item or accessory a small product photo shows?",
+     [cap("visual-recognition"), IMAGE]),
+    ("Visual question answering about what is shown in artwork images and paintings.",
+     [cap("visual-question-answering"), IMAGE]),
+    # --- audio ------------------------------------------------------------------------------------
+    ("Can a model recognise spoken digits?", [cap("speech-recognition"), AUDIO]),
+    ("Transcribe spoken audio recordings of phone calls.", [cap("speech-recognition"), AUDIO]),
+    ("Understand spoken conversations that mix languages.",
+     [cap("spoken-dialogue-understanding"), AUDIO, ("language:multi", "language", {"language": "multi"}, False)]),
+    ("Understanding spoken conversations across turns in noisy rooms",
+     [cap("spoken-dialogue-understanding"), AUDIO, perturbation("audio_noise", LADDER)]),
+    ("Can a model identify which instrument is playing in a music clip?", [cap("sound-recognition"), AUDIO]),
+    ("Recognise the speaker's emotion from their voice", [cap("sound-recognition"), AUDIO]),
+    ("Can a model understand what is said in short spoken recordings?", [cap("speech-recognition"), AUDIO]),
+    # --- mixed: the question itself as speech or inside the image ------------------------------------
+    ("Can a model answer trivia questions when the question is given only as speech?",
+     [cap("world-knowledge"), AUDIO, question("speech")]),
+    ("Can a model answer general knowledge questions with the question only as speech?",
+     [cap("world-knowledge"), AUDIO, question("speech")]),
+    ("Can a model answer spoken questions, asked aloud, about artwork images?",
+     [cap("visual-question-answering"), IMAGE, AUDIO, question("speech")]),
+    ("Math word problems where the question is shown only inside an image",
+     [cap("math-word-problems"), IMAGE, question("image")]),
+]
+
+
+def asks_of(text: str, *, embeddings: bool = True, modalities: tuple[str, ...] = ()):
+    analysis = analyse(BuildRequest(text=text, target_size=10, modalities=list(modalities)),  # type: ignore[arg-type]
+                       embedder=default_embedder() if embeddings else None)
+    return analysis, [(a.key, a.kind, a.params, a.uncertain) for a in analysis.asks]
+
+
+@pytest.mark.parametrize("text,expected", CASES, ids=[c[0][:50] for c in CASES])
+def test_each_request_is_read_into_its_exact_asks(text, expected):
+    analysis, asks = asks_of(text)
+    assert analysis.problems == []
+    assert asks == expected
+
+
+@pytest.mark.parametrize("text,expected", CASES, ids=[c[0][:50] for c in CASES])
+def test_the_lexicons_alone_read_the_same_asks(text, expected):
+    assert asks_of(text, embeddings=False)[1] == expected
+
+
+def test_the_embeddings_weigh_in_when_the_words_are_weak():
+    text = "Can a model tell what animal makes a sound?"
+    assert asks_of(text)[1] == [cap("sound-recognition"), AUDIO]
+    # "sound" alone weighs half: without the embeddings the request's audio is only likely.
+    assert asks_of(text, embeddings=False)[1] == [cap("sound-recognition"), medium("audio", uncertain=True)]
+
+
+def test_asks_carry_the_words_that_ask_them_and_say_it_in_plain_words():
+    analysis, _ = asks_of("Can a model recognise the country from its flag and name its capital?")
+    assert [(a.key, a.text, a.evidence) for a in analysis.asks] == [
+        ("capability:visual-geography", "flags and geographic symbols", ["its flag", "country"]),
+        ("input:image", "images as input", ["its flag"]),
+        ("knowledge:capital", "a second step: name the capital of country", ["and name its capital"])]
+    analysis, _ = asks_of("Can a model read scanned pages under blur, low resolution and JPEG compression?")
+    assert [(a.text, a.evidence) for a in analysis.asks if a.kind == "perturbation"] == [
+        ("blur at severities 1, 3 and 5", ["blur"]), ("low resolution at severities 1, 3 and 5", ["low resolution"]),
+        ("JPEG compression at severities 1, 3 and 5", ["jpeg", "compression"])]
+    analysis, _ = asks_of("Multiple-choice questions about photos with four options written so that keyword "
+                          "matching does not reveal the answer.")
+    (adversarial,) = [a for a in analysis.asks if a.kind == "adversarial_options"]
+    assert adversarial.evidence == ["options written so that keyword", "keyword matching does not reveal"]
+    analysis, _ = asks_of("Can a model answer spoken questions, asked aloud, about artwork images?")
+    (spoken,) = [a for a in analysis.asks if a.kind == "question_modality"]
+    assert (spoken.text, spoken.evidence) == (
+        "the question asked only as speech (a recording, no written question)", ["spoken questions", "asked aloud"])
+
+
+def test_generic_robustness_words_stand_in_for_a_condition_only_with_review():
+    _, asks = asks_of("Visual question answering about artwork images, robust to degraded inputs.")
+    assert asks == [cap("visual-question-answering"), IMAGE, perturbation("blur", LADDER, uncertain=True)]
+    _, asks = asks_of("Photos of objects degraded by mild blur and severe noise; recognise the objects.")
+    assert asks == [cap("visual-recognition"), IMAGE, perturbation("blur", [2]), perturbation("noise", [4])]
+    _, asks = asks_of("Recognise objects in blurry photos at severities 2 to 4")
+    assert asks == [cap("visual-recognition"), IMAGE, perturbation("blur", [2, 3, 4])]
+
+
+def test_contrasted_clauses_ask_for_nothing():
+    _, asks = asks_of("Questions about artists and art history in paintings, rather than simple image description.")
+    assert asks == [cap("artwork-knowledge"), IMAGE]
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("", "The request is empty: describe what the benchmark should test, for example \"Can a model tell which "
+         "country a flag shown in a photo belongs to?\"."),
+    ("   ", "The request is empty: describe what the benchmark should test, for example \"Can a model tell which "
+            "country a flag shown in a photo belongs to?\"."),
+    ("cats", "The request is the single word \"cats\": say what a model should be able to do, with what it is "
+             "shown and what it must answer, so the benchmark tests the right skill."),
+    ("a text-only benchmark about images", "The request asks for a text-only benchmark (\"text-only\") but also "
+                                           "for images (\"images\"): say whether the items should carry images."),
+    ("spoken questions with no audio", "The request asks for audio (\"spoken\") and also for none (\"no audio\"): "
+                                       "say whether the items should carry audio."),
+    ("Questions whose answer is yes or no, with four options",
+     "The request asks for yes/no answers and for 4 options (\"four options\"): say which."),
+    ("Open-ended multiple-choice questions about history",
+     "The request asks for open-ended answers and for answer options: say which."),
+    ("blurry images", "The request names only inputs or conditions (images, blurry) but no skill to test: say what "
+                      "a model should be able to do, for example \"tell which object a blurry photo shows\"."),
+])
+def test_empty_one_word_and_contradictory_requests_say_what_to_fix(text, problem):
+    analysis, asks = asks_of(text)
+    assert (analysis.problems, asks) == ([problem], [])
+
+
+def test_reasonable_short_requests_are_not_refused():
+    for text in ("sentiment of tweets", "Reason about causes", "Identify bird species"):
+        assert asks_of(text)[0].problems == []
+
+
+def test_modalities_named_by_the_request_are_certain_and_a_spoken_question_needs_audio():
+    analysis, asks = asks_of("Questions about paintings", modalities=("image",))
+    assert asks == [cap("visual-question-answering"), IMAGE]
+    assert analysis.asks[1].evidence == ["modalities: image"]
+    analysis, _ = asks_of("Questions about paintings, the question only as speech", modalities=("image",))
+    assert analysis.problems == ["The request wants the question as speech (\"questions about paintings, the "
+                                 "question only as speech\") but its modalities (image, text) have no audio: add "
+                                 "audio or let the question be written."]
+
+
+def test_the_scope_states_the_asks_media_and_the_first_condition():
+    scope = scope_parse(BuildRequest(text="Can a model recognise objects in blurry, heavily compressed photos?",
+                                     target_size=7), embedder=default_embedder())
+    assert (scope.modalities, scope.perturbation.model_dump(), scope.problems) == (
+        ["image", "text"], {"kind": "blur", "severity": 3}, [])
+    assert [a.key for a in scope.asks] == ["capability:visual-recognition", "input:image", "perturbation:blur",
+                                           "perturbation:jpeg"]
+    unclear = scope_parse(BuildRequest(text="cats", target_size=7))
+    assert (unclear.asks, unclear.topic, len(unclear.problems)) == ([], "cats", 1)
+
+
+# --- design driven by the asks ---------------------------------------------------------------------
+
+def _design(text: str, **kwargs):
+    brain = OfflineBrain(**kwargs)
+    request = BuildRequest(text=text, target_size=10)
+    scope = brain.scope(request)
+    return brain, request, scope, brain.design(request=request, scope=scope, round_no=1, current=[], feedback=[])
+
+
+def test_design_proposes_one_subtask_per_capability_ask_and_names_what_it_serves():
+    _, _, _, outcome = _design(THREE_WAY)
+    # The most central skill first (closest to the capability's description).
+    assert [(s.key, s.serves) for s in outcome.subtasks] == [
+        ("natural-language-inference", ["capability:natural-language-inference"]),
+        ("causal-reasoning", ["capability:causal-reasoning"]),
+        ("social-reasoning", ["capability:social-reasoning"])]
+    _, _, _, outcome = _design(SKETCHES)
+    (draft,) = outcome.subtasks
+    assert (draft.key, draft.serves, draft.description, draft.modalities) == (
+        "judge-two-drawn-person", ["capability:custom-judge-two-drawn-person"], SKETCHES, ["image", "text"])
+    # A spoken question is the question's medium: the skill is a text one, its question is to be spoken.
+    _, _, _, outcome = _design("Can a model answer trivia questions when the question is given only as speech?")
+    (draft,) = outcome.subtasks
+    assert (draft.key, draft.modalities, draft.synthesis, draft.serves) == (
+        "world-knowledge", ["audio", "text"], ["speech"], ["capability:world-knowledge"])
+
+
+def test_an_ungroundable_skill_is_tried_in_the_request_words_and_never_swapped_for_another():
+    text = "Can a model answer counterfactual questions about everyday events?"
+    brain, request, scope, outcome = _design(text)
+    assert [s.key for s in outcome.subtasks] == ["counterfactual-reasoning"]
+    failed = [Feedback(kind="ungroundable", key="counterfactual-reasoning", detail="no dataset")]
+    second = brain.design(request=request, scope=scope, round_no=2, current=outcome.subtasks, feedback=failed)
+    assert [(d.action, d.key) for d in second.decisions] == [("discard", "counterfactual-reasoning"),
+                                                             ("propose", "counterfactual-everyday-events")]
+    (retry,) = second.subtasks
+    assert (retry.serves, retry.description) == (["capability:counterfactual-reasoning"], text)
+    failed = [Feedback(kind="ungroundable", key=retry.key, detail="no dataset")]
+    third = brain.design(request=request, scope=scope, round_no=3, current=second.subtasks, feedback=failed)
+    assert (third.subtasks, [d.action for d in third.decisions]) == ([], ["discard"])
+
+
+def test_a_skill_the_pool_lacks_is_reported_not_replaced():
+    c, recs = causal_pool(30)
+    result = plan_offline(BuildRequest(text="Can a model pick the most plausible cause of an event and tell the "
+                                            "sentiment of a review?", target_size=10), MemoryPool([(c, recs)]))
+    assert result.end_state == "partial"
+    assert [(s.key, s.serves) for s in result.subtasks] == [("causal-reasoning", ["capability:causal-reasoning"])]
+    assert [(cv.key, cv.status) for cv in result.coverage] == [("capability:causal-reasoning", "served"),
+                                                               ("capability:sentiment-analysis", "not_served")]
+    assert result.coverage[1].reason.startswith("subtask ")
+
+
+def test_an_unclear_request_ends_unclear_request_without_design():
+    c, recs = dialogue_pool()
+    for text in ("cats", "spoken questions with no audio"):
+        result = plan_offline(BuildRequest(text=text, target_size=5), MemoryPool([(c, recs)]))
+        assert (result.end_state, result.subtasks, result.coverage) == ("unclear-request", [], [])
+        assert result.reason == " ".join(result.scope.problems)
+        assert [step["step"] for step in result.trace] == ["scope", "coverage"]
+
+
+# --- the LLM brain's asks ---------------------------------------------------------------------------
+
+def test_the_llm_scope_schema_is_bounded_for_grammars():
+    from agents.planner.llm_brain import ScopeReply
+
+    schema = ScopeReply.model_json_schema()
+    props = schema["$defs"]["AskReply"]["properties"]
+    assert props["kind"]["enum"] == ["capability", "input_modality", "question_modality", "perturbation",
+                                     "option_count", "answer_format", "difficulty", "language", "no_textual_hints",
+                                     "adversarial_options", "knowledge_link"]
+    assert props["perturbation"]["enum"] == ["", "downscale", "blur", "jpeg", "occlusion", "noise", "audio_noise"]
+    unbounded = [name for name, p in props.items() if (p.get("type") == "string" and "enum" not in p
+                                                        and "maxLength" not in p)
+                 or (p.get("type") == "array" and ("maxItems" not in p or not (
+                     "maxLength" in p["items"] or "maximum" in p["items"])))]
+    assert unbounded == []
+    assert (schema["properties"]["asks"]["maxItems"], schema["properties"]["problems"]["maxItems"]) == (16, 4)
+
+
+def test_llm_asks_become_the_same_asks_and_unusable_ones_are_dropped_with_a_note():
+    from agents.planner.ask_reply import AskReply, asks_from_reply
+
+    replies = [AskReply(kind="capability", text="word analogies", skill="Word analogies", evidence=["analogies"]),
+               AskReply(kind="capability", text="sentiment", skill="sentiment analysis"),
+               AskReply(kind="perturbation", text="blur", perturbation="blur"),
+               AskReply(kind="perturbation", text="JPEG, heavy", perturbation="jpeg", severities=[4]),
+               AskReply(kind="option_count", text="one option", count=1),
+               AskReply(kind="question_modality", text="spoken question", modality="speech", uncertain=True),
+               AskReply(kind="knowledge_link", text="its capital", field="Capital", of="country"),
+               AskReply(kind="capability", text="word analogies again", skill="word analogies")]
+    asks, notes = asks_from_reply(replies)
+    assert [(a.key, a.params, a.uncertain) for a in asks] == [
+        ("capability:custom-word-analogies", {"capability": "custom", "words": "Word analogies"}, False),
+        ("capability:sentiment-analysis", {"capability": "sentiment-analysis"}, False),
+        ("perturbation:blur", {"kind": "blur", "severities": [1, 3, 5]}, False),
+        ("perturbation:jpeg", {"kind": "jpeg", "severities": [4]}, False),
+        ("question:speech", {"modality": "speech"}, True),
+        ("knowledge:capital", {"field": "capital", "of": "country"}, False)]
+    assert notes == ["scope ask dropped (option_count: 'one option'): it names no usable value"]

@@ -27,7 +27,6 @@ from agents.operators import (
     SNR_BY_SEVERITY,
     answer_values,
     get_path,
-    normalise,
     plan_validate,
 )
 from agents.planner.coverage import plan_serves

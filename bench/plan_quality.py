@@ -125,8 +125,11 @@ def plan_request(team, request: dict[str, Any]) -> dict[str, Any]:
     subtasks = [{"key": s.key, "modalities": s.modalities, "quota": s.quota,
                  "datasets": {g.dataset.slug: g.quota for g in groundings if g.subtask_id == s.id}}
                 for s in spec.subtasks.order_by("position")]
+    candidates = [{"subtask": step.get("subtask", ""), **{k: c.get(k) for k in ("dataset", "synthesis", "relevance",
+                                                                                "relevance_to", "rejected", "kept")}}
+                  for step in spec.trace if step.get("step") == "grounding" for c in step.get("candidates", [])]
     return {"end_state": spec.end_state, "reason": _reason(spec), "scope": spec.scope, "coverage": spec.coverage,
-            "subtasks": subtasks, "seconds": seconds}
+            "subtasks": subtasks, "candidates": candidates, "seconds": seconds}
 
 
 def _reason(spec) -> str:

@@ -74,7 +74,7 @@ class DjangoPool:
                  .filter(id__in=[h.dataset_id for h in hits])}
         return [PoolHit(card=views[h.dataset_id], score=h.total, matched_terms=h.matched_terms,
                         parts={"lexical": h.lexical, "semantic": h.semantic, "qa_bonus": h.qa_bonus,
-                               "role_bonus": h.role_bonus})
+                               "role_bonus": h.role_bonus, "coverage": h.coverage, "relevance": h.relevance})
                 for h in hits if h.dataset_id in views]
 
 

@@ -282,6 +282,7 @@ def planner_config_from_settings() -> PlannerConfig:
                          allocation_rounds=settings.PLANNER_ALLOCATION_ROUNDS,
                          grounding=GroundingConfig(threshold=settings.PLANNER_GROUNDING_THRESHOLD,
                                                    max_groundings=settings.PLANNER_MAX_GROUNDINGS,
+                                                   relevance_floor=settings.PLANNER_RELEVANCE_FLOOR,
                                                    embedder=default_embedder()))
 
 
@@ -336,12 +337,29 @@ def _build_run_of(spec: Spec) -> AgentRun | None:
             .order_by("-created_at", "-id").first())
 
 
-def _spread_quota(groundings: list[Grounding], quota: int) -> None:
-    """A subtask's quota over its groundings in their order, each up to its measured capacity."""
-    left = quota
+def _spread_quota(groundings: list[Grounding], quota: int, *, subtask_key: str = "") -> list[str]:
+    """A subtask's quota over its groundings as planning spreads it: in proportion to each one's fitness
+    (its composite score), each within its measured capacity, a full one's share re-spread over the
+    rest (agents.planner.allocation.allocate); never by list order. What it says of every grounding
+    left at 0 while the subtask has a quota (why: no capacity, or a quota too small to share)."""
+    shares = allocate(quota, [Claim(str(g.pk), float((g.scores or {}).get("composite", 1.0)), g.capacity)
+                              for g in groundings]).quotas
+    notes: list[str] = []
     for grounding in groundings:
-        grounding.quota = min(left, grounding.capacity)
-        left -= grounding.quota
+        grounding.quota = shares[str(grounding.pk)]
+    kept = [g for g in groundings if g.quota]
+    for grounding in groundings:
+        if grounding.quota or not quota:
+            continue
+        if grounding.capacity == 0:
+            why = "it has no usable records"
+        else:
+            fitter = ", ".join(f"{g.dataset.slug} ({g.quota})" for g in kept)
+            why = (f"a quota of {quota} is too small to share: the fitter "
+                   f"{'dataset takes' if len(kept) == 1 else 'datasets take'} it ({fitter}); raise the quota to "
+                   f"give it samples")
+        notes.append(f"{subtask_key}: dataset {grounding.dataset.slug} gets 0 samples, {why}.")
+    return notes
 
 
 @transaction.atomic
@@ -383,22 +401,29 @@ def spec_quotas_set(*, spec: Spec, user, quotas: dict[str, int], dropped: list[s
                                 f"the target size {target}."]
     if errors:
         raise ValidationError(errors)
+    notes: list[str] = []
+    spread: dict[str, dict[str, int]] = {}
     for key, subtask in subtasks.items():
         subtask.dropped = key in dropped
         subtask.quota = 0 if subtask.dropped else new_quota[key]
         subtask.save(update_fields=["dropped", "quota"])
-        groundings = list(subtask.groundings.all())
-        _spread_quota(groundings, subtask.quota)
+        groundings = list(subtask.groundings.select_related("dataset"))
+        notes += _spread_quota(groundings, subtask.quota, subtask_key=key)
         Grounding.objects.bulk_update(groundings, ["quota"])
+        spread[key] = {g.dataset.slug: g.quota for g in groundings}
     spec.trace = [*spec.trace, {"step": "review", "action": "quotas", "by": user.get_username(),
-                                "quotas": {key: s.quota for key, s in subtasks.items()}, "dropped": dropped}]
+                                "quotas": {key: s.quota for key, s in subtasks.items()}, "dropped": dropped,
+                                "datasets": spread, "notes": notes}]
     spec.save(update_fields=["trace"])
+    spec.quota_notes = notes  # for the page and the API to show now (the trace keeps them)
     run = _build_run_of(spec)
     if run is not None:
         run_event(run, "quotas_set", f"{user.get_username()} set the quotas "
                   + ", ".join(f"{key} {s.quota}" for key, s in subtasks.items())
-                  + (f"; dropped {', '.join(dropped)}" if dropped else ""),
-                  data={"quotas": {key: s.quota for key, s in subtasks.items()}, "dropped": dropped})
+                  + (f"; dropped {', '.join(dropped)}" if dropped else "")
+                  + (f". {' '.join(notes)}" if notes else ""),
+                  level="warning" if notes else "info",
+                  data={"quotas": {key: s.quota for key, s in subtasks.items()}, "dropped": dropped, "notes": notes})
     return spec
 
 

@@ -130,8 +130,10 @@ def spec_detail(request: HttpRequest, pk: int) -> HttpResponse:
         benchmark_url = f"{reverse('benchmark-detail', args=[benchmark.pk])}?version={version.number}"
         try:
             if action == "save":
-                services.spec_quotas_set(spec=spec, user=request.user, quotas=quotas, dropped=dropped)
+                saved_spec = services.spec_quotas_set(spec=spec, user=request.user, quotas=quotas, dropped=dropped)
                 messages.success(request, "Quotas saved. Approve the spec to build it.")
+                for note in saved_spec.quota_notes:
+                    messages.warning(request, note)
                 return redirect(request.get_full_path())
             if action == "approve":
                 saved = {s.key: s.quota for s in spec.subtasks.all()}

@@ -347,6 +347,10 @@ PLANNER_DESIGN_ROUNDS = env_int("PLANNER_DESIGN_ROUNDS", 4)
 PLANNER_ALLOCATION_ROUNDS = env_int("PLANNER_ALLOCATION_ROUNDS", 3)
 PLANNER_GROUNDING_THRESHOLD = env_float("PLANNER_GROUNDING_THRESHOLD", 0.55)
 PLANNER_MAX_GROUNDINGS = env_int("PLANNER_MAX_GROUNDINGS", 3)
+# The absolute relevance (0.3 * query coverage + 0.7 * semantic) a card needs to serve a request:
+# 0.40 measured on bench/data/grounding_pairs.json by bench/grounding_quality.py (precision 0.909,
+# recall 0.909 of "fits" over 124 labelled pairs); see agents/planner/grounding.py.
+PLANNER_RELEVANCE_FLOOR = env_float("PLANNER_RELEVANCE_FLOOR", 0.40)
 
 # The demo that `make run` sets up.
 DEMO_TEAM = env_str("DEMO_TEAM", "demo")

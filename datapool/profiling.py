@@ -1,9 +1,11 @@
 """Profile a dataset from its records, in one streaming pass, and write its card from the profile.
 
 The profile measures, per JSON path: value types, text lengths, distinct values (up to a cap),
-media kinds, list lengths and a few examples. From it come role guesses (question, options,
-answer, context, image, audio, label, bbox, dialog), the answer format, the usable-record
-capacity and a card in the General-Bench shape, written plainly from the numbers.
+media kinds, list lengths and a few examples; and what the records are about (datapool.content:
+salient words, names, image sizes, audio durations). From it come role guesses (question,
+options, answer, context, image, audio, label, bbox, dialog), the answer format, the usable-record
+capacity and a card in the General-Bench shape, written plainly from the numbers, whose
+description and domain say what the records contain (so search finds a dataset by its content).
 """
 from __future__ import annotations
 
@@ -12,9 +14,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from datapool.content import ContentProfile, media_phrase
+
 DISTINCT_CAP = 1000
 EXAMPLES = 3
 LETTER = re.compile(r"^[A-H]$")
+FILE_NAME = re.compile(r"\.(jpe?g|png|gif|bmp|webp|tiff?|wav|mp3|flac|ogg)$", re.IGNORECASE)
+CLASSES_SHOWN = 30  # class names a card lists
 
 ROLE_NAMES = {
     "question": ("question", "query", "prompt", "instruction", "problem", "q"),
@@ -148,11 +154,15 @@ class Profiler:
     def __init__(self) -> None:
         self.rows = 0
         self.fields: dict[str, FieldProfile] = {}
+        self.content = ContentProfile()
 
-    def add(self, payload: dict[str, Any], media: dict[str, str] | None = None) -> None:
-        """One record; `media` maps the paths that name media files to their kind."""
+    def add(self, payload: dict[str, Any], media: dict[str, str] | None = None,
+            measures: list[dict[str, Any]] | None = None) -> None:
+        """One record; `media` maps the paths that name media files to their kind, `measures` gives
+        its media's sizes ({"width", "height"} or {"seconds"})."""
         self.rows += 1
         media = media or {}
+        texts: list[str] = []
         for path, value in _leaves(payload):
             if path == "id":
                 continue
@@ -160,9 +170,19 @@ class Profiler:
             if profile is None:
                 profile = self.fields[path] = FieldProfile(path=path)
             profile.add(value, media.get(path))
+            if path not in media:
+                texts += _content_texts(value)
+        self.content.add_record(texts, measures)
 
     def result(self) -> dict[str, Any]:
-        return {"rows": self.rows, "fields": {p: f.as_dict() for p, f in sorted(self.fields.items())}}
+        return {"rows": self.rows, "fields": {p: f.as_dict() for p, f in sorted(self.fields.items())},
+                "content": self.content.as_dict()}
+
+
+def _content_texts(value: Any) -> list[str]:
+    """The texts of a field that say what a record is about: not file names, not codes."""
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, str) and not FILE_NAME.search(v.strip()) and any(c.isalpha() for c in v)]
 
 
 # --- from profile to card -------------------------------------------------------------------------
@@ -271,6 +291,10 @@ def card_from_profile(*, name: str, profiler: Profiler, mapping: dict | None = N
     roles = guess_roles(profiler, mapping)
     answer = profiler.fields.get(roles["answer"][0]) if "answer" in roles else None
     fmt = answer_format(answer)
+    if answer is not None and (fmt.startswith("label") or fmt == "binary") and ({"image", "audio"} & set(roles)):
+        # An image or audio folder of classes: its answer is a class label, a classification source as
+        # direct as a question-answer set (agents.planner.search.qa_bonus reads the role).
+        roles.setdefault("label", list(roles["answer"]))
     usable = capacity(profiler, roles)
     profile = {**profiler.result(), "roles": roles, "answer_format": fmt, "capacity": usable}
     if existing:
@@ -291,12 +315,35 @@ def card_from_profile(*, name: str, profiler: Profiler, mapping: dict | None = N
                         "style": "instruction" if role == "question" and f.cardinality == 1 else "other",
                         "semantics": semantics[:400]}
     labels = ""
+    classes: list[str] = []
     if answer is not None and answer.cardinality is not None and answer.cardinality <= 12:
         labels = " Answers: " + ", ".join(sorted(str(v) for v in answer.distinct)) + "."
+    if answer is not None and (fmt.startswith("label") or fmt == "binary"):
+        classes = sorted(str(v) for v in answer.distinct)
+        if answer.cardinality and answer.cardinality > 12:
+            labels = (f" Classes: {', '.join(classes[:CLASSES_SHOWN])}"
+                      + (f" and {len(classes) - CLASSES_SHOWN} more" if len(classes) > CLASSES_SHOWN else "") + ".")
+    content = profiler.content
+    salient, names = content.salient(), content.names()
+    media_said = media_phrase(content.media_summary())
+    lengths = [f"{role} about {round(profiler.fields[paths[0]].mean_text_length)} characters"
+               for role, paths in sorted(roles.items()) if role in ("question", "context", "dialog")
+               and paths[0] in profiler.fields and profiler.fields[paths[0]].texts]
+    # One record's own words say more about what the records hold than any count.
+    example = next((_clip(str(profiler.fields[roles[r][0]].examples[0])) for r in ("question", "context", "dialog")
+                    if r in roles and roles[r][0] in profiler.fields and profiler.fields[roles[r][0]].texts
+                    and profiler.fields[roles[r][0]].examples), "")
     role_list = ", ".join(sorted(roles))
     description = (f"{profiler.rows} records with {role_list}. The answer is {fmt}.{labels}"
-                   + (" Each record has an image." if "image" in roles else "")
-                   + (" Each record has an audio recording." if "audio" in roles else ""))
+                   + (f" About: {', '.join(salient)}." if salient else "")
+                   + (f" For example: {example}" if example else "")
+                   + (f" Names: {', '.join(names)}." if names else "")
+                   + (f" Texts: {', '.join(lengths)}." if lengths else "")
+                   + (f" Each record has {media_said}." if media_said else
+                      (" Each record has an image." if "image" in roles else "")
+                      + (" Each record has an audio recording." if "audio" in roles else "")))
+    # The domain in a few words: the records' most salient words, or the classes a label-only set has.
+    domain = ", ".join((salient or classes)[:6])[:300]
     tasks = ["multiple_choice_qa"] if "options" in roles or fmt == "letter" else (
         ["classification_multiclass"] if fmt.startswith("label") or fmt == "binary" else ["question_answering"])
     return {
@@ -304,7 +351,7 @@ def card_from_profile(*, name: str, profiler: Profiler, mapping: dict | None = N
         "size_samples": profiler.rows, "description": description,
         "card_text": f"{description} Card written from a profile of the records (no LLM){'; source ' + source if source else ''}."
                      + (f" Licence: {license}." if license else ""),
-        "tasks": tasks, "domain": "", "license": license,
+        "tasks": tasks, "domain": domain, "license": license,
         "meta": {"fields": fields, "meta_structure_description": f"Roles guessed from field names, types and media: {role_list}."},
         "profile": profile,
     }

@@ -18,6 +18,10 @@ Each candidate gets four score parts, each between 0 and 1, and their weighted s
 - role_bonus: the share of the requested field roles (e.g. question, answer) that the card maps;
   0 when no roles are requested.
 
+Each hit also carries its absolute `relevance` to the query (agents.planner.search.relevance:
+0.3 * the query's BM25 over its reference score + 0.7 * semantic), which does not move with the
+other candidates: grounding's floor reads it, the ranking does not.
+
 Lexical and semantic weigh the same: BM25 is exact about rare terms (a "nodule" is a nodule), the
 embedding about paraphrases ("a painting in a museum" shares no word with the art card).
 
@@ -53,8 +57,9 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from agents.offline.lexical import BM25, tokens
-from agents.planner.search import card_document
+from agents.planner.search import card_document, card_embedding_text, query_coverage
 from agents.planner.search import qa_bonus as card_qa_bonus
+from agents.planner.search import relevance as card_relevance
 from agents.tools.embedding import Embedder, default_embedder
 from agents.types import CardView, Modality
 from datapool.cards import card_view_build, dataset_card_view
@@ -89,6 +94,10 @@ class SearchHit:
     total: float
     matched_terms: list[str] = field(default_factory=list)
     roles_present: list[str] = field(default_factory=list)
+    # The absolute part grounding's floor reads (agents.planner.search.relevance): the query's share
+    # the card says (BM25 over its reference score, not over the best candidate's) and the cosine.
+    coverage: float = 0.0
+    relevance: float = 0.0
 
 
 def total_score(*, lexical: float, semantic: float, qa_bonus: float, role_bonus: float) -> float:
@@ -117,21 +126,6 @@ def check_search_input(*, query: str, modalities: list[str] | None, roles: list[
 
 def card_view(*, card: DatasetCard) -> CardView:
     return dataset_card_view(card.dataset)
-
-
-def card_embedding_text(card: CardView) -> str:
-    """What a card's embedding is made from: the card's summary, not its long text.
-
-    all-MiniLM-L6-v2 was trained on short texts and reads at most 256 tokens; name, description,
-    tasks and domain come to about 60-110 tokens on the seed pool and say what the dataset is for.
-    """
-    tasks = ", ".join(t.replace("_", " ") for t in card.tasks)
-    parts = [f"{card.name}.", card.description.strip()]
-    if tasks:
-        parts.append(f"Tasks: {tasks}.")
-    if card.domain:
-        parts.append(f"Domain: {card.domain}.")
-    return " ".join(p for p in parts if p)
 
 
 def text_sha(text: str) -> str:
@@ -406,6 +400,7 @@ def dataset_search(*, team_ids: list[int], query: str, modalities: list[str] | N
     qa_bonus = np.array([c.entry.qa_bonus for c in candidates])
     present = [[role for role in roles if role in c.entry.view.fields] for c in candidates]
     role_bonus = np.array([len(p) / len(roles) if roles else 0.0 for p in present])
+    coverage = [query_coverage(index, query_tokens, i) for i in range(len(candidates))]
     totals = [total_score(lexical=float(lexical[i]), semantic=float(semantic[i]), qa_bonus=float(qa_bonus[i]),
                           role_bonus=float(role_bonus[i])) for i in range(len(candidates))]
     best_first = sorted(range(len(candidates)), key=lambda i: (-totals[i], candidates[i].slug))[:limit]
@@ -413,5 +408,6 @@ def dataset_search(*, team_ids: list[int], query: str, modalities: list[str] | N
                       team=candidates[i].team, is_shared=candidates[i].is_shared, modalities=candidates[i].modalities,
                       lexical=float(lexical[i]), semantic=float(semantic[i]), qa_bonus=float(qa_bonus[i]),
                       role_bonus=float(role_bonus[i]), total=totals[i],
-                      matched_terms=index.matched_terms(query_tokens, i), roles_present=present[i])
+                      matched_terms=index.matched_terms(query_tokens, i), roles_present=present[i],
+                      coverage=coverage[i], relevance=card_relevance(coverage=coverage[i], semantic=float(semantic[i])))
             for i in best_first]

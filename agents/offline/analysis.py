@@ -22,6 +22,7 @@ from agents.offline.lexicon import (
     MEDIA_CUES,
     MEDIA_PROTOTYPES,
     NOT_MEDIA,
+    NOT_SKILLS,
     TEXT_ONLY,
     Hit,
     blank,
@@ -180,12 +181,14 @@ def _implied_media(evidence: list[SkillEvidence],
     return {medium: (IMPLIED, evidence_words(top.strong))}
 
 
-def choose_skills(evidence: list[SkillEvidence]) -> list[tuple[SkillEvidence, bool, str]]:
+def choose_skills(evidence: list[SkillEvidence], *, medium_words: set[str] | frozenset[str] = frozenset(),
+                  set_aside: list[tuple[SkillEvidence, str]] | None = None) -> list[tuple[SkillEvidence, bool, str]]:
     """(evidence, uncertain, why) of each skill asked: a skill needs a specific word of its own, or,
     when no skill has one, several generic words that the embeddings support (then uncertain).
     A skill whose specific words are all explained by a better one is not asked again."""
     ranked = sorted(evidence, key=lambda e: (-e.score, e.capability.key))
     chosen: list[tuple[SkillEvidence, bool, str]] = []
+    set_aside = [] if set_aside is None else set_aside
     explained: set[str] = set()
     for e in ranked:
         if not e.strong_weight:
@@ -198,6 +201,11 @@ def choose_skills(evidence: list[SkillEvidence]) -> list[tuple[SkillEvidence, bo
                       and r.capability.key not in {c.capability.key for c, _, _ in chosen}), None)
         uncertain = e.score < SKILL_CERTAIN
         why = "" if not uncertain else f"little evidence ({e.score:.2f})"
+        if chosen and {w.lower() for w in own} <= medium_words:
+            # A second skill resting only on words that say how the items are shown ("tiny scanned
+            # digits"): the words describe the medium of the skill asked, not another skill.
+            set_aside.append((e, f"its only words ({', '.join(sorted(own))}) say how the items are shown"))
+            continue
         if rival is not None and not chosen:
             uncertain, why = True, f"fits {rival.capability.name!r} about as well"
         chosen.append((e, uncertain, why))
@@ -291,7 +299,7 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
     question = constraints.question_modality(text)
     conditions = _conditions_by_medium(constraints.perturbations(text, set(MEDIA)).kinds_named)
     asked = without_contrasts(text)  # skills and media set against what is asked are not asked
-    everything = skill_evidence(asked, CAPABILITIES, request_vector, embedder)
+    everything = skill_evidence(blank(asked, NOT_SKILLS), CAPABILITIES, request_vector, embedder)
     plain = blank(asked, NOT_MEDIA)
     lexical_media = sum(min(weight_of([h for h in find(plain, MEDIA_CUES[m]) if not h.negated]), 2) for m in MEDIA)
     # A skill implies its medium only for a request that names no medium at all.
@@ -314,11 +322,14 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
     question_medium = {"speech": "audio", "image": "image"}[question[0]] if question else None
     skill_media = frozenset(chosen_media) - ({question_medium} if question_medium else set())
     pool = [e for e in everything if e.capability.media == skill_media]
-    chosen = choose_skills(pool)
+    set_aside: list[tuple[SkillEvidence, str]] = []
+    medium_words = {w.lower() for m in chosen_media for w in media[m]["words"]}
+    chosen = choose_skills(pool, medium_words=medium_words, set_aside=set_aside)
     trace = {"media": media, "skill_media": sorted(skill_media),
              "skills": [{"capability": e.capability.key, "score": round(e.score, 4),
                          "strong": evidence_words(e.strong), "weak": evidence_words(e.weak), "semantic": e.semantic}
-                        for e in sorted(pool, key=lambda e: (-e.score, e.capability.key))[:5] if e.score > 0]}
+                        for e in sorted(pool, key=lambda e: (-e.score, e.capability.key))[:5] if e.score > 0],
+             "skills_set_aside": [{"capability": e.capability.key, "why": why} for e, why in set_aside]}
 
     asks: list[Ask] = []
     for e, uncertain, why in chosen:

@@ -173,7 +173,8 @@ _COUNT = r"(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")"
 
 
 def option_count(text: str) -> Ask | None:
-    patterns = (rf"\b{_COUNT}[\s-]+(?:answer\s+|response\s+|possible\s+|candidate\s+)?"
+    patterns = (rf"\b{_COUNT}[\s-]+(?:answer\s+|response\s+|possible\s+|candidate\s+|written\s+|given\s+|"
+                r"listed\s+|printed\s+|spoken\s+|text\s+|short\s+)?"
                 r"(?:options?|choices?|alternatives?|candidates?|answer options?)\b",
                 rf"\b{_COUNT}-way\b", r"\b(?:options?|choices?|letters?)\s+a\s*(?:-|to|through)\s*([b-j])\b",
                 r"\ba,\s*b,\s*c,?\s*(?:and|or)\s*d\b")
@@ -245,15 +246,27 @@ def languages(text: str) -> list[Ask]:
     if re.search(r"\btranslat", text):
         return []
     names = "|".join(LANGUAGES)
+    listed = rf"(?:{names})(?:\s*,\s*(?:{names}))*(?:,?\s+(?:or|and)\s+(?:{names}))?"
     asks: list[Ask] = []
-    for pattern in (rf"\b(?:in|into)\s+({names})\b(?!\s+(?:history|culture|art|literature|food|cuisine))",
+    for pattern in (rf"\b(?:in|into)\s+({listed})\b(?!\s+(?:history|culture|art|literature|food|cuisine))",
                     rf"\b({names})[\s-]+{_LANGUAGE_NOUNS}\b", rf"\b({names})-speaking\b"):
         for match in re.finditer(pattern, text):
-            name = match.group(1)
-            code = LANGUAGES[name]
-            if not any(a.params["language"] == code for a in asks):
-                asks.append(language_ask(code, name=name.capitalize(), evidence=[match.group(0)]))
+            named = re.findall(rf"\b(?:{names})\b", match.group(1))
+            codes = list(dict.fromkeys(LANGUAGES[n] for n in named))
+            if any(a.params["language"] == codes[0] for a in asks):
+                continue
+            ask = language_ask(codes[0], name=named[0].capitalize(), evidence=[match.group(0)])
+            if len(codes) > 1:  # "in English, French or German": an item in any of them
+                ask = ask.model_copy(update={"key": "language:" + "-".join(codes),
+                                             "text": "items in " + _alternatives([n.capitalize() for n in named]),
+                                             "params": {**ask.params, "any_of": codes}})
+            asks.append(ask)
     return asks
+
+
+def _alternatives(names: list[str]) -> str:
+    names = list(dict.fromkeys(names))
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 _HINTS = (
@@ -262,6 +275,10 @@ _HINTS = (
     r"\b(?:no|without|never)\s+(?:providing\s+|giving\s+|any\s+|including\s+)?(?:explicit\s+)?"
     r"(?:metadata|captions?|titles?|labels? in the image)\b",
     r"\b(?:textual|text)\s+(?:hints?|clues?|cues?)\s+(?:are|is)\s+(?:not|never)\b",
+    r"\b(?:text|question|prompt|caption|wording)s?\s+(?:gives?|contains?|offers?|provides?|has|have)\s+no\s+"
+    r"(?:hints?|clues?|cues?|giveaways?)\b",
+    r"\b(?:question|prompt|text|wording)s?\s+(?:must|should|may)\s+(?:not|never)\s+(?:name|names|describe|mention|"
+    r"reveal|say)\b",
     r"\bwithout\s+(?:any\s+)?text\s+(?:in|on)\s+the\s+(?:image|picture)s?\b",
 )
 
@@ -303,11 +320,13 @@ _STOP = {"too", "also", "as", "well", "of", "in", "from", "and", "or", "for", "t
          "with", "to", "by", "on", "at", "the", "a", "an"}
 
 
-def _subject_before(text: str, position: int) -> str:
+def _subject_before(text: str, position: int, *, field: str = "") -> str:
+    """The entity the item is about: the last one named before the link (not the linked field itself:
+    "a painting without its artist ... ask about the artist" links the painting to its artist)."""
     words = re.findall(r"[a-z]+", text[:position])
     for word in reversed(words):
         single = word[:-1] if word.endswith("s") and word[:-1] in _ENTITIES else word
-        if word in _CARRIERS or single in _CARRIERS:
+        if word in _CARRIERS or single in _CARRIERS or single == field:
             continue
         if single in _ENTITIES:
             return "country" if single in ("countries", "nation") else single
@@ -324,6 +343,8 @@ def knowledge_links(text: str) -> list[Ask]:
         r"find|finds|retrieve|retrieves)\s+(?:its|their|the|his|her|that|this)\s+(?:\w+'s\s+)?([a-z]+(?:\s+[a-z]+)?)",
         rf"\band\s+(?:also\s+)?(?:its|their)\s+({fields})\b",
         rf"\b(?:and|then)\s+(?:also\s+)?(?:the|its)\s+({fields})\s+of\s+(?:that|this|the|its|each)\s+([a-z]+)",
+        # "...and ask about the artist's life": a question about something the item does not show
+        rf"\b(?:ask|asks|asked|asking|questions?)\s+(?:\w+\s+){{0,2}}?(?:about|for)\s+(?:the|its|their)\s+({fields})\b",
     )
     asks: list[Ask] = []
     for i, pattern in enumerate(patterns):
@@ -337,7 +358,7 @@ def knowledge_links(text: str) -> list[Ask]:
             field = " ".join(field_words)
             if not field or (i == 0 and field.split()[0] not in {f.split()[0] for f in _FIELDS}):
                 continue
-            of = match.group(2) if i == 2 else _subject_before(text, match.start())
+            of = match.group(2) if i == 2 else _subject_before(text, match.start(), field=field)
             ask = knowledge_link_ask(field, of, evidence=[match.group(0).strip(" ,")])
             if not any(a.key == ask.key for a in asks):
                 asks.append(ask)

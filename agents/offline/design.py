@@ -138,8 +138,9 @@ class OfflineBrain:
             key = _slug(f"request {key}")
         name = " ".join(words[:4]).capitalize() or "The request's skill"
         description = " ".join(request.text.split())[:1200] or scope.topic
-        media = skill_media(scope)
-        synthesis = question_synthesis(scope) or (["render"] if media == {"image"} else [])
+        # Text rendered as an image is faithful only to a skill of reading text in images (a taxonomy
+        # capability says so); a skill in the request's own words gets the media its datasets have.
+        synthesis = question_synthesis(scope)
         return SubtaskDraft(key=key, name=name[:120], description=description,
                             modalities=scope.modalities,  # type: ignore[arg-type]
                             keywords=list(dict.fromkeys([*words, *scope.keywords]))[:8], sample_schema=schema,

@@ -114,6 +114,11 @@ NOT_MEDIA = ("hate speech", "part of speech", "parts of speech", "part-of-speech
              "sound logic", "sound judgement", "sound judgment", "recorded history", "self-image", "public image",
              "brand image", "mental image", "knowledge graph*", "scene graph*")
 
+# Phrases in which a skill's own word names where the text comes from or what it is about, not the
+# skill: "sentiment of social media posts" asks no social reasoning.
+NOT_SKILLS = ("social media", "social network*", "social networking", "social platform*", "social site*",
+              "social app*", "social feed*", "social channel*")
+
 MEDIA_CUES: dict[str, dict[str, float]] = {
     "image": {
         "image": 1.0, "images": 1.0, "imagery": 1.0, "picture*": 1.0, "photo*": 1.0, "visual*": 1.0, "vision": 1.0,

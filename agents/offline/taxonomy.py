@@ -70,7 +70,9 @@ CAPABILITIES: tuple[Capability, ...] = (
                _TEXT, "social situation situations people person intention intentions feeling feelings reaction "
                       "behaviour behavior commonsense norms interpersonal psychology science",
                strong=("social*", "commonsense", "common sense", "common-sense", "intention*", "interpersonal",
-                       "theory of mind", "social norm*"),
+                       "theory of mind", "social norm*", "people perceive", "others perceive", "perceived by others",
+                       "perceive someone*", "how others", "how other people", "how would people", "how would others",
+                       "how people react", "how people feel", "someone's behaviour", "someone's behavior"),
                weak=("people", "person", "feeling*", "reaction*", "behaviour*", "behavior*", "psycholog*")),
     Capability("natural-language-inference", "Natural language inference",
                "Decide whether a statement follows from, contradicts or is unrelated to a text, and whether "
@@ -98,9 +100,11 @@ CAPABILITIES: tuple[Capability, ...] = (
                       "multi-hop paragraph paragraphs article",
                roles=("context", "question", "answer"),
                strong=("long document*", "reading comprehension", "multi-hop", "multi hop", "long narrative*",
-                       "long text*", "passage*", "story", "stories"),
+                       "long text*", "long stor*", "passage*"),
+               # A story is the material of many skills ("judge the people in short stories"), not this
+               # one unless it is long: it supports, it does not decide.
                weak=("document*", "narrative*", "paragraph*", "read", "reading", "comprehension", "news",
-                     "article*")),
+                     "article*", "story", "stories")),
     Capability("ethical-reasoning", "Ethical reasoning",
                "Judge the morally appropriate choice or evaluation in an everyday scenario.",
                _TEXT, "ethical ethics moral morality right wrong values fairness fair virtue duty judgement "
@@ -244,7 +248,10 @@ CAPABILITIES: tuple[Capability, ...] = (
                render_from_text=True,
                strong=("scanned", "screenshot*", "ocr", "printed text", "text in images", "text in an image",
                        "text in the image", "receipt*", "invoice*", "document image*", "page", "pages",
-                       "read the text", "reading text", "text-rich", "street sign*"),
+                       "read the text", "reading text", "text-rich", "street sign*",
+                       # "read short scenarios ... shown as occluded images": text read from images
+                       r"re:\bread(?:s|ing)?\b[^.;?]{0,80}?\b(?:shown|printed|rendered|given|presented|displayed)"
+                       r"\s+(?:as|in|on)\s+(?:an?\s+|the\s+)?(?:[a-z-]+\s+){0,2}(?:images?|pictures?|photos?|scans?)\b"),
                weak=("document*", "read", "reading", "reads", "written", "passage*", "printed", "news")),
     Capability("counting", "Counting objects",
                "Count how many objects or people of a kind an image shows.",

@@ -3,6 +3,12 @@
 Each operator declares what it reads (record JSON paths, or draft fields written by earlier
 steps) and what it writes (draft fields). `plan_validate` checks a plan against a card before
 it runs; `plan_apply` runs it on one record.
+
+Record paths and draft fields live in separate namespaces: a read of the record is written
+`record:<json path>` (`record_read`), so a flat upload whose column is literally named `question`
+reads `record:question` and is never taken for the draft field `question`. Plans stored before the
+prefix existed read unprefixed paths; `read_target` still reads them as before (a name that is not
+a draft field is a record path).
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from typing import Any
 from agents.types import CardView, MediaRef, RecordView, TransformPlan
 
 DRAFT_FIELDS = frozenset({"question", "context", "options", "answer_index", "accepted_answers", "media"})
+RECORD_PREFIX = "record:"
 REQUIRED_OUTPUTS = ("question", "options", "answer_index")
 MAX_OPTIONS = 5
 
@@ -495,6 +502,20 @@ def _crop_image(draft: Draft, record: RecordView, params: dict[str, Any], ctx: I
 
 # --- plans --------------------------------------------------------------------------------------
 
+def record_read(path: str) -> str:
+    """How an operator declares that it reads this JSON path of the record."""
+    return f"{RECORD_PREFIX}{path}"
+
+
+def read_target(read: str) -> tuple[str, str]:
+    """("record", json path) or ("draft", field) for one declared read. Unprefixed reads are those of
+    plans stored before the namespaces were split: a draft field's name was the draft field (a record
+    path of that name could never validate then), any other name a record path."""
+    if read.startswith(RECORD_PREFIX):
+        return "record", read[len(RECORD_PREFIX):]
+    return ("draft", read) if read in DRAFT_FIELDS else ("record", read)
+
+
 def plan_validate(plan: TransformPlan, card: CardView) -> list[str]:
     """Problems with a plan, before it runs: unknown operators, reads of fields the card does not
     map or that no earlier step wrote, required outputs never written. Empty when the plan is sound."""
@@ -505,11 +526,12 @@ def plan_validate(plan: TransformPlan, card: CardView) -> list[str]:
         if op.op not in OPERATORS:
             problems.append(f"step {step}: unknown operator {op.op!r}")
         for read in op.reads:
-            if read in DRAFT_FIELDS:
-                if read not in written:
-                    problems.append(f"step {step} ({op.op}) reads {read!r} before any step writes it")
-            elif read not in card_paths:
-                problems.append(f"step {step} ({op.op}) reads {read!r}, which the card does not map")
+            space, name = read_target(read)
+            if space == "draft":
+                if name not in written:
+                    problems.append(f"step {step} ({op.op}) reads {name!r} before any step writes it")
+            elif name not in card_paths:
+                problems.append(f"step {step} ({op.op}) reads the record's {name!r}, which the card does not map")
         for write in op.writes:
             if write not in DRAFT_FIELDS:
                 problems.append(f"step {step} ({op.op}) writes unknown field {write!r}")

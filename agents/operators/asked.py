@@ -6,11 +6,17 @@
   from the other records' values of the same field (capitals for a capital: type-matched).
 - `limit_options`: exactly `count` options, the key and count - 1 of the distractors (a seeded
   choice), or the record is not usable for this plan.
+- `keep_language`: only records whose own text is in a language asked; a text too short to tell
+  stands on the dataset's language, which the planner measured over its records.
+- `no_text_hints`: the item's text (question, passage) does not name its answer, and its images
+  carry no text metadata (a JPEG comment, EXIF or PNG text) that could; otherwise the record is
+  not used.
 
 Each declares what it reads and writes like every operator; the planner adds them
 (agents.planner.variants) and coverage reads them (coverage.plan_serves)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agents.operators import Draft, ItemContext, OperatorError, answer_values, get_path, operator, normalise
@@ -53,3 +59,56 @@ def _limit_options(draft: Draft, record: RecordView, params: dict[str, Any], ctx
     kept = sorted([key, *distractors[:count - 1]])
     draft["options"] = [options[i] for i in kept]
     draft["answer_index"] = kept.index(key)
+
+
+@operator("keep_language")
+def _keep_language(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """The record's text (at `paths`) must be in one of `languages` when it is long enough to tell."""
+    from agents.tools.language import MIN_WORDS, identify, word_count
+
+    text = " ".join(" ".join(map(str, v)) if isinstance(v, list) else str(v)
+                    for v in (get_path(record.payload, p) for p in params.get("paths", [])) if v not in (None, ""))
+    if word_count(text) < int(params.get("min_words", MIN_WORDS)):
+        return
+    code, probability = identify(text)
+    if code not in params["languages"] and probability >= 0.5:
+        raise OperatorError(f"its text is in {code}, not {' or '.join(params['languages'])}")
+
+
+_HINT_STOP = frozenset("the a an and or of to in on at for with from by is are was were be this that these those it its "
+                       "which what who whom whose how why when where not no yes".split())
+
+
+def _hint_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 3 and w not in _HINT_STOP}
+
+
+def image_text_metadata(path: str) -> list[str]:
+    """The names of the text metadata an image file carries (JPEG comment, EXIF, PNG text chunks...)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        found = [key for key, value in image.info.items()
+                 if key in {"comment", "exif", "xmp", "XML:com.adobe.xmp", "Description", "Title", "Author", "Comment"}
+                 or (isinstance(value, (str, bytes)) and key not in {"icc_profile", "dpi", "gamma", "transparency"}
+                     and len(value) > 0 and not key.startswith("jfif"))]
+        if image.getexif():
+            found.append("exif")
+    return sorted(set(found))
+
+
+@operator("no_text_hints")
+def _no_text_hints(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """No word of the answer in the question or passage shown, and no text metadata in the images."""
+    options, key = list(draft.get("options") or []), draft.get("answer_index")
+    answers = [options[key]] if key is not None and 0 <= key < len(options) else list(draft.get("accepted_answers") or [])
+    shown = _hint_words(f"{draft.get('question', '')} {draft.get('context', '')}")
+    for answer in answers:
+        named = sorted(_hint_words(str(answer)) & shown)
+        if named:
+            raise OperatorError(f"the text shown names the answer ({', '.join(named)})")
+    for ref in draft.get("media") or []:
+        if ref.kind == "image":
+            carried = image_text_metadata(ref.abs_path)
+            if carried:
+                raise OperatorError(f"its image carries text metadata ({', '.join(carried)}) that could name the answer")

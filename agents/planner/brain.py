@@ -31,6 +31,10 @@ class CandidateView(BaseModel):
     name: str
     description: str
     search_score: float
+    # How much its card is about what the request asks (agents.planner.search.relevance), and the
+    # floor the pool's kind of relevance must reach: the offline judge's alignment is read from them.
+    relevance: float = 0.0
+    relevance_floor: float = 0.4
     plan: TransformPlan
     synthesis: str = ""
     usable: int

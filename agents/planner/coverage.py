@@ -92,6 +92,10 @@ def plan_serves(plan: TransformPlan, asks: list[Ask], *, card: CardView | None =
             field = " ".join(str(ask.params.get("field") or "").lower().split())
             ok = bool(field) and any(op.op == "link_question" and op.params.get("field", "").lower() == field
                                      for op in ops)
+        elif ask.kind == "no_textual_hints":
+            ok = "no_text_hints" in names
+        elif ask.kind == "language":
+            ok = any(op.op == "keep_language" and ask.key in (op.params.get("serves") or []) for op in ops)
         elif ask.kind == "answer_format":
             # The plan's answer type is what its items are: label and binary items are chosen among options too.
             wanted = ask.params.get("format")

@@ -1,13 +1,20 @@
 """Grounding: find datasets for a subtask and judge whether they can be transformed into its items.
 
-For each subtask: search the pool (its own media, and for spoken subtasks also text dialogues to
-synthesise speech from), write a transformation plan per candidate, judge it statically (the
-fields and types exist: `plan_validate`), dynamically (a dry run on real records counts the items
-it yields) and by a judge's scores (alignment, simplicity, risk; the brain gives them), combine
-them into a composite score and keep the best 2-3 above the threshold."""
+For each subtask: search the pool with the subtask's words, with the whole request and with the
+text of each capability ask it serves (its own media, and for spoken subtasks also text dialogues
+to synthesise speech from); a card serves the subtask only when its relevance to the request or
+to one of those asks reaches an absolute floor (agents.planner.search.relevance, calibrated on
+bench/data/grounding_pairs.json), so a team's own upload that says what the request says is found
+whatever the taxonomy calls the subtask, and a card that shares only a generic word with the
+subtask's description ("classification") is not taken. Then write a transformation plan per
+candidate, judge it statically (the fields and types exist: `plan_validate`), dynamically (a dry
+run on real records counts the items it yields) and by a judge's scores (alignment, simplicity,
+risk; the brain gives them), combine them into a composite score and keep the best 2-3 above the
+threshold whose alignment also passes its own floor."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +30,7 @@ from agents.planner.transform import (
     speech_source,
 )
 from agents.planner.variants import (
+    READING_CAPABILITIES,
     item_asks,
     needs_key,
     plan_for_asks,
@@ -44,15 +52,61 @@ from agents.types import (
 NO_INPUTS = "no dataset in the pool has the inputs"
 WEIGHTS = {"alignment": 0.45, "coverage": 0.25, "simplicity": 0.10, "safety": 0.20}  # safety = 1 - risk
 
+# The absolute relevance a card needs to serve a subtask, measured by `bench/grounding_quality.py`
+# on bench/data/grounding_pairs.json (124 labelled request/dataset pairs over the seed and starter
+# pools, 33 of which fit): at 0.40 the hybrid relevance keeps 30 of the 33 fits and lets 3 of the 91
+# others through (precision 0.909, recall 0.909; the best F1 from 0.10 to 0.89; 0.38 lets 4 through,
+# 0.42 misses 6). A pool without embeddings scores coverage alone: at 0.45 precision 0.879, recall
+# 0.879 (`--lexical`; 0.43 lets 5 through, 0.47 misses 5). tests/agents/test_grounding_quality.py
+# holds these figures.
+RELEVANCE_FLOOR = 0.40
+RELEVANCE_FLOOR_LEXICAL = 0.45
+# A judge's alignment below this rejects a candidate whatever its coverage, simplicity and risk
+# (0.25 + 0.10 + 0.20 = 0.55 would clear the composite threshold with no alignment at all).
+ALIGNMENT_FLOOR = 0.5
+DEEP_SEARCH = 50  # hits read per query, so every candidate is scored against every query
+
+# Words that name the medium an item is shown in, or the act of taking it in (reading printed
+# text). A synthesis route makes that medium from text (a passage rendered as a page, a dialogue
+# spoken, a question read aloud), so its text cards are judged on the rest of the request: "read a
+# news page shown as a scanned image" asks a news passage about news.
+MEDIUM_WORDS = frozenset("""
+    image images picture pictures photo photos photograph photographs scan scans scanned screenshot screenshots
+    page pages document documents shown showing visual vision render rendered
+    audio speech spoken speak speaking speaker speakers voice voices listen listening listener recording recordings
+    sound sounds aloud heard hear oral
+    read reads reading printed print typed typeset ocr text texts written
+""".split())
+# Words that name a robustness condition: operators apply it to any dataset's media, so no card is
+# expected to say it and relevance is judged without them.
+CONDITION_WORDS = frozenset("""
+    blur blurry blurred blurring occluded occlusion occlusions noisy noise jpeg compressed compression artifacts
+    artefacts pixelated downscaled low-resolution degraded corrupted grainy robust robustness extreme extremely
+    severe severely heavy heavily mild mildly slight slightly
+""".split())
+# Intents in a skill's own name are keyed with this prefix; they count for a card whose relevance to
+# the request itself reaches NAME_SUPPORT of the floor.
+SKILL_NAME = "skill-name:"
+NAME_SUPPORT = 0.75
+# Skills whose items take their form from any text (a page to read, a conversation to follow).
+FORM_CAPABILITIES = frozenset({*READING_CAPABILITIES, "spoken-dialogue-understanding"})
+# A reading request that names a passage asks for one: a card with no passage cannot serve it.
+_PASSAGE = re.compile(r"\b(?:passages?|paragraphs?|articles?|news (?:text|story|stories|report)s?)\b", re.I)
+# Words that say how items are put, not what they are about ("OCR-style", "never as text").
+_FORM_WORDS = frozenset("style styled based like never always ever".split())
+
 
 @dataclass(frozen=True)
 class GroundingConfig:
     threshold: float = 0.55  # the composite score a candidate needs
     max_groundings: int = 3  # datasets kept per subtask
-    search_limit: int = 6  # candidates examined per route
-    relative_floor: float = 0.8  # a candidate's content match as a share of the subtask's best
-    dry_run_records: int = 2000  # records a dry run reads; capacity beyond is extrapolated
+    search_limit: int = 6  # candidates taken per route and query (each then scored against every query)
+    relevance_floor: float = RELEVANCE_FLOOR  # hybrid relevance to the request or an ask it serves
+    relevance_floor_lexical: float = RELEVANCE_FLOOR_LEXICAL  # the same for a pool without embeddings
+    alignment_floor: float = ALIGNMENT_FLOOR  # the judge's alignment a kept candidate needs
+    relative_floor: float = 0.8  # secondary: a candidate's fit as a share of the subtask's best
     min_semantic: float = 0.35  # a card sharing no word with the subtask needs this closeness in meaning
+    dry_run_records: int = 2000  # records a dry run reads; capacity beyond is extrapolated
     embedder: Embedder | None = None  # for hard distractors among labels (nearest in meaning)
 
 
@@ -69,33 +123,186 @@ def search_query(subtask: SubtaskDraft) -> str:
     return " ".join([subtask.name, subtask.description, *subtask.keywords])
 
 
-def _routes(subtask: SubtaskDraft, pool: Pool, config: GroundingConfig,
-            asks: list[Ask] | None = None) -> list[tuple[PoolHit, str]]:
-    """Search hits with how their media are made: "" (the dataset has them), "speech" (a dialogue
-    spoken), "render" (a passage, or the question, rendered as a page), "spoken_question" (the
-    question spoken). An ask licenses its synthesis whatever the subtask's: a question to be spoken
-    may come from any text QA dataset, one to be read from an image (or text to read) too."""
-    query = search_query(subtask)
-    hits = [(hit, "") for hit in pool.search(query, modalities=subtask.modalities, roles=subtask.roles,
-                                             limit=config.search_limit)]
+@dataclass(frozen=True)
+class Intent:
+    """What a subtask is for in the words that asked it: the whole request ("request") or the text of
+    a capability ask it serves (the ask's key)."""
+
+    key: str
+    text: str
+
+
+def ask_words(ask: Ask, request_text: str, *, several: bool) -> str:
+    """An ask in the request's own words: the sentences of the request that hold its evidence. A
+    capability's name ("social and commonsense reasoning") is wider than what was asked, so it
+    stands in only for one of several skills asked whose words are not found in the request."""
+    # Of a request asking several skills, the clauses ("...pick the most plausible cause" | "tell the
+    # sentiment of a review"); of one asking one skill, the sentences.
+    splitter = r"(?<=[.?!;:,])\s+|\n+|\s+(?:and|or|as well as|plus)\s+" if several else r"(?<=[.?!;:])\s+|\n+"
+    sentences = [s for s in re.split(splitter, request_text) if s.strip()]
+    words = [w.lower() for w in ask.evidence if w and not w.startswith("(")]
+    held = [s for s in sentences if any(w in s.lower() for w in words)]
+    if held:
+        return " ".join(held)
+    return ask.text if several else ""
+
+
+def names_a_topic(request_text: str, asks: list[Ask] | None) -> bool:
+    """Whether the request says what its items are about beyond the skill, media and conditions its
+    asks hold ("...about airline complaints") or only their form ("a page image of a short printed
+    passage and a question about it": any passage serves)."""
+    from agents.offline.analysis import content_words
+
+    # The words that evidence an ask (a pattern's whole match is a clause, not its words: left out).
+    said = {w for a in asks or [] for phrase in a.evidence if len(phrase.split()) <= 3
+            for w in re.findall(r"[a-z]+", phrase.lower())}
+    explained = said | MEDIUM_WORDS | CONDITION_WORDS | _FORM_WORDS
+    left = [w for w in content_words(request_text.lower())
+            if not all(part in explained for part in re.findall(r"[a-z]+", w))]
+    return len(left) > 1
+
+
+def intents_of(subtask: SubtaskDraft, *, request_text: str = "", asks: list[Ask] | None = None,
+               topic: bool = True) -> list[Intent]:
+    """The texts a subtask's candidates are judged against: the request, each capability ask it
+    serves in the request's words, and in the skill's own name (which counts only for a card the
+    request itself nearly reaches: `prepare`)."""
+    found = [Intent("request", request_text)] if request_text.strip() else []
+    skills = [a for a in asks or [] if a.kind == "capability"]
+    for a in skills:
+        if a.key not in subtask.serves:
+            continue
+        text = ask_words(a, request_text, several=len(skills) > 1) if request_text.strip() else a.text
+        if request_text.strip() and a.text.strip() and text != a.text:
+            found.append(Intent(SKILL_NAME + a.key, a.text))
+        if text.strip() and text.strip() != request_text.strip():
+            found.append(Intent(a.key, text))
+    # Called without the request (a caller of the subtask alone): the subtask's words are the intent.
+    return found or [Intent("subtask", search_query(subtask))]
+
+
+def route_query(text: str, synthesis: str) -> str:
+    """The query a route searches with: the words themselves, less those naming a robustness condition
+    (operators make it), and less those naming the medium when the route makes that medium from a
+    text card."""
+    dropped = CONDITION_WORDS | (MEDIUM_WORDS if synthesis else frozenset())
+    return " ".join(w for w in re.findall(r"[\w'-]+|[^\w\s]", text) if w.lower() not in dropped)
+
+
+def relevance_of(hit: PoolHit) -> float:
+    """A hit's absolute relevance to its query: the pool's, or (a pool that gives none) its
+    content score."""
+    return hit.parts["relevance"] if "relevance" in hit.parts else content_score(hit)
+
+
+def relevance_floor(hit: PoolHit, config: GroundingConfig) -> float:
+    return config.relevance_floor if "semantic" in hit.parts else config.relevance_floor_lexical
+
+
+@dataclass(frozen=True)
+class _Route:
+    synthesis: str  # "" (the dataset has the media), "speech", "render" or "spoken_question"
+    modalities: tuple[str, ...]
+    roles: tuple[str, ...]
+    fits: Callable[[CardView], bool] | None = None  # the cards it can make items from (None: any)
+
+
+def _has_question(card: CardView) -> bool:
+    return bool(first_path(card, "question"))
+
+
+def _passage_or_question(card: CardView) -> bool:
+    return render_source(card) or _has_question(card)
+
+
+def _route_specs(subtask: SubtaskDraft, asks: list[Ask] | None = None) -> list[_Route]:
+    """How the subtask's media can be had. An ask licenses its synthesis whatever the subtask's: a
+    question to be spoken may come from any text QA dataset, one to be read from an image (or text
+    to read) too."""
     media = media_of(subtask.modalities)
     medium, reading = question_medium(asks), reading_asked(asks)
+    routes = [_Route("", tuple(subtask.modalities), tuple(subtask.roles))]
     if media == {"audio"} and "speech" in subtask.synthesis:
-        spoken = pool.search(query, modalities=["text"], roles=["dialog"], limit=config.search_limit)
-        hits += [(hit, "speech") for hit in spoken if speech_source(hit.card)]
+        routes.append(_Route("speech", ("text",), ("dialog",), speech_source))
     if media == {"image", "audio"} and ("speech" in subtask.synthesis or medium == "speech"):
-        asked = pool.search(query, modalities=["image", "text"], roles=["question", "image"], limit=config.search_limit)
-        hits += [(hit, "spoken_question") for hit in asked]
+        routes.append(_Route("spoken_question", ("image", "text"), ("question", "image")))
     if media == {"audio"} and medium == "speech":
-        asked = pool.search(query, modalities=["text"], roles=["question"], limit=config.search_limit)
-        hits += [(hit, "spoken_question") for hit in asked if first_path(hit.card, "question")]
-    if media == {"image"} and ("render" in subtask.synthesis or medium == "image" or reading):
-        rendered = pool.search(query, modalities=["text"], roles=["context", "question"] if medium == "image" or reading
-                               else ["context"], limit=config.search_limit)
-        hits += [(hit, "render") for hit in rendered if render_source(hit.card)
-                 or ((medium == "image" or reading) and first_path(hit.card, "question"))]
-    hits.sort(key=lambda pair: (-pair[0].score, pair[0].card.slug, pair[1]))
-    return hits
+        routes.append(_Route("spoken_question", ("text",), ("question",), _has_question))
+    if media == {"image"} and (medium == "image" or reading):
+        routes.append(_Route("render", ("text",), ("context", "question"), _passage_or_question))
+    elif media == {"image"} and "render" in subtask.synthesis:
+        routes.append(_Route("render", ("text",), ("context",), render_source))
+    return routes
+
+
+SearchCache = dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[PoolHit]]
+
+
+@dataclass
+class RouteHit:
+    """A candidate (dataset, route): its hit for the subtask's own words (None when it ranks below
+    DEEP_SEARCH for them), its relevance to the request or an ask the subtask serves (and which)."""
+
+    card: CardView
+    synthesis: str
+    hit: PoolHit | None = None
+    relevance: float = 0.0
+    relevance_to: str = ""
+    relevance_hit: PoolHit | None = None
+    by_intent: dict[str, float] = field(default_factory=dict)  # its relevance to each intent
+
+    @property
+    def score(self) -> float:
+        return self.hit.score if self.hit is not None else 0.0
+
+
+def _from_text(route: RouteHit) -> bool:
+    """Whether the route makes its media from a text card that never mentions them."""
+    return route.synthesis == "render" or (route.synthesis == "spoken_question" and not media_of(route.card.modalities))
+
+
+def _search(pool: Pool, query: str, route: _Route, searches: SearchCache) -> list[PoolHit]:
+    key = (query, route.modalities, route.roles)
+    if key not in searches:
+        searches[key] = pool.search(query, modalities=list(route.modalities), roles=list(route.roles),
+                                    limit=DEEP_SEARCH) if query.strip() else []
+    return searches[key]
+
+
+def _routes(subtask: SubtaskDraft, pool: Pool, config: GroundingConfig, *, intents: list[Intent],
+            searches: SearchCache | None = None, asks: list[Ask] | None = None) -> list[RouteHit]:
+    """Candidates with how their media are made: "" (the dataset has them), "speech" (a dialogue
+    spoken), "render" (a passage rendered as a page), "spoken_question" (the question spoken). A
+    card is a candidate when it is among the best `search_limit` of any query (the subtask's words,
+    the request, an ask); each is then scored against every query of its route."""
+    searches = {} if searches is None else searches
+    found: dict[tuple[int, str], RouteHit] = {}
+    for route in _route_specs(subtask, asks):
+        fits = route.fits
+        subtask_hits = _search(pool, route_query(search_query(subtask), route.synthesis), route, searches)
+        by_intent = [(intent, _search(pool, route_query(intent.text, route.synthesis), route, searches))
+                     for intent in intents]
+        for hits in [subtask_hits, *(h for _, h in by_intent)]:
+            for hit in hits[:config.search_limit]:
+                if fits is None or fits(hit.card):
+                    found.setdefault((hit.card.dataset_id, route.synthesis), RouteHit(card=hit.card,
+                                                                                     synthesis=route.synthesis))
+        for hit in subtask_hits:
+            candidate = found.get((hit.card.dataset_id, route.synthesis))
+            if candidate is not None:
+                candidate.hit = hit
+        for intent, hits in by_intent:
+            for hit in hits:
+                candidate = found.get((hit.card.dataset_id, route.synthesis))
+                if candidate is not None:
+                    candidate.by_intent[intent.key] = max(candidate.by_intent.get(intent.key, 0.0), relevance_of(hit))
+                if candidate is not None and (candidate.relevance_hit is None
+                                              or relevance_of(hit) > candidate.relevance):
+                    candidate.relevance, candidate.relevance_to = relevance_of(hit), intent.key
+                    candidate.relevance_hit = hit
+    ordered = list(found.values())
+    ordered.sort(key=lambda r: (-max(r.score, r.relevance), r.card.slug, r.synthesis))
+    return ordered
 
 
 def content_score(hit: PoolHit) -> float:
@@ -112,18 +319,21 @@ def _records(pool: Pool, card: CardView, config: GroundingConfig):
 
 
 def offline_judgement(candidate: CandidateView) -> Judgement:
-    """Rule-based scores: alignment from the search score, simplicity from the plan's length, risk
-    from the template (answers drawn from a bank are riskier than the dataset's own options), from
-    synthesised media and from the dry run's failures."""
+    """Rule-based scores: alignment from the card's relevance to the request (a card at the relevance
+    floor is aligned at ALIGNMENT_FLOOR, one at twice the floor fully), simplicity from the plan's
+    length, risk from the template (answers drawn from a bank are riskier than the dataset's own
+    options), from synthesised media and from the dry run's failures."""
     template_risk = {"source_options": 0.05, "lettered_options": 0.1, "embedded_choices": 0.15,
                      "label_choices": 0.2, "answer_bank_choices": 0.3}
     base = re.sub(r"^(spoken_question_|spoken_|rendered_question_|rendered_)", "", candidate.plan.template.split("+")[0])
     risk = template_risk.get(base, 0.3) + (0.15 if candidate.synthesis else 0.0)
     risk += 0.3 * (1 - candidate.usable / candidate.checked if candidate.checked else 1.0)
-    alignment = min(1.0, candidate.search_score / 0.6)
+    floor = candidate.relevance_floor or RELEVANCE_FLOOR
+    alignment = min(1.0, ALIGNMENT_FLOOR * candidate.relevance / floor)
     simplicity = 1.0 / (1.0 + len(candidate.plan.operators) / 4)
     return Judgement(alignment=round(alignment, 4), simplicity=round(simplicity, 4), risk=round(min(risk, 1.0), 4),
-                     rationale=f"search score {candidate.search_score:.2f}; {len(candidate.plan.operators)} operators; "
+                     rationale=f"relevance {candidate.relevance:.2f} to the request (floor {floor:.2f}); "
+                               f"search score {candidate.search_score:.2f}; {len(candidate.plan.operators)} operators; "
                                f"template {candidate.plan.template}")
 
 
@@ -164,40 +374,80 @@ def _plan_and_dry_run(card: CardView, synthesis: str, *, pool: Pool, config: Gro
 
 
 def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache: PlanCache,
-            perturbation: Perturbation | None = None, asks: list[Ask] | None = None) -> Prepared:
-    """The subtask's candidates; `asks` are the request's (per-item ones shape every plan; a reading
-    capability or a question to be spoken or read opens routes from text datasets)."""
-    routes = _routes(subtask, pool, config, asks)
+            perturbation: Perturbation | None = None, request_text: str = "", asks: list[Ask] | None = None,
+            searches: SearchCache | None = None) -> Prepared:
+    """The subtask's candidates: found by its words, the request's and its asks'; kept when their
+    relevance to the request or an ask it serves reaches the absolute floor, their card shares words
+    or meaning with the subtask, their relevance is near the best candidate's (secondary), their plan
+    validates and the dry run turns enough records into items."""
+    topic = names_a_topic(request_text, asks) if request_text.strip() else True
+    intents = intents_of(subtask, request_text=request_text, asks=asks, topic=topic)
+    routes = _routes(subtask, pool, config, intents=intents, searches=searches, asks=asks)
     per_item, reading = item_asks(asks, perturbation), reading_asked(asks)
+    passage = reading and bool(_PASSAGE.search(request_text))
     considered: list[dict[str, Any]] = []
     if not routes:
         return Prepared(considered, [], NO_INPUTS + f" {sorted(subtask.modalities)}"
                         + (" nor a dialogue to speak" if media_of(subtask.modalities) == {"audio"} else ""))
-    # Text cards to render, or whose questions are to be spoken, are compared among themselves: they never
-    # mention the image or recording they will become. (Dialogues to speak do mention conversations, so
-    # they compete with recordings directly.)
-    def from_text(hit: PoolHit, synthesis: str) -> bool:
-        return synthesis == "render" or (synthesis == "spoken_question" and not media_of(hit.card.modalities))
-
+    floors = {id(r): relevance_floor(r.relevance_hit or r.hit, config) for r in routes}
+    for r in routes:
+        if r.relevance_to.startswith(SKILL_NAME) and r.by_intent.get("request", 0.0) < NAME_SUPPORT * floors[id(r)]:
+            # The skill's name stands in for the request only for cards the request itself nearly
+            # reaches ("visual recognition" is about car logos too, not only the clothing asked).
+            rest = {k: v for k, v in r.by_intent.items() if not k.startswith(SKILL_NAME)}
+            r.relevance_to = max(rest, key=lambda k: rest[k]) if rest else ""
+            r.relevance = rest.get(r.relevance_to, 0.0)
+    if not topic:
+        if any(a.params.get("capability") in FORM_CAPABILITIES for a in asks or [] if a.key in subtask.serves):
+            # A skill of form (reading any text shown as a page, following any conversation spoken),
+            # and a request that names no topic: every text card of the right shape fits its route.
+            for r in routes:
+                if r.synthesis and r.relevance < floors[id(r)]:
+                    r.relevance, r.relevance_to = floors[id(r)], "form (the request names no topic)"
+    # The secondary, relative comparison reads a candidate's fit: its relevance to the request, or its
+    # match with the subtask's own words when higher (one part of a many-part request is about one of
+    # its datasets more than the whole request is). Text cards to render, or whose questions are to
+    # be spoken, are compared among themselves: they never mention the image or recording they will
+    # become. (Dialogues to speak do mention conversations, so they compete with recordings directly.)
+    fit = {id(r): max(r.relevance, content_score(r.hit) if r.hit is not None else 0.0) for r in routes}
     best_of: dict[bool, float] = {}
-    for hit, synthesis in routes:
-        best_of[from_text(hit, synthesis)] = max(best_of.get(from_text(hit, synthesis), 0.0), content_score(hit))
+    for r in routes:
+        if r.relevance >= floors[id(r)]:
+            group = _from_text(r)
+            best_of[group] = max(best_of.get(group, 0.0), fit[id(r)])
     candidates: list[tuple[CandidateView, PoolHit, int]] = []
-    for hit, synthesis in routes:
-        card = hit.card
-        entry: dict[str, Any] = {"dataset": card.slug, "search": round(hit.score, 4),
-                                 "search_parts": {k: round(v, 4) for k, v in hit.parts.items()},
-                                 "matched_terms": hit.matched_terms[:10], "synthesis": synthesis}
+    below_floor: list[str] = []
+    for route in routes:
+        hit, synthesis, card = route.hit, route.synthesis, route.card
+        floor = floors[id(route)]
+        entry: dict[str, Any] = {"dataset": card.slug, "search": round(route.score, 4),
+                                 "search_parts": {k: round(v, 4) for k, v in hit.parts.items()} if hit else {},
+                                 "matched_terms": hit.matched_terms[:10] if hit else [], "synthesis": synthesis,
+                                 "relevance": round(route.relevance, 4), "relevance_to": route.relevance_to,
+                                 "relevance_floor": floor}
         considered.append(entry)
-        if not hit.matched_terms and hit.parts.get("semantic", 0.0) < config.min_semantic:
+        if route.relevance < floor:
+            entry["rejected"] = (f"its card is not about what the request asks: relevance {route.relevance:.2f} is "
+                                 f"below the floor {floor:.2f}")
+            below_floor.append(card.slug)
+            continue
+        form_fit = route.relevance_to.startswith("form")
+        if not form_fit and (hit is None or (not hit.matched_terms
+                                             and hit.parts.get("semantic", 0.0) < config.min_semantic)):
+            # It fits the request, but not this subtask: another subtask of the request may take it.
             entry["rejected"] = "its card shares no word with the subtask and is not close in meaning"
             continue
-        content = content_score(hit)
-        entry["content"] = round(content, 4)
-        best = best_of[from_text(hit, synthesis)]
-        if content <= 0 or content < best * config.relative_floor:
-            entry["rejected"] = (f"content match {content:.2f} is below {config.relative_floor:.0%} of the best "
-                                 f"({best:.2f})")
+        hit = hit or route.relevance_hit  # a form fit the subtask's own words did not rank
+        if hit is None:
+            entry["rejected"] = "no search ranked it"
+            continue
+        if passage and (render_source(card) is None or card.fields["context"].style == "definition"):
+            entry["rejected"] = "the request asks to read a passage; its records have none"
+            continue
+        best = best_of[_from_text(route)]
+        entry["fit"] = round(fit[id(route)], 4)
+        if fit[id(route)] < best * config.relative_floor:
+            entry["rejected"] = f"fit {fit[id(route)]:.2f} is below {config.relative_floor:.0%} of the best ({best:.2f})"
             continue
         plan, why, run, total, unserved = _plan_and_dry_run(card, synthesis, pool=pool, config=config, cache=cache,
                                                             asks=per_item, reading=reading)
@@ -214,15 +464,23 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
             continue
         capacity = run.usable if total == run.checked else round(run.usable * total / run.checked)
         candidates.append((CandidateView(slug=card.slug, name=card.name, description=card.description,
-                                         search_score=hit.score, plan=plan, synthesis=synthesis, usable=run.usable,
+                                         search_score=hit.score, relevance=round(route.relevance, 4),
+                                         relevance_floor=floor, plan=plan, synthesis=synthesis, usable=run.usable,
                                          checked=run.checked, failures=dict(run.failures.most_common(3)),
                                          examples=run.examples), hit, capacity))
-    reason = "" if candidates else "no candidate dataset could be transformed into its items"
+    if candidates:
+        reason = ""
+    elif len(below_floor) == len(routes):
+        reason = ("no dataset in the pool is about what the request asks (every candidate's relevance is below "
+                  f"the floor: {', '.join(below_floor[:5])})")
+    else:
+        reason = "no candidate dataset could be transformed into its items"
     return Prepared(considered, candidates, reason)
 
 
 def score(prepared: Prepared, judgements: dict[str, Judgement], *, config: GroundingConfig) -> GroundingOutcome:
-    """The composite score of each judged candidate; those above the threshold, best first."""
+    """The composite score of each judged candidate; those above the threshold whose alignment also
+    reaches its floor, best first."""
     if not prepared.candidates:
         return GroundingOutcome([], prepared.considered, prepared.reason)
     considered = prepared.considered
@@ -233,9 +491,14 @@ def score(prepared: Prepared, judgements: dict[str, Judgement], *, config: Groun
         coverage = view.usable / view.checked
         total_score = composite(alignment=judgement.alignment, coverage=coverage, simplicity=judgement.simplicity,
                                 risk=judgement.risk)
-        scores = {"search": round(hit.score, 4), "alignment": judgement.alignment, "coverage": round(coverage, 4),
-                  "simplicity": judgement.simplicity, "risk": judgement.risk, "composite": round(total_score, 4)}
+        scores = {"search": round(hit.score, 4), "relevance": view.relevance, "alignment": judgement.alignment,
+                  "coverage": round(coverage, 4), "simplicity": judgement.simplicity, "risk": judgement.risk,
+                  "composite": round(total_score, 4)}
         entry.update({"scores": scores, "rationale": judgement.rationale, "capacity": capacity})
+        if judgement.alignment < config.alignment_floor:
+            entry["rejected"] = (f"alignment {judgement.alignment:.2f} is below its floor {config.alignment_floor:.2f}, "
+                                 f"whatever the other scores")
+            continue
         if total_score < config.threshold:
             entry["rejected"] = f"composite score {total_score:.2f} is below the threshold {config.threshold:.2f}"
             continue
@@ -243,7 +506,8 @@ def score(prepared: Prepared, judgements: dict[str, Judgement], *, config: Groun
                                     scores=scores, capacity=capacity, synthesis=view.synthesis,
                                     rationale=judgement.rationale))
     scored.sort(key=lambda g: (-g.scores["composite"], g.dataset_slug))
-    reason = "" if scored else f"no candidate reached the composite threshold {config.threshold:.2f}"
+    reason = "" if scored else (f"no candidate reached the composite threshold {config.threshold:.2f} with an "
+                                f"alignment of at least {config.alignment_floor:.2f}")
     return GroundingOutcome(scored, considered, reason)
 
 
@@ -251,11 +515,13 @@ def ground_all(subtasks: list[SubtaskDraft], *, request: BuildRequest, pool: Poo
                config: GroundingConfig, cache: PlanCache | None = None,
                perturbation: Perturbation | None = None, asks: list[Ask] | None = None) -> dict[str, GroundingOutcome]:
     """Every subtask's candidates that pass the threshold, best first (`assign` then shares them
-    out). The judge sees all subtasks' candidates in one batch, so its calls can run concurrently.
+    out). Each subtask searches with its words, the whole request and the capability asks it serves.
+    The judge sees all subtasks' candidates in one batch, so its calls can run concurrently.
     Each kept plan names the per-item asks its items satisfy (coverage.plan_serves)."""
     cache = {} if cache is None else cache
-    prepared = {s.key: prepare(s, pool=pool, config=config, cache=cache, perturbation=perturbation, asks=asks)
-                for s in subtasks}
+    searches: SearchCache = {}  # the request's queries are the same for every subtask
+    prepared = {s.key: prepare(s, pool=pool, config=config, cache=cache, perturbation=perturbation,
+                               request_text=request.text, asks=asks, searches=searches) for s in subtasks}
     batch = [(s, [view for view, _, _ in prepared[s.key].candidates]) for s in subtasks if prepared[s.key].candidates]
     judged = dict(zip([s.key for s, _ in batch], brain.assess_many(request=request, batch=batch), strict=True))
     outcomes = {s.key: score(prepared[s.key], judged.get(s.key, {}), config=config) for s in subtasks}

@@ -22,6 +22,7 @@ from agents.operators import (
     normalise,
     plan_apply,
     plan_validate,
+    record_read,
 )
 from agents.tools.embedding import Embedder
 from agents.types import CardView, Operator, RecordView, TransformPlan
@@ -118,17 +119,17 @@ def design_plan(card: CardView, records: list[RecordView],
     ops: list[Operator] = []
     question_from_template = False
     if question_path:
-        ops.append(Operator(op="read_text", reads=[question_path], writes=["question"],
+        ops.append(Operator(op="read_text", reads=[record_read(question_path)], writes=["question"],
                             params={"path": question_path, "into": "question"}))
     elif context_path and context_spec and context_spec.style == "instruction":
-        ops.append(Operator(op="read_text", reads=[context_path], writes=["question"],
+        ops.append(Operator(op="read_text", reads=[record_read(context_path)], writes=["question"],
                             params={"path": context_path, "into": "question"}))
         context_path = None
     else:
         question_from_template = True
     context_source = context_path or dialog_path
     if context_source:
-        ops.append(Operator(op="read_text", reads=[context_source], writes=["context"],
+        ops.append(Operator(op="read_text", reads=[record_read(context_source)], writes=["context"],
                             params={"path": context_source, "into": "context"}))
     if question_from_template:
         contexts = _text_values(records, context_source) if context_source else []
@@ -153,19 +154,19 @@ def design_plan(card: CardView, records: list[RecordView],
     answer_type = "choice"
     if options_path and options_path != question_path:
         template = "source_options"
-        ops += [Operator(op="options_from_list", reads=[options_path], writes=["options"], params={"path": options_path}),
-                Operator(op="answer_from_letter", reads=[answer_path, "options"], writes=["answer_index", "accepted_answers"],
+        ops += [Operator(op="options_from_list", reads=[record_read(options_path)], writes=["options"], params={"path": options_path}),
+                Operator(op="answer_from_letter", reads=[record_read(answer_path), "options"], writes=["answer_index", "accepted_answers"],
                          params={"path": answer_path})]
     elif options_path and options_path == question_path:
         template = "embedded_choices"
         ops += [Operator(op="options_from_embedded_list", reads=["question"], writes=["options", "question"]),
-                Operator(op="answer_text", reads=[answer_path], writes=["accepted_answers"],
+                Operator(op="answer_text", reads=[record_read(answer_path)], writes=["accepted_answers"],
                          params={"path": answer_path, "reject_answers": REJECT_ANSWERS}),
                 Operator(op="answer_match_option", reads=["accepted_answers", "options"], writes=["answer_index"])]
     elif questions and sum(len(_LETTERED_LINE.findall(q)) >= 2 for q in questions) >= len(questions) * MIN_COVERAGE:
         template = "lettered_options"
         ops += [Operator(op="options_from_lettered_lines", reads=["question"], writes=["options", "question"]),
-                Operator(op="answer_from_letter", reads=[answer_path, "options"], writes=["answer_index", "accepted_answers"],
+                Operator(op="answer_from_letter", reads=[record_read(answer_path), "options"], writes=["answer_index", "accepted_answers"],
                          params={"path": answer_path})]
     else:
         bank, clusters = answer_clusters(records, answer_path)
@@ -183,14 +184,14 @@ def design_plan(card: CardView, records: list[RecordView],
         distractor_params: dict[str, Any] = {"bank": bank, "clusters": clusters, "k": min(3, classes - 1)}
         if is_label and embedder is not None and classes > 4:
             distractor_params["nearest"] = nearest_labels(bank, clusters, embedder)
-        ops += [Operator(op="answer_text", reads=[answer_path], writes=["accepted_answers"],
+        ops += [Operator(op="answer_text", reads=[record_read(answer_path)], writes=["accepted_answers"],
                          params={"path": answer_path, "reject_answers": REJECT_ANSWERS + noise}),
                 Operator(op="distractors_from_bank", reads=["accepted_answers"], writes=["options", "answer_index"],
                          params=distractor_params)]
     ops.append(Operator(op="balance_positions", reads=["options", "answer_index"], writes=["options", "answer_index"]))
     for media_path in (image_path, audio_path):
         if media_path:
-            ops.append(Operator(op="attach_media", reads=[media_path], writes=["media"], params={"path": media_path}))
+            ops.append(Operator(op="attach_media", reads=[record_read(media_path)], writes=["media"], params={"path": media_path}))
     plan = TransformPlan(template=template, answer_type=answer_type, operators=ops)  # type: ignore[arg-type]
     problems = plan_validate(plan, card)
     if problems:

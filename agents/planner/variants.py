@@ -293,6 +293,50 @@ def _synthesised(plan: TransformPlan, card: CardView, synthesis: str, *, render_
     return plan, ""
 
 
+# --- language ----------------------------------------------------------------------------------------
+
+LANGUAGE_SHARE = 0.9  # the share of a dataset's texts that must be in a language asked
+MIXED_SHARE = 0.2  # a "several languages" ask: each of two languages holds at least this share
+
+
+def _text_paths(card: CardView) -> list[str]:
+    """The record paths of the card's own text (what an item shows and answers; media excluded)."""
+    return [path for role, spec in card.fields.items() if spec.modality == "text"
+            and role in {"question", "context", "dialog", "options", "answer"} for path in spec.paths]
+
+
+def _record_text(record: RecordView, paths: list[str]) -> str:
+    values = [get_path(record.payload, path) for path in paths]
+    return " ".join(str(v) if not isinstance(v, list) else " ".join(map(str, v)) for v in values if v not in (None, ""))
+
+
+def language_plan(plan: TransformPlan, card: CardView, records: list[RecordView], ask: Ask
+                  ) -> tuple[TransformPlan | None, str]:
+    """The plan keeping only items whose own text is in a language asked (`keep_language`), when the
+    dataset's records are (agents.tools.language reads them); None and why not."""
+    from agents.planner.asks import MULTI_LANGUAGE
+    from agents.tools.language import profile
+
+    paths = _text_paths(card)
+    texts = [text for text in (_record_text(r, paths) for r in records[:400]) if text.strip()]
+    if not texts:
+        return None, "its records carry no text to tell the language of"
+    found = profile(texts)
+    if ask.params.get("language") == MULTI_LANGUAGE:
+        several = [code for code, n in found.counts.most_common() if n / found.total >= MIXED_SHARE]
+        if len(several) < 2:
+            return None, f"its texts are in one language ({found.describe()})"
+        wanted = several
+    else:
+        wanted = [str(code) for code in [ask.params.get("language"), *(ask.params.get("any_of") or [])] if code]
+        if found.share(set(wanted)) < LANGUAGE_SHARE:
+            return None, f"its texts are in {found.describe()}, not {' or '.join(dict.fromkeys(wanted))}"
+    step = Operator(op="keep_language", reads=[f"record:{p}" for p in paths], writes=[],
+                    params={"languages": list(dict.fromkeys(wanted)), "paths": paths, "serves": [ask.key]})
+    return plan.model_copy(update={"template": f"{plan.template}+lang-{'-'.join(dict.fromkeys(wanted))}",
+                                   "operators": [step, *plan.operators]}), ""
+
+
 def default_reason(ask: Ask, plan: TransformPlan, card: CardView) -> str:
     """Why a plan does not serve an ask no variant step was tried for."""
     if ask.kind == "input_modality":
@@ -337,6 +381,11 @@ def plan_for_asks(plan: TransformPlan, card: CardView, records: list[RecordView]
     for ask in [a for a in asks if a.kind == "option_count"][:1]:
         made, why = count_plan(plan, ask)
         attempt(made, why, [ask.key], f"{ask.params.get('count')} options")
+    for ask in [a for a in asks if a.kind == "language"][:1]:
+        made, why = language_plan(plan, card, records, ask)
+        attempt(made, why, [ask.key], "the language asked")
+    for ask in [a for a in asks if a.kind == "language"][1:]:
+        reasons[ask.key] = "an item is in one language; the request's first language is asked of them"
 
     # Then the route's media made from text, and the question's own medium.
     medium = question_medium(asks)
@@ -363,6 +412,12 @@ def plan_for_asks(plan: TransformPlan, card: CardView, records: list[RecordView]
             made, why = ladder_plan(plan, card, wanted, kind=kind)
             attempt(made, why, [a.key for a in wanted], "the degradation" if kind == "image" else "the noise")
 
+    for ask in [a for a in asks if a.kind == "no_textual_hints"][:1]:
+        # Last: it reads the question, the options and the media the other steps have put together.
+        made = plan.model_copy(update={"template": f"{plan.template}+nohints", "operators": [
+            *plan.operators, Operator(op="no_text_hints", reads=["question", "options", "answer_index"], writes=[],
+                                      params={})]})
+        attempt(made, "", [ask.key], "items whose text does not name the answer")
     served = set(plan_serves(plan, asks, card=card))
     unserved = {a.key: reasons.get(a.key) or default_reason(a, plan, card) for a in asks if a.key not in served}
     return plan, "", unserved

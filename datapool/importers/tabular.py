@@ -172,6 +172,9 @@ def import_rows(*, writer: DatasetWriter, rows: Iterator[Row], mapping: dict[str
     """Feed table rows to a writer; media are the mapped image/audio columns and any cell naming a media file."""
     id_column = mapping.get("id") or ""
     options_column = mapping.get("options")
+    # Without a mapping, a column literally named "options" or "choices" that holds a JSON list (as a
+    # CSV cell must) is read as the list it is, so a flat upload's options profile as options.
+    named_options = None if options_column else ("options", "choices")
     media_columns = {mapping[r] for r in ("image", "audio") if r in mapping}
     for number, row, problem in rows:
         if row is None:
@@ -179,6 +182,9 @@ def import_rows(*, writer: DatasetWriter, rows: Iterator[Row], mapping: dict[str
             continue
         if options_column and options_column in row:
             row[options_column] = _options(row[options_column], options_separator)
+        for column in named_options or ():
+            if isinstance(row.get(column), str) and row[column].lstrip().startswith("["):
+                row[column] = _options(row[column], None)
         source_id = row.get(id_column) if id_column else row.get("id", number)
         media = []
         for column, value in row.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import shutil
 import uuid
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from django.db import reset_queries, transaction
 from django.utils.text import slugify
 
 from agents.tools.files import file_sha256
+from agents.tools.media import _compressed_duration as compressed_duration
 from agents.tools.media import audio_check, image_check
 from common.media import media_limits
 from common.names import name_strip
@@ -48,10 +50,30 @@ def media_kind(name: str) -> str | None:
 def media_decode_problem(path: Path, kind: str) -> str:
     """Empty when the file decodes as its kind within the media limits (checked from its header);
     else what is wrong."""
+    return media_decode(path, kind)[0]
+
+
+def media_decode(path: Path, kind: str) -> tuple[str, dict[str, Any]]:
+    """(what is wrong or "", its measure for the card: {"width", "height"} of an image, {"seconds"} of
+    a recording when its header says), from the file's header."""
     limits = media_limits()
     result = (image_check(str(path), max_pixels=limits.max_image_pixels) if kind == "image"
               else audio_check(str(path), max_seconds=limits.max_audio_seconds))
-    return "" if result.ok else result.detail
+    if not result.ok:
+        return result.detail, {}
+    if kind == "image":
+        return "", {"width": result.width, "height": result.height}
+    seconds = audio_seconds(path)
+    return "", ({"seconds": round(seconds, 3)} if seconds else {})
+
+
+def audio_seconds(path: Path) -> float | None:
+    """A recording's length from its header (WAV frames and rate, else what its container declares)."""
+    try:
+        with wave.open(str(path), "rb") as audio:
+            return audio.getnframes() / max(1, audio.getframerate())
+    except (wave.Error, EOFError, OSError):
+        return compressed_duration(str(path))
 
 
 @dataclass(frozen=True)
@@ -152,6 +174,7 @@ class _Row:
     source_id: str
     payload: dict[str, Any]
     media: list[dict[str, Any]]
+    measures: list[dict[str, Any]] = field(default_factory=list)  # the media's sizes, for the card
 
 
 class DatasetWriter:
@@ -178,7 +201,7 @@ class DatasetWriter:
         self.profiler = Profiler()
         self.dataset: Dataset | None = None
         self._batch: list[_Row] = []
-        self._media: dict[Path, tuple[str, str]] = {}
+        self._media: dict[Path, tuple[str, str, dict[str, Any]]] = {}
         self._rows_seen = 0
 
     # -- rows ------------------------------------------------------------------------------------
@@ -201,6 +224,7 @@ class DatasetWriter:
             return False
         source_id = str(source_id).strip()[:200]
         stored_media: list[dict[str, Any]] = []
+        measures: list[dict[str, Any]] = []
         for path, resolved, written in media:
             kind = media_kind(written) or "image"
             if resolved is None:
@@ -210,17 +234,19 @@ class DatasetWriter:
             if isinstance(stored, str):
                 self.bad(row, f"{kind} file {written!r} ({path}) {stored}", source_id)
                 return False
+            if all(m["file"] != stored[0] for m in stored_media):  # a file two columns name is measured once
+                measures.append(stored[2])
             stored_media.append({"path": path, "file": stored[0], "kind": kind, "sha256": stored[1]})
-        self._batch.append(_Row(row=row, source_id=source_id, payload=payload, media=stored_media))
+        self._batch.append(_Row(row=row, source_id=source_id, payload=payload, media=stored_media, measures=measures))
         if len(self._batch) >= BATCH:
             self._flush()
         return True
 
-    def _store(self, source: Path, kind: str) -> tuple[str, str] | str:
-        """Copy a media file into the store once; its (stored path, sha256), or why it was refused."""
+    def _store(self, source: Path, kind: str) -> tuple[str, str, dict[str, Any]] | str:
+        """Copy a media file into the store once; its (stored path, sha256, measure), or why it was refused."""
         if source in self._media:
             return self._media[source]
-        problem = media_decode_problem(source, kind)
+        problem, measure = media_decode(source, kind)
         if problem:
             return problem
         digest = file_sha256(source)
@@ -229,7 +255,7 @@ class DatasetWriter:
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
-        self._media[source] = (stored, digest)
+        self._media[source] = (stored, digest, measure)
         self.report.media_files = len(self._media)
         return self._media[source]
 
@@ -258,7 +284,7 @@ class DatasetWriter:
             if current is not None and current.import_token == self.token:
                 self.bad(row.row, f"duplicate id (first at row {current.position})", row.source_id)
                 continue
-            self.profiler.add(row.payload, {m["path"]: m["kind"] for m in row.media})
+            self.profiler.add(row.payload, {m["path"]: m["kind"] for m in row.media}, row.measures)
             if current is None:
                 to_create[row.source_id] = DatasetRecord(dataset=dataset, source_id=row.source_id, position=row.row,
                                                          payload=row.payload, media=row.media, import_token=self.token)

@@ -23,8 +23,10 @@ class AskingBrain(OfflineBrain):
         self.asks = asks
 
     def scope(self, request):
+        """The analysis's asks, those of a kind given here replaced by the given ones."""
         scope = super().scope(request)
-        return scope.model_copy(update={"asks": [*scope.asks, *self.asks]})
+        given = {a.kind for a in self.asks}
+        return scope.model_copy(update={"asks": [*(a for a in scope.asks if a.kind not in given), *self.asks]})
 
 
 def _ask(kind: str, key: str, text: str, **params) -> Ask:
@@ -59,7 +61,7 @@ def test_the_flags_request_is_served_in_full_capital_ladder_and_option_count(wor
     assert grounding.serves == ["input:image", "knowledge_link:capital", "option_count", "perturbation:blur",
                                 "perturbation:downscale", "perturbation:jpeg"]
     assert {key: status for key, status in ((c.key, c.status) for c in result.coverage)} == {
-        "capability:request": "served", "input:image": "served", "knowledge_link:capital": "served",
+        "capability:visual-geography": "served", "input:image": "served", "knowledge_link:capital": "served",
         "option_count": "served", "perturbation:blur": "served", "perturbation:downscale": "served",
         "perturbation:jpeg": "served"}
     assert [op.op for op in grounding.plan.operators] == [
@@ -101,7 +103,7 @@ def test_a_text_quiz_is_served_with_its_questions_spoken_when_the_question_must_
     assert subtask.modalities == ["audio", "text"]
     (grounding,) = subtask.groundings
     assert (grounding.dataset_slug, grounding.synthesis) == ("quiz", "spoken_question")
-    assert grounding.serves == ["question:speech", "input:audio"]
+    assert grounding.serves == ["input:audio", "question:speech"]
     assert _coverage(result)["question:speech"] == ("served", 6, "")
     assert "speak_text" in [op.op for op in grounding.plan.operators]
 
@@ -116,7 +118,7 @@ def test_a_text_quiz_is_served_with_its_questions_as_images_when_the_question_mu
     assert result.end_state == "ok", result.reason
     (grounding,) = result.subtasks[0].groundings
     assert (grounding.dataset_slug, grounding.synthesis) == ("quiz", "render")
-    assert grounding.serves == ["question:image", "input:image"]
+    assert grounding.serves == ["input:image", "question:image"]
     assert [op.params.get("fields") for op in grounding.plan.operators if op.op == "render_text_image"] == [["question"]]
 
 
@@ -174,5 +176,5 @@ def test_a_text_quiz_to_be_spoken_is_measured_against_text_cards_not_against_rec
     assert result.end_state == "ok", result.reason
     first = next(step for step in result.trace if step["step"] == "grounding")
     by_route = {(e["dataset"], e["synthesis"]): e for e in first["candidates"]}
-    assert by_route[("spoken-quiz", "")]["content"] > by_route[("quiz", "spoken_question")]["content"] / 0.8
+    assert by_route[("spoken-quiz", "")]["fit"] > by_route[("quiz", "spoken_question")]["fit"]
     assert by_route[("quiz", "spoken_question")].get("kept") is True

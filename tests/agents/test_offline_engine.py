@@ -36,9 +36,17 @@ def record(i: int, payload: dict, dataset_id: int = 1) -> RecordView:
 
 
 class MemoryPool:
-    def __init__(self, cards_records: list[tuple[CardView, list[RecordView]]]) -> None:
+    """A pool in memory, searched as the Django pool searches (hybrid: BM25 and the packaged
+    embedding model), unless `embedder=None` is asked for explicitly (lexical only)."""
+
+    def __init__(self, cards_records: list[tuple[CardView, list[RecordView]]], *, embedder="default") -> None:
         self._cards = [c for c, _ in cards_records]
         self._records = {c.dataset_id: rs for c, rs in cards_records}
+        if embedder == "default":
+            from agents.tools.embedding import default_embedder
+
+            embedder = default_embedder()
+        self.embedder = embedder
 
     def cards(self):
         return self._cards
@@ -51,7 +59,8 @@ class MemoryPool:
         return [by_id[i] for i in (record_ids if record_ids is not None else by_id)]
 
     def search(self, query, *, modalities, roles, limit):
-        return lexical_search(self._cards, query, modalities=modalities, roles=roles, limit=limit)
+        return lexical_search(self._cards, query, modalities=modalities, roles=roles, limit=limit,
+                              embedder=self.embedder)
 
 
 class ListSink:
@@ -145,7 +154,7 @@ def test_plan_validation_names_each_problem():
         Operator(op="teleport", writes=["answer"]),
     ])
     assert plan_validate(plan, c) == [
-        "step 1 (read_text) reads 'input.nope', which the card does not map",
+        "step 1 (read_text) reads the record's 'input.nope', which the card does not map",
         "step 2 (balance_positions) reads 'options' before any step writes it",
         "step 2 (balance_positions) reads 'answer_index' before any step writes it",
         "step 3: unknown operator 'teleport'",

@@ -80,6 +80,19 @@ CASES = [
      [cap("document-reasoning"), ("language:multi", "language", {"language": "multi"}, False)]),
     ("Can a model answer multiple-choice exam questions on astronomy, computer security, geography, nutrition and "
      "world religions?", [cap("world-knowledge"), CHOICE]),
+    # A skill's own word used for the material ("social media"; "short stories") asks no second skill.
+    ("Sentiment classification of social media posts: is each post positive, negative or neutral?",
+     [cap("sentiment-analysis")]),
+    ("We want to test moral judgement: for short stories about everyday situations, the model should pick the "
+     "trait that best describes the person's behaviour, like honest, rude or generous.", [cap("ethical-reasoning")]),
+    ("Workplace perception questions: how would people perceive someone's behaviour in a workplace or classroom "
+     "situation?", [cap("social-reasoning")]),
+    # Languages given as alternatives are one ask: an item in any of them.
+    ("Spoken letter recognition: a speaker says one letter of the alphabet, in English, French or German, and the "
+     "model must tell which letter it was.",
+     [custom("letter-recognition-alphabet", "Spoken letter recognition: a speaker says one letter of the alphabet, "
+             "in English, French or German, and the model must tell which letter it was.", uncertain=True), AUDIO,
+      ("language:en-fr-de", "language", {"language": "en", "any_of": ["en", "fr", "de"]}, False)]),
     # --- image: small images no cue list named, charts, flags, robustness ladders --------------------
     ("Can a vision model recognise handwritten digits?", [cap("handwriting-recognition"), IMAGE]),
     ("Can a vision model tell which app a tiny icon shows?", [cap("visual-recognition"), IMAGE]),
@@ -101,6 +114,17 @@ CASES = [
     ("Can a model read news pages shown as extremely occluded images?",
      [cap("document-image-reading"), IMAGE, perturbation("occlusion", [5])]),
     ("Can a model count the apples in a photo?", [cap("counting"), IMAGE]),
+    # "scanned" says how the digits are shown: no second skill of reading scanned documents.
+    ("We are evaluating a vision model that has to recognise small handwritten images: tiny scanned digits, 8 by 8 "
+     "pixels, one digit from 0 to 9 each. Which digit is it?", [cap("handwriting-recognition"), IMAGE]),
+    ("Can a model read short scenarios of social situations shown as extremely occluded images?",
+     [cap("document-image-reading"), IMAGE, perturbation("occlusion", [5])]),
+    ("Fashion product recognition where the text gives no hint: the question must not name or describe the item, "
+     "so the model has to look at the picture.",
+     [cap("visual-recognition"), IMAGE, ("no_textual_hints", "no_textual_hints", {}, False)]),
+    ("Show a painting without its title or artist and ask about the artist's life and the period it was painted in.",
+     [cap("artwork-knowledge"), IMAGE, ("knowledge:artist", "knowledge_link", {"field": "artist", "of": "painting"},
+                                       False)]),
     ("Can a model solve geometry problems shown in diagrams?", [cap("diagram-reasoning"), IMAGE]),
     ("Can a model classify x-ray images as normal or pneumonia?", [cap("medical-imaging"), IMAGE]),
     (SKETCHES, [custom("judge-two-drawn-person", SKETCHES), IMAGE]),
@@ -128,6 +152,9 @@ CASES = [
      [cap("world-knowledge"), AUDIO, question("speech")]),
     ("Can a model answer general knowledge questions with the question only as speech?",
      [cap("world-knowledge"), AUDIO, question("speech")]),
+    ("A general-knowledge quiz where the question only reaches the model as speech: it hears the question spoken "
+     "aloud and picks one of four written options.",
+     [cap("world-knowledge"), AUDIO, question("speech"), ("options:4", "option_count", {"count": 4}, False), CHOICE]),
     ("Can a model answer spoken questions, asked aloud, about artwork images?",
      [cap("visual-question-answering"), IMAGE, AUDIO, question("speech")]),
     ("Math word problems where the question is shown only inside an image",

@@ -3,6 +3,10 @@ owners and editors set quotas, drop subtasks, re-plan and approve (service, API 
 else can; an auto-approved request builds straight away as before."""
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -10,7 +14,10 @@ from django.db.models import Count
 from django.urls import reverse
 
 from benchmarks import services
-from benchmarks.models import AgentRun, Sample, Spec
+from benchmarks.models import AgentRun, Grounding, Sample, Spec
+from datapool.importers.tabular import dataset_import_table
+from datapool.models import Dataset
+from tests.conftest import SEED_POOL
 from teams.models import Membership
 from tests.factories import MembershipFactory, UserFactory
 
@@ -142,7 +149,9 @@ def test_drop_a_subtask_then_approve_builds_exactly_the_edited_quotas(team_a, us
     assert _quotas(spec) == {NLI: 18, SOCIAL: 12, CAUSAL: 0}
     assert dict(spec.subtasks.values_list("key", "dropped")) == {NLI: False, SOCIAL: False, CAUSAL: True}
     assert spec.trace[-1] == {"step": "review", "action": "quotas", "by": "alice",
-                              "quotas": {NLI: 18, SOCIAL: 12, CAUSAL: 0}, "dropped": [CAUSAL]}
+                              "quotas": {NLI: 18, SOCIAL: 12, CAUSAL: 0}, "dropped": [CAUSAL],
+                              "datasets": {NLI: {NLI: 18}, CAUSAL: {CAUSAL: 0}, SOCIAL: {SOCIAL_DATA: 12}},
+                              "notes": []}
     with django_capture_on_commit_callbacks(execute=True):
         services.spec_approve(spec=spec, user=user_a)
 
@@ -169,6 +178,56 @@ def test_approve_is_idempotent_and_an_approved_spec_cannot_be_edited(team_a, use
     with pytest.raises(ValidationError) as caught:
         services.spec_replan(spec=_spec(started), user=user_a)
     assert caught.value.message_dict == {"spec": ["The spec is approved; only a draft spec can be changed."]}
+
+
+def _second_causal_grounding(team, spec: Spec, *, capacity: int) -> Grounding:
+    """The team's own causal questions (an upload with the seed set's record shape) as a second, fitter
+    grounding of the causal subtask, listed after the planned one."""
+    rows = json.loads((SEED_POOL / "datasets/nlp/Causal-Reasoning/annotation.json").read_text())["data"][:capacity]
+    path = Path(tempfile.mkdtemp()) / "our causal questions.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert dataset_import_table(team=team, path=path, name="Our causal questions").error == ""
+    subtask = spec.subtasks.get(key=CAUSAL)
+    planned = subtask.groundings.get()
+    Grounding.objects.filter(pk=planned.pk).update(scores={**planned.scores, "composite": 0.6})
+    return Grounding.objects.create(subtask=subtask, dataset=Dataset.objects.get(slug="our-causal-questions"),
+                                    plan=planned.plan, scores={**planned.scores, "composite": 0.9}, capacity=capacity)
+
+
+def _dataset_quotas(spec: Spec, key: str) -> dict[str, int]:
+    return dict(Grounding.objects.filter(subtask__spec=spec, subtask__key=key).values_list("dataset__slug", "quota"))
+
+
+def test_a_quota_edit_spreads_over_datasets_by_fitness_and_capacity_not_list_order(team_a, user_a, pool_a):
+    started = _planned(team_a, user_a)
+    _second_causal_grounding(team_a, _spec(started), capacity=40)
+
+    # 0.6 : 0.9 of 20 (in list order, causal-reasoning would take all 20 and the team's own set 0).
+    spec = services.spec_quotas_set(spec=_spec(started), user=user_a, quotas={NLI: 6, CAUSAL: 20, SOCIAL: 4})
+    assert _dataset_quotas(spec, CAUSAL) == {CAUSAL: 8, "our-causal-questions": 12}
+    assert spec.trace[-1]["notes"] == [] and spec.quota_notes == []
+
+    # 10.4 : 15.6, in whole numbers by the largest remainders.
+    spec = services.spec_quotas_set(spec=_spec(started), user=user_a, quotas={NLI: 2, CAUSAL: 26, SOCIAL: 2})
+    assert _dataset_quotas(spec, CAUSAL) == {CAUSAL: 10, "our-causal-questions": 16}
+
+
+def test_a_quota_edit_that_leaves_a_dataset_at_zero_says_so(team_a, user_a, pool_a):
+    started = _planned(team_a, user_a)
+    _second_causal_grounding(team_a, _spec(started), capacity=3)
+
+    spec = services.spec_quotas_set(spec=_spec(started), user=user_a, quotas={NLI: 21, CAUSAL: 1, SOCIAL: 8})
+    assert _dataset_quotas(spec, CAUSAL) == {CAUSAL: 0, "our-causal-questions": 1}
+    note = ("causal-reasoning: dataset causal-reasoning gets 0 samples, a quota of 1 is too small to share: the "
+            "fitter dataset takes it (our-causal-questions (1)); raise the quota to give it samples.")
+    assert spec.quota_notes == spec.trace[-1]["notes"] == [note]
+    event = AgentRun.objects.get(pk=started.run.id).events.get(kind="quotas_set")
+    assert (event.level, event.data["notes"]) == ("warning", [note])
+    assert event.message.endswith(note)
+
+    # Its capacity full, the fitter set gives the rest to the other: nobody is left at 0.
+    spec = services.spec_quotas_set(spec=_spec(started), user=user_a, quotas={NLI: 21, CAUSAL: 5, SOCIAL: 4})
+    assert (_dataset_quotas(spec, CAUSAL), spec.quota_notes) == ({CAUSAL: 2, "our-causal-questions": 3}, [])
 
 
 # --- Re-plan -------------------------------------------------------------------------------------
@@ -226,7 +285,7 @@ def test_api_spec_detail_quotas_and_approve(api_a, team_a, user_a, pool_a, djang
             for s in body["subtasks"]] == [(NLI, 11, False, [(NLI, 196, 11)]), (CAUSAL, 11, False, [(CAUSAL, 200, 11)]),
                                            (SOCIAL, 8, False, [(SOCIAL_DATA, 200, 8)])]
     assert set(body["subtasks"][0]["groundings"][0]["scores"]) == {
-        "search", "alignment", "coverage", "simplicity", "risk", "composite"}
+        "search", "relevance", "alignment", "coverage", "simplicity", "risk", "composite"}
     assert [step["step"] for step in body["trace"]] == [
         "scope", "design", "grounding", "grounding", "grounding", "allocation", "coverage", "end"]
 

@@ -367,3 +367,29 @@ def test_a_one_word_brush_with_the_query_does_not_outrank_a_real_semantic_match(
     assert hits[0].slug == "fall-human-detection"
     art = next(h for h in hits if h.slug == ART)
     assert art.lexical < 0.5
+
+
+def test_relevance_is_absolute_and_the_same_as_the_planners_memory_search(team_a, seed_pool_a):
+    """Each hit's relevance (0.3 coverage + 0.7 semantic, what grounding's floor reads) is the one
+    agents.planner.search computes from the same cards, so bench/grounding_quality.py measures the
+    floor the Django pool applies; unlike `lexical`, it does not move with the best candidate."""
+    from agents.planner.search import lexical_search
+    from agents.tools.embedding import default_embedder
+    from datapool.cards import dataset_card_view
+
+    query = "Pick the most plausible cause of an everyday event from two alternatives."
+    hits = dataset_search(team_ids=[team_a.id], query=query, modalities=["text"], limit=50)
+    views = [dataset_card_view(d) for d in Dataset.objects.filter(team=team_a).select_related("card")]
+    memory = {h.card.slug: h for h in lexical_search(views, query, modalities=["text"], roles=[], limit=50,
+                                                     embedder=default_embedder())}
+    assert {h.slug for h in hits} == set(memory) == TEXT_SLUGS
+    for hit in hits:
+        assert hit.coverage == pytest.approx(memory[hit.slug].parts["coverage"], abs=1e-9)
+        assert hit.relevance == pytest.approx(memory[hit.slug].parts["relevance"], abs=1e-5)
+        assert hit.relevance == pytest.approx(0.3 * hit.coverage + 0.7 * hit.semantic, abs=1e-12)
+    by_slug = {h.slug: h for h in hits}
+    assert by_slug[CAUSAL].relevance >= 0.40 > by_slug[NLI].relevance
+    # A query that brushes the best card with one word: ranked first, and still not relevant.
+    thin = dataset_search(team_ids=[team_a.id], query="cause of sentiment in tweets and posts", modalities=["text"])
+    assert (thin[0].slug, thin[0].matched_terms) == (CAUSAL, ["cause"])
+    assert thin[0].relevance < 0.40

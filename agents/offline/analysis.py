@@ -325,6 +325,14 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
     set_aside: list[tuple[SkillEvidence, str]] = []
     medium_words = {w.lower() for m in chosen_media for w in media[m]["words"]}
     chosen = choose_skills(pool, medium_words=medium_words, set_aside=set_aside)
+    if not chosen and len(skill_media) > 1:
+        # A request in parts ("recognise handwritten digits in images, and which letter a speaker
+        # says"): no one skill takes every medium, so each part's skill takes its own, if together
+        # they take them all.
+        parts = [e for e in everything if e.capability.media and e.capability.media < skill_media]
+        split = choose_skills(parts, medium_words=medium_words)
+        if split and frozenset().union(*(e.capability.media for e, _, _ in split)) == skill_media:
+            chosen, pool = split, parts
     trace = {"media": media, "skill_media": sorted(skill_media),
              "skills": [{"capability": e.capability.key, "score": round(e.score, 4),
                          "strong": evidence_words(e.strong), "weak": evidence_words(e.weak), "semantic": e.semantic}

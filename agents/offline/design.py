@@ -108,8 +108,12 @@ class OfflineBrain:
         ranked = next((r for r in self._rank(request, scope) if r[1].key == capability.key), None)
         score, parts, matched = (ranked[0], ranked[2], ranked[3]) if ranked else (
             ask.confidence, {"lexical": 0.0, "semantic": 0.0}, [])
+        # One part of a request in parts takes only its own medium (and the question's).
+        modalities = scope.modalities
+        if capability.media and capability.media < skill_media(scope):
+            modalities = sorted({"text", *capability.media, *(set(media_of(scope.modalities)) - skill_media(scope))})
         schema = {"question": "text", "options": "list[text]", "answer": "text"}
-        for medium in sorted(media_of(scope.modalities)):
+        for medium in sorted(media_of(modalities)):
             schema[medium] = medium
         words = ", ".join(ask.evidence[:6]) or "none (close in meaning)"
         synthesis = (["speech"] if capability.speech_from_text else []) + (
@@ -117,7 +121,7 @@ class OfflineBrain:
         synthesis += [s for s in question_synthesis(scope) if s not in synthesis]
         return SubtaskDraft(
             key=capability.key, name=capability.name, description=capability.description,
-            answer_type=capability.answer_type, modalities=scope.modalities,  # type: ignore[arg-type]
+            answer_type=capability.answer_type, modalities=modalities,  # type: ignore[arg-type]
             keywords=list(dict.fromkeys(matched + [w for w in scope.keywords if w not in matched]))[:8],
             sample_schema=schema, importance=max(round(score, 4), 0.01), roles=list(capability.roles),
             synthesis=synthesis,  # type: ignore[arg-type]
@@ -156,7 +160,8 @@ class OfflineBrain:
             if len(drafts) >= self.max_subtasks:
                 break
             capability = BY_KEY.get(ask.params.get("capability", ""))
-            if capability is not None and capability.media == skill_media(scope):
+            if capability is not None and (capability.media == skill_media(scope)
+                                           or (capability.media and capability.media < skill_media(scope))):
                 drafts.append(self._draft(capability, ask, request, scope))
             else:
                 self._own_words_tried.add(ask.key)

@@ -293,7 +293,11 @@ CAPABILITIES: tuple[Capability, ...] = (
                roles=("audio", "answer"),
                strong=("transcri*", "asr", "speech recognition", "speech-to-text", "speech to text",
                        "what is said", "what was said", "what is spoken", "spoken words", "dictation*",
-                       "recognise the words", "recognize the words", "spoken digit*", "voice note*"),
+                       "recognise the words", "recognize the words", "spoken digit*", "voice note*",
+                       "spoken letter*", "spoken number*",
+                       # "which letter a speaker says", "what word the child pronounces"
+                       r"re:\b(?:which|what)\s+(?:letter|word|digit|number|name|syllable)s?\s+(?:a|the|each)\s+"
+                       r"(?:speaker|person|voice|child|man|woman|user)\s+(?:says|said|speaks|spoke|pronounces|utters)\b"),
                weak=("spoken", "words", "utterance*", "recording*", "pronunci*", "recogni*")),
     Capability("sound-recognition", "Sounds, music and voices",
                "Identify what a sound is: its source (an animal, an instrument, a machine, an event), the genre "

@@ -115,14 +115,29 @@ def _operators(subtasks: list[SubtaskPlan], keys: set[str]) -> list[str]:
                    for op in g.plan.operators})
 
 
+def _part_target(ask: Ask, subtasks: list[SubtaskPlan], target: int) -> int:
+    """The samples an ask must reach: the whole target, or for a medium of a request in parts (some
+    subtasks designed without it: "digits in images, and letters spoken"), the quotas of the parts
+    designed with it."""
+    if ask.kind != "input_modality":
+        return target
+    medium = ask.params.get("modality")
+    parts = [s for s in subtasks if medium in s.modalities]
+    if not parts or len(parts) == len(subtasks):
+        return target
+    return min(target, sum(s.quota for s in parts))
+
+
 def plan_coverage(asks: list[Ask], subtasks: list[SubtaskPlan], *, target: int,
                   reasons: dict[str, str] | None = None) -> list[AskCoverage]:
     """Each ask's coverage by the allocated subtasks (quotas set). `reasons` says, per ask key, why
     design or grounding could not serve it (kept as the reason when it is not fully served)."""
     reasons = reasons or {}
     planned = sum(s.quota for s in subtasks)
+    full_target = target
     out: list[AskCoverage] = []
     for ask in asks:
+        target = full_target
         base = {"key": ask.key, "kind": ask.kind, "text": ask.text, "uncertain": ask.uncertain}
         if ask.kind == "capability":
             serving = [s for s in subtasks if ask.key in s.serves and s.quota > 0]
@@ -136,6 +151,7 @@ def plan_coverage(asks: list[Ask], subtasks: list[SubtaskPlan], *, target: int,
             continue
         groundings = [(s, g) for s in subtasks for g in s.groundings if ask.key in g.serves and g.quota > 0]
         samples = sum(g.quota for _, g in groundings)
+        target = _part_target(ask, subtasks, full_target)
         if groundings and samples >= target:
             status, reason = "served", ""
         elif groundings:

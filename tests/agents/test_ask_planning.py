@@ -178,3 +178,30 @@ def test_a_text_quiz_to_be_spoken_is_measured_against_text_cards_not_against_rec
     by_route = {(e["dataset"], e["synthesis"]): e for e in first["candidates"]}
     assert by_route[("spoken-quiz", "")]["fit"] > by_route[("quiz", "spoken_question")]["fit"]
     assert by_route[("quiz", "spoken_question")].get("kept") is True
+
+
+def test_a_request_in_two_parts_gets_one_subtask_per_part_each_on_its_own_medium(tmp_path_factory):
+    """No one skill takes images and recordings: the handwritten digits part is planned on images
+    only, the spoken letters part on recordings only, and each medium is served in full by its part."""
+    from tests.agents.starter import starter_dataset
+
+    out = tmp_path_factory.mktemp("parts")
+    digits = starter_dataset(out, "digits", slug="handwritten-digits", dataset_id=21, media_path="input.image_file",
+                             kind="image")
+    letters = starter_dataset(out, "spoken_letters", slug="klettres-spoken-letters", dataset_id=22,
+                              media_path="input.audio_file", kind="audio")
+    request = BuildRequest(text="A two-part benchmark for a multimodal model: recognise handwritten digits in small "
+                                "scanned images, and recognise which letter a speaker says in short recordings.",
+                           target_size=20)
+    result = plan(request, MemoryPool([digits, letters]), OfflineBrain())
+
+    assert result.end_state == "ok", result.reason
+    assert sorted((s.key, tuple(s.modalities), tuple(g.dataset_slug for g in s.groundings))
+                  for s in result.subtasks) == [
+        ("handwriting-recognition", ("image", "text"), ("handwritten-digits",)),
+        ("speech-recognition", ("audio", "text"), ("klettres-spoken-letters",))]
+    coverage = _coverage(result)
+    parts = {s.key: s.quota for s in result.subtasks}
+    assert coverage["input:image"] == ("served", parts["handwriting-recognition"], "")
+    assert coverage["input:audio"] == ("served", parts["speech-recognition"], "")
+    assert sum(parts.values()) == 20

@@ -90,8 +90,7 @@ CASES = [
     # Languages given as alternatives are one ask: an item in any of them.
     ("Spoken letter recognition: a speaker says one letter of the alphabet, in English, French or German, and the "
      "model must tell which letter it was.",
-     [custom("letter-recognition-alphabet", "Spoken letter recognition: a speaker says one letter of the alphabet, "
-             "in English, French or German, and the model must tell which letter it was.", uncertain=True), AUDIO,
+     [cap("speech-recognition"), AUDIO,
       ("language:en-fr-de", "language", {"language": "en", "any_of": ["en", "fr", "de"]}, False)]),
     # --- image: small images no cue list named, charts, flags, robustness ladders --------------------
     ("Can a vision model recognise handwritten digits?", [cap("handwriting-recognition"), IMAGE]),
@@ -147,7 +146,10 @@ CASES = [
     ("Can a model identify which instrument is playing in a music clip?", [cap("sound-recognition"), AUDIO]),
     ("Recognise the speaker's emotion from their voice", [cap("sound-recognition"), AUDIO]),
     ("Can a model understand what is said in short spoken recordings?", [cap("speech-recognition"), AUDIO]),
-    # --- mixed: the question itself as speech or inside the image ------------------------------------
+    # --- mixed: a request in parts, each on its own medium; the question itself as speech or image ---
+    ("A two-part benchmark for a multimodal model: recognise handwritten digits in small scanned images, and "
+     "recognise which letter a speaker says in short recordings.",
+     [cap("handwriting-recognition"), cap("speech-recognition"), IMAGE, AUDIO]),
     ("Can a model answer trivia questions when the question is given only as speech?",
      [cap("world-knowledge"), AUDIO, question("speech")]),
     ("Can a model answer general knowledge questions with the question only as speech?",

@@ -126,7 +126,8 @@ def plan_request(team, request: dict[str, Any]) -> dict[str, Any]:
                  "datasets": {g.dataset.slug: g.quota for g in groundings if g.subtask_id == s.id}}
                 for s in spec.subtasks.order_by("position")]
     candidates = [{"subtask": step.get("subtask", ""), **{k: c.get(k) for k in ("dataset", "synthesis", "relevance",
-                                                                                "relevance_to", "rejected", "kept")}}
+                                                                                "relevance_to", "relevance_by", "rejected",
+                                                                                "kept")}}
                   for step in spec.trace if step.get("step") == "grounding" for c in step.get("candidates", [])]
     return {"end_state": spec.end_state, "reason": _reason(spec), "scope": spec.scope, "coverage": spec.coverage,
             "subtasks": subtasks, "candidates": candidates, "seconds": seconds}

@@ -26,6 +26,10 @@ class Capability:
     schema: dict[str, str] = field(default_factory=dict)
     strong: tuple[str, ...] = ()  # cues that name the skill on their own
     weak: tuple[str, ...] = ()  # generic cues: supporting evidence only
+    # A skill defined by what its items ask (a counterfactual question): a pattern a dataset's own
+    # questions (or passages) must match for most records, or its items test something else.
+    item_form: str = ""
+    item_form_words: str = ""  # the form in words, for the reason a dataset is refused
 
     def document(self) -> str:
         return f"{self.name}. {self.description} {self.cues}"
@@ -55,7 +59,10 @@ CAPABILITIES: tuple[Capability, ...] = (
                       "changed different outcome scenario",
                strong=("counterfactual*", "hypothetical*", "what if", "would have happened", "had not",
                        "what would happen if"),
-               weak=("alternative*", "imagine*", "scenario*", "instead")),
+               weak=("alternative*", "imagine*", "scenario*", "instead"),
+               item_form=(r"\b(?:would|could|might)(?:\s+\w+){0,3}\s+(?:have|had)\b|\bwhat if\b|\bhad(?:\s+\w+){0,4}\s+"
+                          r"(?:not|never)\b|\bhadn't\b|\bif\b[^.?]{0,80}\b(?:instead|otherwise)\b|\bcounterfactual"),
+               item_form_words="ask what would have happened had something been different"),
     Capability("temporal-reasoning", "Temporal reasoning",
                "Work out when things happen: the order of events, their timing and duration, and which came "
                "before or after another.",

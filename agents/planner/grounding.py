@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.operators import get_path
 from agents.planner.brain import Brain, CandidateView, Judgement
 from agents.planner.coverage import plan_serves
 from agents.planner.search import media_of
@@ -84,8 +85,8 @@ CONDITION_WORDS = frozenset("""
     artefacts pixelated downscaled low-resolution degraded corrupted grainy robust robustness extreme extremely
     severe severely heavy heavily mild mildly slight slightly
 """.split())
-# Intents in a skill's own name are keyed with this prefix; they count for a card whose relevance to
-# the request itself reaches NAME_SUPPORT of the floor.
+# Intents in a skill's own name are keyed with this prefix; they count only when the request's own
+# words find no card, and then for a card whose relevance to the request reaches NAME_SUPPORT of the floor.
 SKILL_NAME = "skill-name:"
 NAME_SUPPORT = 0.75
 # Skills whose items take their form from any text (a page to read, a conversation to follow).
@@ -138,10 +139,16 @@ def ask_words(ask: Ask, request_text: str, *, several: bool) -> str:
     stands in only for one of several skills asked whose words are not found in the request."""
     # Of a request asking several skills, the clauses ("...pick the most plausible cause" | "tell the
     # sentiment of a review"); of one asking one skill, the sentences.
-    splitter = r"(?<=[.?!;:,])\s+|\n+|\s+(?:and|or|as well as|plus)\s+" if several else r"(?<=[.?!;:])\s+|\n+"
-    sentences = [s for s in re.split(splitter, request_text) if s.strip()]
     words = [w.lower() for w in ask.evidence if w and not w.startswith("(")]
+    sentences = [s for s in re.split(r"(?<=[.?!])\s+|\n+", request_text) if s.strip()]
     held = [s for s in sentences if any(w in s.lower() for w in words)]
+    if several:
+        clauses = [c for c in re.split(r"(?<=[;:,])\s+|\s+(?:and|or|as well as|plus)\s+", " ".join(held)) if c.strip()]
+        own = [c for c in clauses if any(w in c.lower() for w in words)]
+        # A clause too short to say what it is about ("Spoken digit recognition:") is no better than
+        # the skill's name: the sentence stands.
+        if own and len(" ".join(own).split()) >= 5:
+            held = own
     if held:
         return " ".join(held)
     return ask.text if several else ""
@@ -160,6 +167,31 @@ def names_a_topic(request_text: str, asks: list[Ask] | None) -> bool:
     left = [w for w in content_words(request_text.lower())
             if not all(part in explained for part in re.findall(r"[a-z]+", w))]
     return len(left) > 1
+
+
+ITEM_FORM_SHARE = 0.5  # of a dataset's records, those whose own text has the form a skill is defined by
+
+
+def _off_form(card: CardView, subtask: SubtaskDraft, asks: list[Ask] | None, *, pool: Pool,
+              config: GroundingConfig) -> str:
+    """Why the dataset's records do not have the form of the skill asked (counterfactual questions);
+    "" when they do or the skill is not defined by a form."""
+    from agents.offline.taxonomy import BY_KEY
+
+    forms = [BY_KEY[a.params["capability"]] for a in asks or [] if a.kind == "capability" and a.key in subtask.serves
+             and a.params.get("capability") in BY_KEY and BY_KEY[a.params["capability"]].item_form]
+    if not forms:
+        return ""
+    records, _ = _records(pool, card, GroundingConfig(dry_run_records=min(300, config.dry_run_records)))
+    paths = [p for role in ("question", "context") for p in (card.fields[role].paths if role in card.fields else [])]
+    texts = [" ".join(str(get_path(r.payload, p) or "") for p in paths) for r in records]
+    for capability in forms:
+        pattern = re.compile(capability.item_form, re.I)
+        matching = sum(bool(pattern.search(t)) for t in texts)
+        if not texts or matching < ITEM_FORM_SHARE * len(texts):
+            return (f"its records do not {capability.item_form_words}: {matching} of {len(texts)} do "
+                    f"({capability.name.lower()} needs at least {ITEM_FORM_SHARE:.0%})")
+    return ""
 
 
 def intents_of(subtask: SubtaskDraft, *, request_text: str = "", asks: list[Ask] | None = None,
@@ -390,11 +422,18 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
         return Prepared(considered, [], NO_INPUTS + f" {sorted(subtask.modalities)}"
                         + (" nor a dialogue to speak" if media_of(subtask.modalities) == {"audio"} else ""))
     floors = {id(r): relevance_floor(r.relevance_hit or r.hit, config) for r in routes}
+    def own_words(r: RouteHit) -> dict[str, float]:
+        return {k: v for k, v in r.by_intent.items() if not k.startswith(SKILL_NAME)}
+
+    # The skill's name stands in for the request's words only when they find nothing ("speech
+    # recognition" is about every recording; "which letter a speaker says" about spoken letters), and
+    # then only for cards the request itself nearly reaches ("visual recognition" is about car logos
+    # too, not only the clothing asked).
+    found_by_words = any(max(own_words(r).values(), default=0.0) >= floors[id(r)] for r in routes)
     for r in routes:
-        if r.relevance_to.startswith(SKILL_NAME) and r.by_intent.get("request", 0.0) < NAME_SUPPORT * floors[id(r)]:
-            # The skill's name stands in for the request only for cards the request itself nearly
-            # reaches ("visual recognition" is about car logos too, not only the clothing asked).
-            rest = {k: v for k, v in r.by_intent.items() if not k.startswith(SKILL_NAME)}
+        if r.relevance_to.startswith(SKILL_NAME) and (
+                found_by_words or r.by_intent.get("request", 0.0) < NAME_SUPPORT * floors[id(r)]):
+            rest = own_words(r)
             r.relevance_to = max(rest, key=lambda k: rest[k]) if rest else ""
             r.relevance = rest.get(r.relevance_to, 0.0)
     if not topic:
@@ -417,6 +456,7 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
             best_of[group] = max(best_of.get(group, 0.0), fit[id(r)])
     candidates: list[tuple[CandidateView, PoolHit, int]] = []
     below_floor: list[str] = []
+    off_forms: list[str] = []
     for route in routes:
         hit, synthesis, card = route.hit, route.synthesis, route.card
         floor = floors[id(route)]
@@ -424,6 +464,7 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
                                  "search_parts": {k: round(v, 4) for k, v in hit.parts.items()} if hit else {},
                                  "matched_terms": hit.matched_terms[:10] if hit else [], "synthesis": synthesis,
                                  "relevance": round(route.relevance, 4), "relevance_to": route.relevance_to,
+                                 "relevance_by": {k: round(v, 4) for k, v in sorted(route.by_intent.items())},
                                  "relevance_floor": floor}
         considered.append(entry)
         if route.relevance < floor:
@@ -449,6 +490,11 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
         if fit[id(route)] < best * config.relative_floor:
             entry["rejected"] = f"fit {fit[id(route)]:.2f} is below {config.relative_floor:.0%} of the best ({best:.2f})"
             continue
+        off_form = _off_form(card, subtask, asks, pool=pool, config=config)
+        if off_form:
+            entry["rejected"] = off_form
+            off_forms.append(f"{card.slug}: {off_form}")
+            continue
         plan, why, run, total, unserved = _plan_and_dry_run(card, synthesis, pool=pool, config=config, cache=cache,
                                                             asks=per_item, reading=reading)
         if plan is None:
@@ -473,6 +519,8 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
     elif len(below_floor) == len(routes):
         reason = ("no dataset in the pool is about what the request asks (every candidate's relevance is below "
                   f"the floor: {', '.join(below_floor[:5])})")
+    elif off_forms:
+        reason = "no candidate dataset's records have the form the skill needs (" + "; ".join(off_forms[:3]) + ")"
     else:
         reason = "no candidate dataset could be transformed into its items"
     return Prepared(considered, candidates, reason)

@@ -105,3 +105,33 @@ def test_a_request_that_names_only_a_form_is_served_by_any_passage_and_not_by_cl
                   for c in s["candidates"]}
     assert candidates[("news-qa", "render")]["relevance_to"] == "form (the request names no topic)"
     assert candidates[("word-clues", "render")]["rejected"] == "the request asks to read a passage; its records have none"
+
+
+def test_a_skill_defined_by_its_questions_takes_only_records_that_ask_them():
+    """Counterfactual reasoning is a form of question: causal records that ask for the actual cause
+    do not serve it, whatever their card shares with the request; records that ask what would have
+    happened otherwise do."""
+    from tests.agents.test_offline_engine import causal_pool
+
+    causal, causal_records = causal_pool(20)
+    what_if = card("what-if", {"question": ["input.question"], "options": ["input.options"],
+                               "answer": ["output.answer"]}, name="What if",
+                   description="Everyday events and what would have happened had their cause been different.")
+    what_if_records = [record(500 + i, {"input": {"question": f"Tom dropped glass {i}. What would have happened if he "
+                                                              "had not dropped it?",
+                                                  "options": [f"glass {i} stays whole", f"glass {i} breaks"]},
+                                        "output": {"answer": "A"}}, what_if.dataset_id) for i in range(20)]
+    request = BuildRequest(text="Counterfactual reasoning: what would have happened if the cause of an everyday "
+                                "event had not occurred?", target_size=10)
+
+    alone = plan_offline(request, MemoryPool([(causal, causal_records)]))
+    assert alone.end_state in ("partial", "ungroundable")
+    assert [c.status for c in alone.coverage if c.key == "capability:counterfactual-reasoning"] == ["not_served"]
+    rejected = {c["dataset"]: c.get("rejected", "") for s in alone.trace if s["step"] == "grounding"
+                and s.get("subtask") == "counterfactual-reasoning" for c in s["candidates"]}
+    assert rejected["causal"] == ("its records do not ask what would have happened had something been different: "
+                                  "0 of 20 do (counterfactual reasoning needs at least 50%)")
+
+    both = plan_offline(request, MemoryPool([(causal, causal_records), (what_if, what_if_records)]))
+    served = {s.key: [g.dataset_slug for g in s.groundings] for s in both.subtasks}
+    assert served["counterfactual-reasoning"] == ["what-if"]

@@ -136,7 +136,10 @@ class OfflineBrain:
         for medium in sorted(media_of(scope.modalities)):
             schema[medium] = medium
         custom = next((a for a in asks if a.params.get("capability") == "custom"), None)
-        words = (custom.evidence if custom else []) or scope.keywords[:4]
+        # Named after the words that asked its skill (a retried taxonomy skill's too), not the request's
+        # first keywords, which may belong to another skill of the request.
+        asked = [w for a in asks for phrase in a.evidence for w in phrase.split() if not phrase.startswith("(")]
+        words = (custom.evidence if custom else list(dict.fromkeys(asked))) or scope.keywords[:4]
         key = _slug(" ".join(words[:4]))
         if key in BY_KEY or key in self._tried:
             key = _slug(f"request {key}")

@@ -174,7 +174,7 @@ def link_plan(plan: TransformPlan, card: CardView, records: list[RecordView], as
         exclude.add(question_path)
     path, mapped = link_path(card, records, field, exclude=exclude)
     if path is None:
-        return None, f"neither its card nor its records have a {field} field", card
+        return None, f"neither its card nor its records have {'an' if field[:1] in 'aeiou' else 'a'} {field} field", card
     of = " ".join(str(ask.params.get("of") or "").split())
     answer_spec = card.fields["answer"]
     answer_name = answer_path.rsplit(".", 1)[-1]

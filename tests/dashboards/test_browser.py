@@ -63,3 +63,34 @@ def test_dashboards_render_and_draw_in_chromium(live_server, browser, client, us
     assert errors == []
     context.close()
     assert os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] == "true"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_spec_page_says_first_what_the_plan_serves_and_what_it_does_not(live_server, browser, client, team_a,
+                                                                            user_a, pool_a):
+    """A request the pool serves in part (causes, yes; the sentiment of reviews, no dataset): the
+    spec page opens with the coverage, the missing ask in words with its reason."""
+    from benchmarks import services
+
+    started = services.build_start(team=team_a, user=user_a, target_size=10, run_in_background=False,
+                                   text="Can a model pick the most plausible cause of an event and tell the sentiment "
+                                        "of a product review?")
+    services.build_plan(run_id=started.run.id)
+    client.force_login(user_a)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                          "url": live_server.url}])
+    page = context.new_page()
+    response = page.goto(f"{live_server.url}{reverse('spec-detail', args=[started.version.benchmark_id])}")
+    assert response.status == 200
+    first = page.locator("main section.card, section.card").first
+    assert first.get_attribute("id") == "coverage"
+    assert first.locator("p.notice").first.inner_text().startswith("Partly served: the plan does not give the request")
+    rows = {row.locator("td").nth(0).inner_text().split("\n")[0]: row.locator("td").nth(1).inner_text()
+            for row in first.locator("tbody tr").all()}
+    assert rows == {"causal reasoning": "served", "sentiment and opinion": "not served"}
+    missing = first.locator("tr.cov-not_served td").nth(4).inner_text()
+    assert missing.startswith("subtask ") and "no dataset in the pool is about what the request asks" in missing
+    shots = Path(settings.VAR_DIR) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "spec-partial.png"), full_page=True)

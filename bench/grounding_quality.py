@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "bench" / "data" / "grounding_pairs.json"
 sys.path.insert(0, str(ROOT))
 
-from agents.planner.grounding import RELEVANCE_FLOOR, RELEVANCE_FLOOR_LEXICAL, route_query  # noqa: E402
+from agents.planner.relevance import RELEVANCE_FLOOR, RELEVANCE_FLOOR_LEXICAL, route_query  # noqa: E402
 from agents.planner.search import lexical_search, media_of  # noqa: E402
 from agents.types import CardView, FieldSpec  # noqa: E402
 

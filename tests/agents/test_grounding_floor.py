@@ -13,13 +13,21 @@ from agents.planner.grounding import (
     ALIGNMENT_FLOOR,
     GroundingConfig,
     Prepared,
-    intents_of,
     prepare,
-    route_query,
     score,
 )
+from agents.planner.relevance import intents_of, route_query
 from agents.planner.transform import design_plan, dry_run
-from agents.types import Ask, BuildRequest, CardView, FieldSpec, Operator, RecordView, SubtaskDraft, TransformPlan
+from agents.types import (
+    Ask,
+    BuildRequest,
+    CardView,
+    FieldSpec,
+    Operator,
+    RecordView,
+    SubtaskDraft,
+    TransformPlan,
+)
 from tests.agents.test_offline_engine import MemoryPool, card, record
 from tests.conftest import SEED_POOL, seed_cards
 

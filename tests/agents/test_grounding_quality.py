@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.planner.grounding import RELEVANCE_FLOOR, RELEVANCE_FLOOR_LEXICAL, GroundingConfig
+from agents.planner.grounding import GroundingConfig
+from agents.planner.relevance import RELEVANCE_FLOOR, RELEVANCE_FLOOR_LEXICAL
 from agents.tools.embedding import default_embedder
 from datapool.starter import build_starter_pool
 from tests.conftest import SEED_POOL

@@ -24,11 +24,12 @@ from agents.offline import ENGINE as OFFLINE_ENGINE
 from agents.offline.design import OfflineBrain
 from agents.planner.allocation import Claim, allocate
 from agents.planner.budget import Budget, BudgetExhausted, BudgetLedger
+from agents.planner.coverage import coverage_requoted
 from agents.planner.grounding import GroundingConfig
 from agents.planner.llm_brain import LLMBrain
 from agents.planner.loop import PlannerConfig, plan
 from agents.tools.embedding import default_embedder
-from agents.types import BuildRequest, Cell, PlanResult, TransformPlan
+from agents.types import Ask, BuildRequest, Cell, GroundingPlan, PlanResult, SubtaskPlan, TransformPlan
 from benchmarks.adapters import (
     DjangoLedger,
     DjangoPool,
@@ -362,6 +363,24 @@ def _spread_quota(groundings: list[Grounding], quota: int, *, subtask_key: str =
     return notes
 
 
+def _coverage_refresh(spec: Spec, subtasks, *, target: int) -> None:
+    """The spec's coverage and end state for the quotas it now has (a quota edit changes what is
+    served: a dropped subtask's skill is no longer). Only a spec that planned something ok or partial."""
+    if spec.end_state not in ("ok", "partial") or not spec.coverage:
+        return
+    asks = [Ask.model_validate(a) for a in (spec.scope or {}).get("asks", [])]
+    plans = [SubtaskPlan(key=s.key, name=s.name, description=s.description, answer_type=s.answer_type,
+                         modalities=s.modalities, keywords=s.keywords, sample_schema=s.sample_schema,
+                         importance=s.importance, quota=s.quota,
+                         groundings=[GroundingPlan(dataset_id=g.dataset_id, dataset_slug=g.dataset.slug,
+                                                   plan=TransformPlan.model_validate(g.plan), quota=g.quota,
+                                                   capacity=g.capacity, synthesis=g.synthesis)
+                                     for g in s.groundings.select_related("dataset")])
+             for s in subtasks]
+    coverage, spec.end_state, _ = coverage_requoted(asks, spec.coverage, plans, target=target)
+    spec.coverage = [c.model_dump() for c in coverage]
+
+
 @transaction.atomic
 def spec_quotas_set(*, spec: Spec, user, quotas: dict[str, int], dropped: list[str] | None = None) -> Spec:
     """Set the quotas of a draft spec's subtasks and drop some of them.
@@ -411,10 +430,13 @@ def spec_quotas_set(*, spec: Spec, user, quotas: dict[str, int], dropped: list[s
         notes += _spread_quota(groundings, subtask.quota, subtask_key=key)
         Grounding.objects.bulk_update(groundings, ["quota"])
         spread[key] = {g.dataset.slug: g.quota for g in groundings}
+    before = spec.end_state
+    _coverage_refresh(spec, subtasks.values(), target=target)
     spec.trace = [*spec.trace, {"step": "review", "action": "quotas", "by": user.get_username(),
                                 "quotas": {key: s.quota for key, s in subtasks.items()}, "dropped": dropped,
-                                "datasets": spread, "notes": notes}]
-    spec.save(update_fields=["trace"])
+                                "datasets": spread, "notes": notes,
+                                **({"end_state": spec.end_state} if spec.end_state != before else {})}]
+    spec.save(update_fields=["trace", "coverage", "end_state"])
     spec.quota_notes = notes  # for the page and the API to show now (the trace keeps them)
     run = _build_run_of(spec)
     if run is not None:

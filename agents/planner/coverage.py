@@ -185,3 +185,31 @@ def coverage_end_state(coverage: list[AskCoverage], subtasks: list[SubtaskPlan],
     if planned < target:
         notes.append(f"{planned} of the {target} samples could be planned")
     return ("partial", "; ".join(notes)) if notes else ("ok", "")
+
+
+def coverage_requoted(asks: list[Ask], stored: list[dict], subtasks: list[SubtaskPlan], *,
+                      target: int) -> tuple[list[AskCoverage], str, str]:
+    """The coverage (and end state, reason) after a reviewer's quota edit: which subtasks and
+    groundings serve each ask is what planning stored (`stored`); the samples are the new quotas. An
+    ask whose subtasks were dropped or set to 0 says so instead of keeping its planned status."""
+    by_key = {c["key"]: c for c in stored}
+    serving_subtasks = {c["key"]: set(c.get("subtasks") or []) for c in stored}
+    serving_datasets = {c["key"]: set(c.get("datasets") or []) for c in stored}
+    for subtask in subtasks:
+        subtask.serves = [a.key for a in asks if a.kind == "capability" and subtask.key in serving_subtasks.get(a.key, ())]
+        for grounding in subtask.groundings:
+            grounding.serves = [a.key for a in asks if a.kind != "capability"
+                                and subtask.key in serving_subtasks.get(a.key, ())
+                                and grounding.dataset_slug in serving_datasets.get(a.key, ())]
+    quota = {s.key: s.quota for s in subtasks}
+    reasons: dict[str, str] = {}
+    for ask in asks:
+        was = by_key.get(ask.key, {})
+        emptied = sorted(k for k in serving_subtasks.get(ask.key, ()) if not quota.get(k))
+        if emptied and was.get("status") != "not_served":
+            reasons[ask.key] = f"set to 0 in review: subtask {', '.join(emptied)}"
+        elif was.get("reason"):
+            reasons[ask.key] = was["reason"]
+    coverage = plan_coverage(asks, subtasks, target=target, reasons=reasons)
+    end_state, reason = coverage_end_state(coverage, subtasks, target=target)
+    return coverage, end_state, reason

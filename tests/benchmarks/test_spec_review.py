@@ -151,13 +151,19 @@ def test_drop_a_subtask_then_approve_builds_exactly_the_edited_quotas(team_a, us
     assert spec.trace[-1] == {"step": "review", "action": "quotas", "by": "alice",
                               "quotas": {NLI: 18, SOCIAL: 12, CAUSAL: 0}, "dropped": [CAUSAL],
                               "datasets": {NLI: {NLI: 18}, CAUSAL: {CAUSAL: 0}, SOCIAL: {SOCIAL_DATA: 12}},
-                              "notes": []}
+                              "notes": [], "end_state": "partial"}
+    # The dropped skill is no longer served, and the spec says so (it was ok as planned).
+    assert spec.end_state == "partial"
+    assert [(c["key"], c["status"], c["samples"], c["reason"]) for c in spec.coverage] == [
+        (f"capability:{CAUSAL}", "not_served", 0, f"set to 0 in review: subtask {CAUSAL}"),
+        (f"capability:{NLI}", "served", 18, ""), (f"capability:{SOCIAL}", "served", 12, "")]
     with django_capture_on_commit_callbacks(execute=True):
         services.spec_approve(spec=spec, user=user_a)
 
     run = AgentRun.objects.get(pk=started.run.id)
     spec.refresh_from_db()
-    assert (run.status, run.progress_done, spec.status, spec.approved_by) == ("succeeded", 30, "approved", user_a)
+    # Every sample was made, but the causal reasoning asked was dropped: the run is partial, not succeeded.
+    assert (run.status, run.progress_done, spec.status, spec.approved_by) == ("partial", 30, "approved", user_a)
     assert sorted(run.children.values_list("grounding__subtask__key", "progress_done")) == [(NLI, 18), (SOCIAL, 12)]
     assert _accepted_per_subtask(started) == {NLI: 18, SOCIAL: 12}
 
@@ -247,7 +253,7 @@ def test_replan_discards_the_draft_and_plans_the_same_run_again(team_a, user_a, 
     assert list(run.events.values_list("kind", flat=True)) == [
         "queued", "planned", "awaiting_approval", "quotas_set", "replan", "planned", "awaiting_approval"]
     assert run.events.get(kind="replan").data == {
-        "discarded": {"end_state": "ok", "quotas": {NLI: 20, SOCIAL: 10, CAUSAL: 0}}}
+        "discarded": {"end_state": "partial", "quotas": {NLI: 20, SOCIAL: 10, CAUSAL: 0}}}
 
 
 # --- Who may review ------------------------------------------------------------------------------
@@ -303,7 +309,7 @@ def test_api_spec_detail_quotas_and_approve(api_a, team_a, user_a, pool_a, djang
         approved = api_a.post(f"/api/specs/{spec.id}/approve/")
     assert (approved.status_code, approved.json()["status"], approved.json()["approved_by"]) == (200, "approved", "alice")
     assert _accepted_per_subtask(started) == {NLI: 20, SOCIAL: 10}
-    assert api_a.get(f"/api/runs/{started.run.id}/").json()["status"] == "succeeded"
+    assert api_a.get(f"/api/runs/{started.run.id}/").json()["status"] == "partial"  # causal reasoning was dropped in review
 
 
 def test_api_replan(api_a, team_a, user_a, pool_a, django_capture_on_commit_callbacks):

@@ -65,6 +65,10 @@ class Tools(Protocol):
     def ocr_version(self) -> str:
         """The OCR engine's name and version, for the ledger."""
 
+    def clean_media(self, abs_path: str, kind: str) -> tuple[MediaRef | None, list[str]]:
+        """A copy of the file without metadata (EXIF, comments, XMP, text chunks, INFO/ID3), and what
+        was stripped; (None, []) when the file carries none."""
+
 
 class Ledger(Protocol):
     def tool_call(self, *, tool: str, version: str, ok: bool, latency_ms: int, item_key: str = "",

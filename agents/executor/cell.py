@@ -66,6 +66,8 @@ class _Maker:
         plan = plan_for_item(plan, ordinal)
         fields = plan_apply(plan, record, ItemContext(seed=self.cell.seed, item_key=key, ordinal=ordinal,
                                                       tools=self.toolbox))
+        # Every file the sample carries goes out without metadata (media hygiene).
+        fields["media"] = [self.toolbox.clean(ref, key) for ref in fields["media"]]
         draft = SampleDraft(
             item_key=key, subtask_key=self.cell.subtask_key, grounding_id=self.cell.grounding_id,
             record_id=record.record_id, source_id=record.source_id,

@@ -56,3 +56,21 @@ class ToolBox:
         return self._call("mix_noise", "numpy white noise", key,
                           lambda: self.tools.mix_noise(ref.abs_path, snr_db, seed=key),
                           {"source": ref.file, "snr_db": snr_db})
+
+    def clean(self, ref: MediaRef, key: str) -> MediaRef:
+        """The file the sample carries: the same one, or a copy without its metadata (a JPEG comment
+        naming the painter never reaches a model or a reviewer). Only a re-encoding is recorded."""
+        started = time.monotonic()
+        try:
+            clean, stripped = self.tools.clean_media(ref.abs_path, ref.kind)
+        except Exception as exc:  # noqa: BLE001 - a file that cannot be cleaned fails this item, never the cell
+            self.ledger.tool_call(tool="strip_metadata", version=self._version("image", self.tools.image_version),
+                                  ok=False, item_key=key, latency_ms=round((time.monotonic() - started) * 1000),
+                                  detail={"source": ref.file, "error": str(exc)[:500]})
+            raise OperatorError(f"strip_metadata failed: {exc}") from exc
+        if clean is None:
+            return ref
+        self.ledger.tool_call(tool="strip_metadata", version=self._version("image", self.tools.image_version), ok=True,
+                              item_key=key, latency_ms=round((time.monotonic() - started) * 1000),
+                              detail={"source": ref.file, "file": clean.file, "stripped": stripped})
+        return clean.model_copy(update={"path": ref.path})

@@ -8,9 +8,9 @@
   choice), or the record is not usable for this plan.
 - `keep_language`: only records whose own text is in a language asked; a text too short to tell
   stands on the dataset's language, which the planner measured over its records.
-- `no_text_hints`: the item's text (question, passage) does not name its answer, and its images
-  carry no text metadata (a JPEG comment, EXIF or PNG text) that could; otherwise the record is
-  not used.
+- `no_text_hints`: the item's text (question, passage) does not name its answer; otherwise the
+  record is not used. (No file a sample carries keeps its metadata: the executor strips it from
+  every item, agents.tools.hygiene.)
 
 Each declares what it reads and writes like every operator; the planner adds them
 (agents.planner.variants) and coverage reads them (coverage.plan_serves)."""
@@ -83,23 +83,9 @@ def _hint_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 3 and w not in _HINT_STOP}
 
 
-def image_text_metadata(path: str) -> list[str]:
-    """The names of the text metadata an image file carries (JPEG comment, EXIF, PNG text chunks...)."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        found = [key for key, value in image.info.items()
-                 if key in {"comment", "exif", "xmp", "XML:com.adobe.xmp", "Description", "Title", "Author", "Comment"}
-                 or (isinstance(value, (str, bytes)) and key not in {"icc_profile", "dpi", "gamma", "transparency"}
-                     and len(value) > 0 and not key.startswith("jfif"))]
-        if image.getexif():
-            found.append("exif")
-    return sorted(set(found))
-
-
 @operator("no_text_hints")
 def _no_text_hints(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
-    """No word of the answer in the question or passage shown, and no text metadata in the images."""
+    """No word of the answer in the question or passage shown."""
     options, key = list(draft.get("options") or []), draft.get("answer_index")
     answers = [options[key]] if key is not None and 0 <= key < len(options) else list(draft.get("accepted_answers") or [])
     shown = _hint_words(f"{draft.get('question', '')} {draft.get('context', '')}")
@@ -107,8 +93,3 @@ def _no_text_hints(draft: Draft, record: RecordView, params: dict[str, Any], ctx
         named = sorted(_hint_words(str(answer)) & shown)
         if named:
             raise OperatorError(f"the text shown names the answer ({', '.join(named)})")
-    for ref in draft.get("media") or []:
-        if ref.kind == "image":
-            carried = image_text_metadata(ref.abs_path)
-            if carried:
-                raise OperatorError(f"its image carries text metadata ({', '.join(carried)}) that could name the answer")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from agents.tools import hygiene
 from agents.tools import image as image_tools
 from agents.tools.asr import asr_version, transcribe
 from agents.tools.image import DEFAULT_MAX_IMAGE_PIXELS, ImageToolError, ImageTooLarge, image_open
@@ -180,6 +181,18 @@ class LocalTools:
 
     def asr_version(self) -> str:
         return asr_version()
+
+    def clean_media(self, abs_path: str, kind: str) -> tuple[MediaRef | None, list[str]]:
+        if self.media_root is None:
+            raise ImageToolError("no media store to write clean copies into")
+        store = {"store_dir": self.media_root / "generated" / "clean", "relative_to": self.media_root}
+        if kind == "image":
+            found = hygiene.image_metadata(abs_path, max_pixels=self.limits.max_image_pixels)
+            return (hygiene.clean_image(abs_path, max_pixels=self.limits.max_image_pixels, **store), found) \
+                if found else (None, [])
+        audio_duration_check(abs_path, max_seconds=self.limits.max_audio_seconds)  # a compressed one is decoded
+        found = hygiene.audio_metadata(abs_path)
+        return (hygiene.clean_audio(abs_path, **store), found) if found else (None, [])
 
     def media_check(self, abs_path: str, kind: str) -> MediaCheck:
         if kind == "image":

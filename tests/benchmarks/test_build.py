@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agents.operators import get_path
+from agents.tools.hygiene import image_metadata
 from benchmarks import services
 from benchmarks.adapters import DjangoSink
 from benchmarks.models import AgentRun, Grounding, MediaAsset, Sample, Spec, ToolCall
@@ -109,7 +112,12 @@ def test_image_build_links_media_and_records_tool_calls(team_a, pool_a):
         {s.source_record.media[0]["sha256"] for s in samples})
     for sample in samples:
         asset = sample.media.get()
-        assert asset.file == sample.source_record.media[0]["file"]
+        source = sample.source_record.media[0]["file"]
+        # The seed pool's paintings carry JPEG comments: each sample shows a copy without them.
+        stripped = ToolCall.objects.get(sample=sample, tool="strip_metadata")
+        assert (stripped.ok, stripped.detail["source"], stripped.detail["file"]) == (True, source, asset.file)
+        assert asset.file.startswith("generated/clean/") and asset.file != source
+        assert image_metadata(str(Path(settings.MEDIA_ROOT) / asset.file)) == []
         assert asset.team_id == team_a.id
     decoded = ToolCall.objects.filter(run__parent=started.run, tool="image_decode", ok=True)
     assert decoded.filter(sample__in=samples).count() == 6

@@ -118,6 +118,9 @@ class BenchmarkVersion(models.Model):
         help_text="What the checksum hashes; a frozen version is verified with the scheme it was frozen with.")
     refreshed_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="refreshes",
                                        help_text="A refresh: the same spec, from source records no earlier version used.")
+    baselines = models.JSONField(default=dict, blank=True, help_text=(
+        "Baselines that must score at chance, measured when the build finished: odd_one_out (the option least "
+        "like the others, without the question)."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -117,7 +117,7 @@ class VersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BenchmarkVersion
-        fields = ["number", "created_at", "checksum", "accepted_count", "spec"]
+        fields = ["number", "created_at", "checksum", "accepted_count", "baselines", "spec"]
 
 
 class RunBriefSerializer(serializers.ModelSerializer):

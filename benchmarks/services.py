@@ -19,6 +19,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
+from agents.executor.baselines import odd_one_out
 from agents.executor.cell import run_cell
 from agents.offline import ENGINE as OFFLINE_ENGINE
 from agents.offline.design import OfflineBrain
@@ -647,6 +648,14 @@ def _subtask_report(version: BenchmarkVersion) -> dict[str, dict[str, int]]:
             for s in Subtask.objects.filter(spec__version=version, dropped=False).order_by("position")}
 
 
+def version_baselines(version: BenchmarkVersion) -> dict:
+    """The baselines a sound benchmark keeps at chance, on the version's kept samples."""
+    items = [(options, index) for options, index in Sample.objects.filter(
+        version=version, status__in=[Sample.Status.OK, Sample.Status.REPAIRED], answer_index__isnull=False)
+        .order_by("id").values_list("options", "answer_index")]
+    return {"odd_one_out": odd_one_out(items, default_embedder(), seed=str(version.pk)).as_dict()}
+
+
 def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
     """Close a build run once every cell has finished (whichever cell finishes last does it), after
     replenishing subtasks whose datasets ran out from their other datasets."""
@@ -670,7 +679,7 @@ def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
         target = version.request.target_size
         # A frozen version keeps the checksum it was frozen with (the models refuse changing it).
         BenchmarkVersion.objects.filter(pk=version.pk, frozen=False).update(
-            checksum=version_checksum(version), checksum_scheme=LATEST_SCHEME)
+            checksum=version_checksum(version), checksum_scheme=LATEST_SCHEME, baselines=version_baselines(version))
         stopped = children.count(AgentRun.Status.BUDGET_EXHAUSTED)
         spec = Spec.objects.filter(version=version).only("coverage").first()
         unserved = [f"{c.get('text', c.get('key'))} ({c.get('reason', '')})" for c in (spec.coverage if spec else [])

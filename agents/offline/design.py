@@ -138,8 +138,13 @@ class OfflineBrain:
         custom = next((a for a in asks if a.params.get("capability") == "custom"), None)
         # Named after the words that asked its skill (a retried taxonomy skill's too), not the request's
         # first keywords, which may belong to another skill of the request.
-        asked = [w for a in asks for phrase in a.evidence for w in phrase.split() if not phrase.startswith("(")]
-        words = (custom.evidence if custom else list(dict.fromkeys(asked))) or scope.keywords[:4]
+        asked = list(dict.fromkeys(w for a in asks for phrase in a.evidence for w in phrase.split()
+                                   if not phrase.startswith("(")))
+        others = {w for a in scope.asks if a.kind == "capability" and a not in asks for phrase in a.evidence
+                  for w in phrase.split()}
+        if not custom and len(asked) < 2:  # padded with the request's keywords no other skill claimed
+            asked += [k for k in scope.keywords if k not in others and k not in asked][:4 - len(asked)]
+        words = (custom.evidence if custom else asked) or scope.keywords[:4]
         key = _slug(" ".join(words[:4]))
         if key in BY_KEY or key in self._tried:
             key = _slug(f"request {key}")

@@ -13,6 +13,7 @@ risk; the brain gives them), combine them into a composite score and keep the be
 threshold whose alignment also passes its own floor."""
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -228,8 +229,16 @@ def _routes(subtask: SubtaskDraft, pool: Pool, config: GroundingConfig, *, inten
 
 
 def _records(pool: Pool, card: CardView, config: GroundingConfig):
+    """The records planning reads: all of them, or a seeded sample over the whole dataset (in their
+    order) when there are more than `dry_run_records` — never the first ones of an upload sorted by
+    class, whose answers would be the only distractors."""
     ids = pool.record_ids(card.dataset_id)
-    return pool.records(card.dataset_id, ids[:config.dry_run_records]), len(ids)
+    if len(ids) > config.dry_run_records:
+        picked = set(random.Random(f"plan:{card.dataset_id}").sample(range(len(ids)), config.dry_run_records))
+        ids_read = [record_id for i, record_id in enumerate(ids) if i in picked]
+    else:
+        ids_read = ids
+    return pool.records(card.dataset_id, ids_read), len(ids)
 
 
 def offline_judgement(candidate: CandidateView) -> Judgement:

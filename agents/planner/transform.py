@@ -78,6 +78,9 @@ def answer_clusters(records: list[RecordView], path: str) -> tuple[list[str], di
     return [bank[norm] for norm in sorted(bank)], clusters
 
 
+_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+
+
 def nearest_labels(bank: list[str], clusters: dict[str, int], embedder: Embedder) -> dict[str, list[str]]:
     """For each label, the other labels closest in meaning (MiniLM cosine), outside its synonym cluster."""
     vectors = np.asarray(embedder.embed(bank), dtype=np.float32)
@@ -182,7 +185,10 @@ def design_plan(card: CardView, records: list[RecordView],
         if classes == 2:
             answer_type = "binary"
         distractor_params: dict[str, Any] = {"bank": bank, "clusters": clusters, "k": min(3, classes - 1)}
-        if is_label and embedder is not None and classes > 4:
+        # Labels nearest in meaning make hard distractors; numbers nearest in meaning are the adjacent
+        # ones (3 -> 2, 4), which gather the options round the key: a number's distractors are drawn
+        # evenly from the other labels.
+        if is_label and embedder is not None and classes > 4 and not all(_NUMBER.fullmatch(v.strip()) for v in bank):
             distractor_params["nearest"] = nearest_labels(bank, clusters, embedder)
         ops += [Operator(op="answer_text", reads=[record_read(answer_path)], writes=["accepted_answers"],
                          params={"path": answer_path, "reject_answers": REJECT_ANSWERS + noise}),

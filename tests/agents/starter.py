@@ -41,7 +41,7 @@ def starter_dataset(out_dir: Path, key: str, *, slug: str, dataset_id: int, medi
     document = json.loads((target / module.SOURCE_JSON.removeprefix("data/")).read_text(encoding="utf-8"))
     folder = target / module.FOLDER.removeprefix("data/")
     first, last = media_path.split(".")
-    records = [RecordView(record_id=dataset_id * 100_000 + i, dataset_id=dataset_id, source_id=row["id"], payload=row,
+    records = [RecordView(record_id=i, dataset_id=dataset_id, source_id=row["id"], payload=row,
                           media=[MediaRef(path=media_path, file=row[first][last],
                                           abs_path=str(folder / row[first][last]), kind=kind)])
                for i, row in enumerate(document["data"])]

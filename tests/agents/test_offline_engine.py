@@ -101,6 +101,9 @@ class NoMediaTools:
     def media_check(self, abs_path, kind):
         return MediaCheck(ok=False, detail="no media in these tests")
 
+    def clean_media(self, abs_path, kind):
+        return None, []  # nothing to strip: the files are not there
+
 
 def causal_pool(n: int = 12):
     c = card("causal", {"question": ["input.question"], "options": ["input.options"], "answer": ["output.answer"]},

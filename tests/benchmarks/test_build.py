@@ -13,7 +13,7 @@ from agents.operators import get_path
 from agents.tools.hygiene import image_metadata
 from benchmarks import services
 from benchmarks.adapters import DjangoSink
-from benchmarks.models import AgentRun, Grounding, MediaAsset, Sample, Spec, ToolCall
+from benchmarks.models import AgentRun, BenchmarkVersion, Grounding, MediaAsset, Sample, Spec, ToolCall
 from datapool.models import Dataset
 
 TEXT_REQUEST = "Can a model pick the most plausible cause or effect of an everyday event?"
@@ -195,3 +195,37 @@ def test_a_shared_dataset_builds_for_another_team_whose_media_stays_its_own(team
     unshared = build(team_b, text="Visual question answering about artwork images.", size=2)
     assert AgentRun.objects.get(pk=unshared.run.pk).error == (
         "Planning ended ungroundable: no dataset in the pool has the inputs ['image', 'text']")
+
+
+def test_a_finished_build_measures_the_odd_one_out_baseline_and_the_pages_show_it(team_a, user_a, pool_a, client):
+    """The baseline reads only the options. On the seed pool's items it is at chance (the distractors are
+    of the key's kind); options whose key is the only one of another kind are found and flagged."""
+    from django.urls import reverse
+
+    from benchmarks.services import version_baselines
+
+    started = build(team_a, text="Can a model answer social science questions about how people behave in everyday "
+                                 "situations?", size=12)
+    version = started.version
+    version.refresh_from_db()
+    assert AgentRun.objects.get(pk=started.run.pk).status == "succeeded", AgentRun.objects.get(pk=started.run.pk).error
+    odd = version.baselines["odd_one_out"]
+    kept = Sample.objects.filter(version=version, status__in=["ok", "repaired"])
+    assert odd["total"] == sum(len(s.options) >= 3 for s in kept) == 12 and odd["at_chance"] is True
+    assert odd["p_value"] >= 0.05
+
+    # The same samples with the key swapped for a word of another kind: the baseline finds it every time.
+    for sample in kept.filter(answer_index__isnull=False):
+        options = list(sample.options)
+        options[sample.answer_index] = "Paris, the capital city of France"
+        Sample.objects.filter(pk=sample.pk).update(options=options)
+    flagged = version_baselines(version)["odd_one_out"]
+    assert (flagged["correct"], flagged["at_chance"]) == (flagged["total"], False)
+    BenchmarkVersion.objects.filter(pk=version.pk).update(baselines={"odd_one_out": flagged})
+
+    client.force_login(user_a)
+    for url in (reverse("benchmark-detail", args=[version.benchmark_id]),
+                reverse("spec-detail", args=[version.benchmark_id])):
+        html = client.get(url).content.decode()
+        assert f"{flagged['correct']} of {flagged['total']} items (100%)" in html, url
+        assert '<span class="badge s-failed">above chance</span>' in html, url

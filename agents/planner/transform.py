@@ -94,6 +94,42 @@ def nearest_labels(bank: list[str], clusters: dict[str, int], embedder: Embedder
     return nearest
 
 
+# Names that say nothing of what a label is: the question then cannot name it either.
+_GENERIC_LABEL_WORDS = frozenset("""
+    label labels answer answers output outputs target targets class classes value values text gold result response
+    category categories data dataset datasets set subset test train validation split sample samples collection
+    corpus images image pictures picture photos photo recordings recording audio clips clip folder files file
+    upload uploaded questions question items item record records
+""".split())
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def label_noun(card: CardView, answer_path: str, *, items_named: bool = False) -> str:
+    """What the label is, in the card's own words, for a question to name: the answer field's name
+    when it says ("sentiment", "digit", "genre"); for media items (`items_named`), also the dataset's
+    name less the words that name a collection, when it is plain words ("Handwritten digits" ->
+    "handwritten digit"; not a proper name such as "Fashion-MNIST"); "" when neither says."""
+    field = re.split(r"[._\-\s]+", answer_path.strip().lower())[-1]
+    if field.isalpha() and field not in _GENERIC_LABEL_WORDS and len(field) > 2:
+        return _singular(field)
+    if not items_named:
+        return ""
+    tokens = card.name.split()
+    if any(not t.isalpha() or any(c.isupper() for c in t[1:]) for t in tokens):
+        return ""  # digits, hyphens, capitals inside a word: a proper name, not what the label is
+    words = [w.lower() for w in tokens if w.lower() not in _GENERIC_LABEL_WORDS]
+    if 1 <= len(words) <= 3 and all(len(w) > 2 for w in words):
+        return " ".join([*words[:-1], _singular(words[-1])])
+    return ""
+
+
 def design_plan(card: CardView, records: list[RecordView],
                 embedder: Embedder | None = None) -> tuple[TransformPlan | None, str]:
     """A transformation plan for this card, or None and the reason it cannot be transformed."""
@@ -138,16 +174,19 @@ def design_plan(card: CardView, records: list[RecordView],
         contexts = _text_values(records, context_source) if context_source else []
         if not context_source and not (image_path or audio_path):
             return None, "the card maps neither a question, a context nor media to ask about"
+        noun = label_noun(card, answer_path, items_named=not context_source)
         if not context_source:
-            # A labelled image or recording with no question of its own (an image or audio folder).
-            text = ("Which option best describes the image?" if image_path
-                    else "Which option matches what is said in the recording?")
+            # A labelled image or recording with no question of its own (an image or audio folder):
+            # the question names what the label is (the card's words), or says it is a label.
+            text = ((f"Which {noun} does the image show?" if noun else "Which of these labels fits the image?")
+                    if image_path else (f"Which {noun} is heard in the recording?" if noun
+                                        else "Which of these labels fits the recording?"))
         elif contexts and sum("<MASK>" in c for c in contexts) >= len(contexts) * MIN_COVERAGE:
             text = "Which expression best fills <MASK> in the text above?"
         elif context_source == dialog_path:
             text = "Which reply best continues this conversation?"
         else:
-            text = "Which option best fits the text above?"
+            text = f"What is the {noun} of the text above?" if noun else "Which of these labels fits the text above?"
         ops.append(Operator(op="set_text", writes=["question"], params={"into": "question", "text": text}))
     questions = _text_values(records, question_path) if question_path else []
     if any("<<<" in q for q in questions):

@@ -160,7 +160,7 @@ def test_image_class_folders_become_a_labelled_image_dataset_that_builds(team_a,
     samples = Sample.objects.filter(version=started.version, status="ok")
     assert samples.count() == 12
     for sample in samples:
-        assert sample.question == "Which option best describes the image?"
+        assert sample.question == "Which car logo does the image show?"  # the question names what it asks
         assert sample.answer == sample.source_record.payload["label"]
         assert sample.media.get().kind == "image"
 

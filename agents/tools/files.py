@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 
@@ -12,3 +13,16 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def store_bytes(data: bytes, *, suffix: str, store_dir: Path, relative_to: Path) -> tuple[Path, str]:
+    """The content-addressed file for these bytes under store_dir (written once, through a staged file
+    and an atomic rename), and their sha256."""
+    digest = hashlib.sha256(data).hexdigest()
+    target = store_dir / digest[:2] / f"{digest}{suffix}"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        staged.write_bytes(data)
+        os.replace(staged, target)
+    return target, digest

@@ -10,13 +10,12 @@ compressed recordings (MP3, FLAC, Ogg) decoded by PyAV and written as WAV.
 The clean copy is content-addressed in the media store, like every generated file."""
 from __future__ import annotations
 
-import hashlib
 import io
-import os
 import struct
 import wave
 from pathlib import Path
 
+from agents.tools.files import store_bytes
 from agents.tools.image import DEFAULT_MAX_IMAGE_PIXELS, image_open
 from agents.types import MediaRef
 
@@ -76,13 +75,7 @@ def audio_metadata(abs_path: str) -> list[str]:
 
 
 def _store(data: bytes, *, suffix: str, kind: str, store_dir: Path, relative_to: Path) -> MediaRef:
-    digest = hashlib.sha256(data).hexdigest()
-    target = store_dir / digest[:2] / f"{digest}{suffix}"
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        staged.write_bytes(data)
-        os.replace(staged, target)
+    target, digest = store_bytes(data, suffix=suffix, store_dir=store_dir, relative_to=relative_to)
     return MediaRef(path="clean", file=str(target.relative_to(relative_to)), abs_path=str(target), kind=kind,
                     sha256=digest)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import random
 import re
 import shutil
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from agents.tools.files import store_bytes
 from agents.types import MediaRef
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -75,13 +75,7 @@ def image_open(abs_path: str, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> 
 
 
 def _store(data: bytes, *, suffix: str, store_dir: Path, relative_to: Path) -> MediaRef:
-    digest = hashlib.sha256(data).hexdigest()
-    target = store_dir / digest[:2] / f"{digest}{suffix}"
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        staged.write_bytes(data)
-        os.replace(staged, target)
+    target, digest = store_bytes(data, suffix=suffix, store_dir=store_dir, relative_to=relative_to)
     return MediaRef(path="generated", file=str(target.relative_to(relative_to)), abs_path=str(target), kind="image",
                     sha256=digest)
 

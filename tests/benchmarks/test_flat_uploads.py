@@ -9,13 +9,12 @@ import io
 import json
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 
 from benchmarks import services
 from benchmarks.models import Sample, Spec
-from datapool.models import Dataset, DatasetRecord, ImportJob
+from datapool.models import Dataset, DatasetRecord
 from tests.conftest import SEED_POOL, import_seed_datasets
+from tests.datapool.test_content_cards import _upload as upload
 
 SOCIAL = json.loads((SEED_POOL / "datasets/nlp/Social-Science-Question-Answering/annotation.json").read_text())["data"]
 FLAT = [{"id": r["id"], "question": r["input"]["question"], "context": r["input"]["text"],
@@ -35,13 +34,7 @@ def _private_dirs(settings, tmp_path):
 
 
 def _upload(api, capture, filename: str, data: bytes) -> Dataset:
-    with capture(execute=True):
-        response = api.post(reverse("api-pool-import-create"), {"team": "team-a", "file": SimpleUploadedFile(
-            filename, data)}, format="multipart")
-    assert response.status_code == 201, response.json()
-    job = ImportJob.objects.get(pk=response.json()["id"])
-    assert (job.status, job.error) == ("succeeded", "")
-    return job.dataset
+    return upload(api, capture, filename, data).dataset
 
 
 def _csv(rows: list[dict]) -> bytes:

@@ -679,7 +679,7 @@ def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
         target = version.request.target_size
         # A frozen version keeps the checksum it was frozen with (the models refuse changing it).
         BenchmarkVersion.objects.filter(pk=version.pk, frozen=False).update(
-            checksum=version_checksum(version), checksum_scheme=LATEST_SCHEME, baselines=version_baselines(version))
+            checksum=version_checksum(version), checksum_scheme=LATEST_SCHEME)
         stopped = children.count(AgentRun.Status.BUDGET_EXHAUSTED)
         spec = Spec.objects.filter(version=version).only("coverage").first()
         unserved = [f"{c.get('text', c.get('key'))} ({c.get('reason', '')})" for c in (spec.coverage if spec else [])
@@ -699,6 +699,8 @@ def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
             status, error = AgentRun.Status.SUCCEEDED, ""
         AgentRun.objects.filter(pk=run.pk).update(status=status, error=error, stage="done",
                                                   finished_at=timezone.now(), progress_done=accepted)
+    # Embedding every option takes seconds: measured after the run's row lock is released.
+    BenchmarkVersion.objects.filter(pk=version.pk, frozen=False).update(baselines=version_baselines(version))
     short = target - accepted
     subtasks = _subtask_report(version)
     shortfalls = "; ".join(f"{key}: {r['made']} of {r['quota']} (its datasets ran out)"

@@ -169,6 +169,9 @@ def test_benchmark_detail_shows_versions_spec_and_latest_run(api_a, built_text_b
     assert len(body["versions"]) == 1
     assert {k: v for k, v in body["versions"][0].items() if k != "created_at"} == {
         "number": 1, "checksum": version.checksum, "accepted_count": 12,
+        # Causal items have two options: the odd-one-out baseline has nothing to pick among.
+        "baselines": {"odd_one_out": {"correct": 0, "total": 0, "accuracy": 0.0, "chance": 0.0, "p_value": 1.0,
+                                      "at_chance": True}},
         "spec": {"id": version.spec.id, "status": "approved", "engine": "offline", "end_state": "ok", "coverage": [
             {"key": "capability:causal-reasoning", "kind": "capability", "text": "causal reasoning", "status": "served",
              "samples": 12, "wanted": 12, "subtasks": [CAUSAL], "datasets": [CAUSAL],

@@ -23,7 +23,8 @@ from agents.executor.repair import (
 )
 from agents.executor.toolbox import ToolBox
 from agents.executor.verify import recheck_options, verify
-from agents.operators import ItemContext, OperatorError, plan_apply, plan_for_item
+from agents.operators import ItemContext, OperatorError, RecordFiltered, plan_apply, plan_for_item
+from agents.operators.screen import MAX_AUDIO_SECONDS, Screened, SourceRejected, screen_record
 from agents.llm import LLMError
 from agents.planner.budget import Budget, BudgetExhausted
 from agents.ports import LLM, Ledger, Pool, Sink, Tools
@@ -31,6 +32,7 @@ from agents.tools.embedding import Embedder
 from agents.types import Cell, CellReport, Check, RecordView, SampleDraft, TransformPlan
 
 BATCH = 100
+SCREENED_LISTED = 100  # records listed by name in the event; the count covers them all
 POLL_S = 0.005  # how often a cell waiting for a call looks at the others' calls
 
 
@@ -54,12 +56,24 @@ def _deduplicate(draft: SampleDraft, dedup: DuplicateIndex) -> SampleDraft:
                                     "status": draft.status if check.ok else "rejected"})
 
 
+def _screen_checks(screened: Screened) -> list[Check]:
+    """What the source screen looked at, and what it mended (the source record keeps the original)."""
+    checks = [Check(name="source_screen", ok=True,
+                    detail=f"screened: {', '.join(screened.screened)}" if screened.screened else "nothing to screen")]
+    if screened.repairs:
+        checks.append(Check(name="source_repair", ok=True, detail="; ".join(screened.repairs)))
+    return checks
+
+
 class _Maker:
     """Makes and checks one cell's samples: plan -> draft -> rule checks -> repairs."""
 
-    def __init__(self, cell: Cell, *, modalities: list[str], tools: Tools, ledger: Ledger, engine: str) -> None:
+    def __init__(self, cell: Cell, *, modalities: list[str], tools: Tools, ledger: Ledger, engine: str,
+                 embedder: Embedder | None = None) -> None:
         self.cell, self.modalities, self.tools, self.ledger, self.engine = cell, modalities, tools, ledger, engine
-        self.toolbox = ToolBox(tools, ledger)
+        self.toolbox = ToolBox(tools, ledger, embedder)
+        limits = getattr(tools, "limits", None)
+        self.max_audio_seconds = float(getattr(limits, "max_audio_seconds", MAX_AUDIO_SECONDS))
 
     def draft(self, plan: TransformPlan, record: RecordView, key: str, ordinal: int) -> SampleDraft:
         """The plan applied to the record (raises OperatorError), checked by the rules."""
@@ -88,6 +102,11 @@ class _Maker:
         as superseded), clashing options are dropped. Raises OperatorError for an unusable record."""
         # A ladder step becomes the rung this item gets, so a repair eases the condition it really has.
         plan = plan_for_item(self.cell.plan, ordinal)
+        screened = screen_record(plan, record, max_audio_seconds=self.max_audio_seconds)  # raises SourceRejected
+        draft = self._repaired(plan, screened.record, key, ordinal)
+        return draft.model_copy(update={"checks": [*_screen_checks(screened), *draft.checks]})
+
+    def _repaired(self, plan: TransformPlan, record: RecordView, key: str, ordinal: int) -> SampleDraft:
         draft = self.draft(plan, record, key, ordinal)
         notes, superseded = [], []
         for _ in range(MAX_REPAIRS):
@@ -171,8 +190,9 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     accepted = sum(1 for status in existing.values() if status in ("ok", "repaired"))
     rejected = skipped = seen = 0
     transform_failures: Counter[str] = Counter()
+    screened_out: list[dict[str, str]] = []
     sink.progress(min(accepted, cell.quota), cell.quota)
-    maker = _Maker(cell, modalities=modalities, tools=tools, ledger=ledger, engine=engine)
+    maker = _Maker(cell, modalities=modalities, tools=tools, ledger=ledger, engine=engine, embedder=embedder)
     # With an LLM, each item goes to the author, then to its checks, while the next items are made:
     # up to `window` items in flight, finished (and stored) in the order they were drawn.
     # Two stages per item, and the cell's own work (tools, storing) between calls: four times the
@@ -263,6 +283,11 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                 ordinal = accepted + len(in_flight)
                 try:
                     draft = maker.make(record, key, ordinal)
+                except RecordFiltered:
+                    continue  # outside what the request asks (another subject): left out on purpose
+                except SourceRejected as exc:
+                    screened_out.append({"source_id": record.source_id, "reason": str(exc)})
+                    continue
                 except OperatorError as exc:
                     transform_failures[str(exc)] += 1
                     continue
@@ -278,6 +303,9 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     finally:
         while in_flight:  # calls already paid for are recorded and their samples kept, even when the budget ends
             finish_oldest(draining=True)
+    if screened_out:
+        sink.event("records_screened_out", f"{len(screened_out)} drawn records failed the source screen and were "
+                   "replaced", level="warning", data={"records": screened_out[:SCREENED_LISTED]})
     if transform_failures:
         sink.event("records_unusable", f"{sum(transform_failures.values())} drawn records could not be transformed",
                    level="warning", data={"reasons": dict(transform_failures.most_common(5))})

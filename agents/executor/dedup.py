@@ -1,6 +1,9 @@
-"""Near-duplicate detection within a benchmark version: a text item (question, answer, spoken words,
-context) that embeds within a cosine threshold of an accepted sample's, or an item that asks the
-same question about the same media files, is a duplicate and is rejected (then replaced).
+"""Near-duplicate detection within a benchmark version: a text item whose question (with its spoken
+words) and whose passage both embed within a cosine threshold of an accepted sample's, or an item
+that asks the same question about the same media files, is a duplicate and is rejected (then
+replaced). The question and the passage are compared apart: two questions about one passage are
+two items, and so are two short posts under one template question ("Thank you :)" and "thank you
+for the mention."), which one embedding of question, answer and passage together took for one.
 
 The index starts from what the version already holds (the sink's fingerprints) and grows as the
 cell accepts samples; cells running at the same moment on other workers see each other's samples
@@ -17,15 +20,11 @@ from agents.tools.embedding import Embedder
 from agents.types import Check, SampleDraft
 
 NEAR_DUPLICATE_COSINE = 0.97
+DIMENSIONS = 384  # one embedding; a fingerprint is the question's, then the passage's (zeros without one)
 
 
-def fingerprint_text(draft: SampleDraft) -> str:
-    parts = [draft.question, f"Answer: {draft.answer}"]
-    if draft.speech_text:
-        parts.append(draft.speech_text)
-    if draft.context:
-        parts.append(draft.context[:1500])
-    return "\n".join(parts)
+def question_text(draft: SampleDraft) -> str:
+    return "\n".join(part for part in (draft.question, draft.speech_text) if part)
 
 
 def exact_key(draft: SampleDraft) -> str:
@@ -34,39 +33,63 @@ def exact_key(draft: SampleDraft) -> str:
     return hashlib.sha256(f"{normalise(draft.question)}|{media}".encode()).hexdigest() if media else ""
 
 
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm else vector
+
+
 @dataclass
 class DuplicateIndex:
     embedder: Embedder | None
     threshold: float = NEAR_DUPLICATE_COSINE
     keys: list[str] = field(default_factory=list)
-    vectors: list[np.ndarray] = field(default_factory=list)
+    questions: list[np.ndarray] = field(default_factory=list)
+    passages: list[np.ndarray] = field(default_factory=list)
     exact: dict[str, str] = field(default_factory=dict)
 
+    @staticmethod
+    def _split(vector: list[float]) -> tuple[np.ndarray, np.ndarray] | None:
+        v = np.asarray(vector, dtype=np.float32)
+        if v.size != 2 * DIMENSIONS:
+            return None  # a fingerprint of another form (an earlier release's): not compared
+        return _unit(v[:DIMENSIONS]), _unit(v[DIMENSIONS:])
+
     def add(self, item_key: str, vector: list[float] | None, exact: str = "") -> None:
-        if vector:
-            v = np.asarray(vector, dtype=np.float32)
-            self.vectors.append(v / (np.linalg.norm(v) or 1.0))
+        parts = self._split(vector) if vector else None
+        if parts is not None:
+            self.questions.append(parts[0])
+            self.passages.append(parts[1])
             self.keys.append(item_key)
         if exact:
             self.exact.setdefault(exact, item_key)
 
     def fingerprint(self, draft: SampleDraft) -> list[float]:
-        """The text embedding of items whose content is text (spoken text included); an item about a
-        source image or recording is its media: two logos of one brand share their text, not their image."""
+        """The embeddings of the question (and spoken words) and of the passage, end to end, for items
+        whose content is text (spoken text included); an item about a source image or recording is its
+        media: two logos of one brand share their text, not their image."""
         if self.embedder is None or (draft.media and not draft.speech_text):
             return []
-        return self.embedder.embed([fingerprint_text(draft)])[0]
+        texts = [question_text(draft)] + ([draft.context[:1500]] if draft.context else [])
+        vectors = self.embedder.embed(texts)
+        passage = vectors[1] if draft.context else [0.0] * DIMENSIONS
+        return [*vectors[0], *passage]
 
     def check(self, draft: SampleDraft, vector: list[float]) -> Check:
         exact = exact_key(draft)
         if exact and exact in self.exact:
             return Check(name="near_duplicate", ok=False,
                          detail=f"asks the same question about the same media as {self.exact[exact]}")
-        if vector and self.vectors:
-            v = np.asarray(vector, dtype=np.float32)
-            sims = np.stack(self.vectors) @ (v / (np.linalg.norm(v) or 1.0))
-            best = int(np.argmax(sims))
-            if sims[best] >= self.threshold:
+        parts = self._split(vector) if vector else None
+        if parts is not None and self.keys:
+            question, passage = parts
+            by_question = np.stack(self.questions) @ question
+            # Two items without a passage agree on it; one with and one without do not.
+            passages = np.stack(self.passages)
+            by_passage = ((~passages.any(axis=1)).astype(np.float32) if not passage.any() else passages @ passage)
+            both = np.minimum(by_question, by_passage)
+            best = int(np.argmax(both))
+            if both[best] >= self.threshold:
                 return Check(name="near_duplicate", ok=False,
-                             detail=f"near-duplicate of {self.keys[best]} (cosine {sims[best]:.3f} >= {self.threshold})")
+                             detail=f"near-duplicate of {self.keys[best]} (question cosine {by_question[best]:.3f}, "
+                                    f"passage cosine {by_passage[best]:.3f}; threshold {self.threshold})")
         return Check(name="near_duplicate", ok=True)

@@ -14,6 +14,7 @@ the sample is rejected and replenishment replaces it."""
 from __future__ import annotations
 
 from agents.operators import SNR_BY_SEVERITY, normalise
+from agents.operators.distractors import is_paraphrase
 from agents.types import Check, SampleDraft, TransformPlan
 
 MAX_REPAIRS = 2
@@ -95,7 +96,8 @@ def without_options(draft: SampleDraft, drop: set[int], why: str) -> tuple[Sampl
 
 
 def clashing_options(draft: SampleDraft) -> set[int]:
-    """Options that repeat an earlier option or match an accepted answer besides the keyed option."""
+    """Options that repeat an earlier option, match an accepted answer besides the keyed option, or
+    restate the key ("quarter past" beside the key "quarter")."""
     accepted = {normalise(a) for a in draft.accepted_answers}
     seen: set[str] = set()
     clashing: set[int] = set()
@@ -105,7 +107,7 @@ def clashing_options(draft: SampleDraft) -> set[int]:
         if index == draft.answer_index:
             continue
         folded = normalise(option)
-        if folded in seen or folded in accepted:
+        if folded in seen or folded in accepted or is_paraphrase(draft.options[draft.answer_index or 0], option):
             clashing.add(index)
         seen.add(folded)
     return clashing

@@ -6,16 +6,34 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from agents.operators import OperatorError
 from agents.ports import Ledger, Tools
+from agents.tools.embedding import Embedder
 from agents.types import MediaRef
 
 
 class ToolBox:
-    def __init__(self, tools: Tools, ledger: Ledger) -> None:
+    def __init__(self, tools: Tools, ledger: Ledger, embedder: Embedder | None = None) -> None:
         self.tools = tools
         self.ledger = ledger
+        self.embedder = embedder
         self._versions: dict[str, str] = {}
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def closeness(self, anchor: str, texts: list[str]) -> dict[str, float]:
+        """Cosine of each text to the anchor with the packaged embedding model (vectors cached for
+        the cell: a bank's answers are embedded once); empty without a model."""
+        if self.embedder is None or not texts:
+            return {}
+        missing = [t for t in dict.fromkeys([anchor, *texts]) if t not in self._vectors]
+        if missing:
+            vectors = np.asarray(self.embedder.embed(missing), dtype=np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
+            self._vectors.update(zip(missing, vectors, strict=True))
+        key = self._vectors[anchor]
+        return {t: float(self._vectors[t] @ key) for t in texts}
 
     def _version(self, name: str, read: Callable[[], str]) -> str:
         if name not in self._versions:

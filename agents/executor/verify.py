@@ -4,7 +4,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from agents.operators import MAX_OPTIONS, normalise
+from agents.operators import MAX_OPTIONS, is_raw_structure, normalise
+from agents.operators.distractors import is_paraphrase
 from agents.ports import Ledger, Tools
 from agents.tools.asr import word_error_rate
 from agents.tools.media import PILLOW_VERSION
@@ -18,6 +19,10 @@ def _schema(draft: SampleDraft) -> Check:
         return Check(name="schema", ok=False, detail=f"{len(draft.options)} options (need 2 to {MAX_OPTIONS})")
     if any(not option.strip() for option in draft.options):
         return Check(name="schema", ok=False, detail="an option is empty")
+    raw = next((option for option in draft.options if is_raw_structure(option)), None)
+    if raw is not None:
+        return Check(name="schema", ok=False, detail=f"option {raw[:60]!r} is raw structured data, not an answer a "
+                                                     "person reads")
     if draft.answer_index is None or not 0 <= draft.answer_index < len(draft.options):
         return Check(name="schema", ok=False, detail="answer index names no option")
     if draft.answer != draft.options[draft.answer_index]:
@@ -34,6 +39,11 @@ def _one_correct(draft: SampleDraft) -> Check:
     if correct != [draft.answer_index]:
         return Check(name="one_correct_option", ok=False,
                      detail=f"options {correct} match an accepted answer; exactly the keyed one should")
+    key = draft.options[draft.answer_index or 0]
+    restated = [o for i, o in enumerate(draft.options) if i != draft.answer_index and is_paraphrase(key, o)]
+    if restated:
+        return Check(name="one_correct_option", ok=False,
+                     detail=f"option {restated[0]!r} restates the key {key!r} (one holds the other's words)")
     return Check(name="one_correct_option", ok=True)
 
 

@@ -13,6 +13,7 @@ a draft field is a record path).
 from __future__ import annotations
 
 import ast
+import json
 import random
 import re
 from collections.abc import Callable
@@ -28,6 +29,11 @@ MAX_OPTIONS = 5
 
 class OperatorError(ValueError):
     """A record cannot go through an operator; the message says why."""
+
+
+class RecordFiltered(OperatorError):
+    """A record outside what the request asks for (another subject, another language): left out on
+    purpose, which a dry run does not count against the plan."""
 
 
 class ItemContext:
@@ -78,6 +84,19 @@ def normalise(text: str) -> str:
     """Case, space and punctuation folding, for comparing answers and options."""
     folded = re.sub(r"[^\w\s]", " ", str(text).lower())
     return " ".join(folded.split())
+
+
+def is_raw_structure(text: str) -> bool:
+    """Whether an option is data rather than words: a JSON list or object ('["RESIGNS", 188, 7]')."""
+    stripped = str(text).strip()
+    if not stripped or stripped[0] not in "[{":
+        return False
+    try:
+        json.loads(stripped)
+    except ValueError:
+        # '["said", 692] -> ["RESIGNS", 188]': lists side by side are data too.
+        return bool(re.match(r"^[\[{][^\]}]*[\]}]\s*(->|,|;)\s*[\[{]", stripped))
+    return True
 
 
 def as_text(value: Any, *, join: str = "\n") -> str:
@@ -219,54 +238,6 @@ def _answer_match_option(draft: Draft, record: RecordView, params: dict[str, Any
     if len(matches) != 1:
         raise OperatorError(f"the answer matches {len(matches)} of the options, not exactly one")
     draft["answer_index"] = matches[0]
-
-
-def _shape(text: str) -> tuple[int, bool]:
-    return len(text.split()), any(ch.isdigit() for ch in text)
-
-
-@operator("distractors_from_bank")
-def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
-    """Options: the answer and k distractors taken from the dataset's other answers.
-
-    With `nearest` (label -> other labels, closest in meaning first), distractors are drawn from the
-    labels nearest the answer (hard distractors). A distractor is never in the answer's synonym cluster (answers that some record accepts
-    together are one cluster), and no two distractors share a cluster. Distractors of similar
-    shape (word count, digits) are preferred, so a time gets times and a name gets names.
-    """
-    accepted = draft.get("accepted_answers") or []
-    if not accepted:
-        raise OperatorError("no answer to build options around")
-    clusters: dict[str, int] = params["clusters"]
-    answer = accepted[0]
-    taken = {clusters.get(normalise(a), -1 - i) for i, a in enumerate(accepted)}
-    taken_norm = {normalise(a) for a in accepted}
-    words, digits = _shape(answer)
-    candidates = [v for v in params["bank"] if normalise(v) not in taken_norm]
-    ctx.rng.shuffle(candidates)
-    nearest: list[str] = (params.get("nearest") or {}).get(normalise(answer), [])
-    if nearest:
-        # Hard distractors: the labels nearest the answer in meaning, a seeded pick among the closest few.
-        k = params.get("k", 3)
-        pool = [v for v in nearest if normalise(v) not in taken_norm][:2 * k]
-        ctx.rng.shuffle(pool)
-        rank = {v: i for i, v in enumerate(pool)}
-        candidates.sort(key=lambda v: rank.get(v, len(pool)))
-    else:
-        candidates.sort(key=lambda v: (abs(_shape(v)[0] - words) + (2 if _shape(v)[1] != digits else 0)))
-    chosen: list[str] = []
-    for value in candidates:
-        cluster = clusters.get(normalise(value))
-        if cluster in taken:
-            continue
-        chosen.append(value)
-        taken.add(cluster)
-        if len(chosen) == params.get("k", 3):
-            break
-    if len(chosen) < params.get("min_distractors", 1):
-        raise OperatorError("the dataset has too few other answers to make distractors")
-    draft["options"] = [answer, *chosen]
-    draft["answer_index"] = 0
 
 
 @operator("balance_positions")
@@ -550,10 +521,11 @@ def plan_apply(plan: TransformPlan, record: RecordView, ctx: ItemContext) -> Dra
         try:
             OPERATORS[op.op](draft, record, op.params, ctx)
         except OperatorError as exc:
-            raise OperatorError(f"step {step} ({op.op}): {exc}") from exc
+            raise type(exc)(f"step {step} ({op.op}): {exc}") from exc  # a filtered record stays filtered
     return draft
 
 
 # Operators that make items the way a request's asks require (a second hop, an exact option count):
 # registered on import, after everything they use is defined.
 from agents.operators import asked as _asked  # noqa: F401
+from agents.operators import distractors as _distractors  # noqa: F401

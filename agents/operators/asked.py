@@ -8,6 +8,9 @@
   choice), or the record is not usable for this plan.
 - `keep_language`: only records whose own text is in a language asked; a text too short to tell
   stands on the dataset's language, which the planner measured over its records.
+- `keep_sections`: only records in the sections the request names (the subjects "astronomy" and
+  "nutrition" of an exam set, the letters and not the syllables of a spoken-alphabet set); a record
+  outside them is filtered out (RecordFiltered), which is not a failure of the plan.
 - `no_text_hints`: the item's text (question, passage) does not name its answer; otherwise the
   record is not used. (No file a sample carries keeps its metadata: the executor strips it from
   every item, agents.tools.hygiene.)
@@ -19,7 +22,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agents.operators import Draft, ItemContext, OperatorError, answer_values, get_path, operator, normalise
+from agents.operators import (
+    Draft,
+    ItemContext,
+    OperatorError,
+    RecordFiltered,
+    answer_values,
+    get_path,
+    normalise,
+    operator,
+)
 from agents.types import RecordView
 
 
@@ -59,6 +71,15 @@ def _limit_options(draft: Draft, record: RecordView, params: dict[str, Any], ctx
     kept = sorted([key, *distractors[:count - 1]])
     draft["options"] = [options[i] for i in kept]
     draft["answer_index"] = kept.index(key)
+
+
+@operator("keep_sections")
+def _keep_sections(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """The record's value at each of `sections`' paths must be one of the values kept there."""
+    for path, kept in params["sections"].items():
+        value = get_path(record.payload, path)
+        if not isinstance(value, str) or value.strip() not in kept:
+            raise RecordFiltered(f"its {path.split('.')[-1]} is {value!r}; the request asks for {', '.join(kept)}")
 
 
 @operator("keep_language")

@@ -280,18 +280,19 @@ PlanCache = dict[tuple[int, str, str], tuple[Any, str, Any, int, dict[str, str]]
 
 
 def _plan_and_dry_run(card: CardView, synthesis: str, *, pool: Pool, config: GroundingConfig, cache: PlanCache,
-                      asks: list[Ask] | None = None, reading: bool = False):
+                      asks: list[Ask] | None = None, reading: bool = False, request_text: str = ""):
     """(plan or None, why not, dry run, record total, {ask key: why its items do not serve it}) for a
     dataset and route, once per planning: the card's plan, made into the variant the per-item asks
     require (agents.planner.variants), as far as the records allow."""
     asks = asks or []
-    key = (card.dataset_id, synthesis, needs_key(asks, reading=reading))
+    key = (card.dataset_id, synthesis, needs_key(asks, reading=reading), request_text)
     if key not in cache:
         records, total = _records(pool, card, config)
         plan, why = design_plan(card, records, embedder=config.embedder)
         unserved: dict[str, str] = {}
         if plan is not None:
-            plan, why, unserved = plan_for_asks(plan, card, records, asks, synthesis=synthesis, reading=reading)
+            plan, why, unserved = plan_for_asks(plan, card, records, asks, synthesis=synthesis, reading=reading,
+                                                request_text=request_text)
         cache[key] = (plan, why, dry_run(plan, records) if plan is not None else None, total, unserved)
     return cache[key]
 
@@ -348,6 +349,7 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
     candidates: list[tuple[CandidateView, PoolHit, int]] = []
     below_floor: list[str] = []
     off_forms: list[str] = []
+    unusable: list[str] = []  # candidates whose records the plan mostly cannot use, and why
     for route in routes:
         hit, synthesis, card = route.hit, route.synthesis, route.card
         floor = floors[id(route)]
@@ -387,19 +389,23 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
             off_forms.append(f"{card.slug}: {off_form}")
             continue
         plan, why, run, total, unserved = _plan_and_dry_run(card, synthesis, pool=pool, config=config, cache=cache,
-                                                            asks=per_item, reading=reading)
+                                                            asks=per_item, reading=reading, request_text=request_text)
         if plan is None:
             entry["rejected"] = why
             continue
         if unserved:
             entry["asks_not_served"] = dict(unserved)
         entry.update({"template": plan.template, "operators": [op.op for op in plan.operators],
-                      "dry_run": {"usable": run.usable, "checked": run.checked,
+                      "dry_run": {"usable": run.usable, "checked": run.checked, "filtered": run.filtered,
                                   "failures": dict(run.failures.most_common(3))}})
         if run.coverage < MIN_COVERAGE:
-            entry["rejected"] = f"the plan works on {run.usable} of {run.checked} records"
+            common = run.failures.most_common(1)
+            entry["rejected"] = (f"the plan works on {run.usable} of {run.checked} records"
+                                 + (f"; most fail as: {common[0][0]} ({common[0][1]})" if common else ""))
+            unusable.append(f"{card.slug}: {entry['rejected']}")
             continue
-        capacity = run.usable if total == run.checked else round(run.usable * total / run.checked)
+        tried = run.checked + run.filtered
+        capacity = run.usable if total == tried else round(run.usable * total / tried)
         candidates.append((CandidateView(slug=card.slug, name=card.name, description=card.description,
                                          search_score=hit.score, relevance=round(route.relevance, 4),
                                          relevance_floor=floor, plan=plan, synthesis=synthesis, usable=run.usable,
@@ -412,6 +418,8 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
                   f"the floor: {', '.join(below_floor[:5])})")
     elif off_forms:
         reason = "no candidate dataset's records have the form the skill needs (" + "; ".join(off_forms[:3]) + ")"
+    elif unusable:
+        reason = "no candidate dataset could be transformed into its items (" + "; ".join(unusable[:3]) + ")"
     else:
         reason = "no candidate dataset could be transformed into its items"
     return Prepared(considered, candidates, reason)

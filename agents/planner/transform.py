@@ -17,13 +17,17 @@ from agents.offline.lexical import STOPWORDS
 from agents.operators import (
     ItemContext,
     OperatorError,
+    RecordFiltered,
     answer_values,
     get_path,
+    is_raw_structure,
     normalise,
     plan_apply,
     plan_validate,
     record_read,
 )
+from agents.operators.distractors import record_section
+from agents.operators.screen import SourceRejected, screen_record
 from agents.tools.embedding import Embedder
 from agents.types import CardView, Operator, RecordView, TransformPlan
 
@@ -80,6 +84,52 @@ def answer_clusters(records: list[RecordView], path: str) -> tuple[list[str], di
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 
+# A record field that sorts a dataset into sections its answers belong to ("capital-world" against
+# "plural-nouns"): distractors come from the key's own section.
+SECTION_NAMES = frozenset({"category", "section", "type", "topic", "subject", "domain", "group", "relation",
+                           "language", "lang", "genre", "field", "kind", "class_group", "family"})
+SECTION_MAX = 60
+CONTENT_ROLES = frozenset({"question", "context", "dialog", "options", "answer", "image", "audio"})
+
+
+def _scalar_paths(payload: Any, prefix: str = "", depth: int = 0) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if isinstance(payload, dict) and depth < 2:
+        for name, value in payload.items():
+            path = f"{prefix}{name}"
+            if isinstance(value, str):
+                found[path] = value
+            elif isinstance(value, dict):
+                found.update(_scalar_paths(value, f"{path}.", depth + 1))
+    return found
+
+
+def section_fields(records: list[RecordView], card: CardView) -> dict[str, list[str]]:
+    """The records' section fields and their values (path -> sorted values): named as one (category,
+    topic, language, kind, ...), not the question, passage, options or answer, filled in nearly
+    every record, with a few values each shared by several records."""
+    content = {p for role, spec in card.fields.items() if role in CONTENT_ROLES for p in spec.paths}
+    values: dict[str, list[str]] = {}
+    for record in records:
+        for path, value in _scalar_paths(record.payload).items():
+            if path not in content and path.split(".")[-1].lower() in SECTION_NAMES and value.strip():
+                values.setdefault(path, []).append(value.strip())
+    return {path: sorted(set(seen)) for path, seen in sorted(values.items())
+            if len(seen) >= 0.9 * len(records) and 2 <= len(set(seen)) <= min(SECTION_MAX, len(seen) / 3)}
+
+
+def answer_sections(records: list[RecordView], card: CardView, answer_path: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The records' section fields (section_fields) and each answer's sections (normalised answer ->
+    sections); with several fields a section is all of them ("letter / German"). ([], {}) when none."""
+    paths = list(section_fields(records, card))
+    sections: dict[str, set[str]] = {}
+    for record in records if paths else []:
+        section = record_section(record.payload, paths)
+        if section:
+            for value in answer_values(get_path(record.payload, answer_path)):
+                sections.setdefault(normalise(value), set()).add(section)
+    return paths, {norm: sorted(found) for norm, found in sorted(sections.items())}
+
 
 def nearest_labels(bank: list[str], clusters: dict[str, int], embedder: Embedder) -> dict[str, list[str]]:
     """For each label, the other labels closest in meaning (MiniLM cosine), outside its synonym cluster."""
@@ -121,12 +171,36 @@ def label_noun(card: CardView, answer_path: str, *, items_named: bool = False) -
         return _singular(field)
     if not items_named:
         return ""
-    tokens = card.name.split()
+    tokens = [t for t in re.split(r"[\s_-]+", card.name.strip()) if t]  # "handwritten-digits" is two words
     if any(not t.isalpha() or any(c.isupper() for c in t[1:]) for t in tokens):
-        return ""  # digits, hyphens, capitals inside a word: a proper name, not what the label is
+        return ""  # digits, capitals inside a word (Fashion-MNIST): a proper name, not what the label is
     words = [w.lower() for w in tokens if w.lower() not in _GENERIC_LABEL_WORDS]
     if 1 <= len(words) <= 3 and all(len(w) > 2 for w in words):
         return " ".join([*words[:-1], _singular(words[-1])])
+    return ""
+
+
+def _quoted_in(records: list[RecordView], inner: str, outer: str) -> bool:
+    """Whether most records' `inner` text stands whole inside their `outer` text."""
+    quoted = sum(1 for r in records if isinstance(get_path(r.payload, inner), str)
+                 and isinstance(get_path(r.payload, outer), str) and normalise(get_path(r.payload, inner))
+                 and normalise(get_path(r.payload, inner)) in normalise(get_path(r.payload, outer)))
+    return quoted >= len(records) * MIN_COVERAGE
+
+
+_DESCRIBES = re.compile(r"\b(?:describ|nam|denot)(?:e|es|ing)\s+(?:the\s+|a\s+|an\s+)?([a-z]+(?:\s[a-z]+)?)"
+                        r"(?=\s+(?:or|and|of|that|which|for)\b|\s*[,.;(])")
+
+
+def semantics_noun(card: CardView) -> str:
+    """What the options or answers are, in the card's own description of them ("adjectives that
+    describe character traits or moral evaluations" -> "character trait"); "" when it does not say."""
+    for role in ("options", "answer"):
+        spec = card.fields.get(role)
+        match = _DESCRIBES.search(spec.semantics) if spec and spec.semantics else None
+        if match and not set(match.group(1).split()) & _GENERIC_LABEL_WORDS:
+            words = match.group(1).split()
+            return " ".join([*words[:-1], _singular(words[-1])])
     return ""
 
 
@@ -155,6 +229,8 @@ def design_plan(card: CardView, records: list[RecordView],
         context_path = None
     if context_path and question_path and context_spec and context_spec.style == "instruction":
         context_path = None  # a generic instruction next to a real question adds nothing
+    if context_path and question_path and _quoted_in(records, context_path, question_path):
+        context_path = None  # the question already quotes it ('Which word does this clue describe: "..."?')
     ops: list[Operator] = []
     question_from_template = False
     if question_path:
@@ -174,7 +250,7 @@ def design_plan(card: CardView, records: list[RecordView],
         contexts = _text_values(records, context_source) if context_source else []
         if not context_source and not (image_path or audio_path):
             return None, "the card maps neither a question, a context nor media to ask about"
-        noun = label_noun(card, answer_path, items_named=not context_source)
+        noun = label_noun(card, answer_path, items_named=not context_source) or semantics_noun(card)
         if not context_source:
             # A labelled image or recording with no question of its own (an image or audio folder):
             # the question names what the label is (the card's words), or says it is a label.
@@ -186,7 +262,8 @@ def design_plan(card: CardView, records: list[RecordView],
         elif context_source == dialog_path:
             text = "Which reply best continues this conversation?"
         else:
-            text = f"What is the {noun} of the text above?" if noun else "Which of these labels fits the text above?"
+            text = (f"What is the {noun} of the text above?" if noun and noun == label_noun(card, answer_path) else
+                    f"Which {noun} fits the text above?" if noun else "Which of these labels fits the text above?")
         ops.append(Operator(op="set_text", writes=["question"], params={"into": "question", "text": text}))
     questions = _text_values(records, question_path) if question_path else []
     if any("<<<" in q for q in questions):
@@ -229,6 +306,11 @@ def design_plan(card: CardView, records: list[RecordView],
         # evenly from the other labels.
         if is_label and embedder is not None and classes > 4 and not all(_NUMBER.fullmatch(v.strip()) for v in bank):
             distractor_params["nearest"] = nearest_labels(bank, clusters, embedder)
+        section_paths, sections = answer_sections(records, card, answer_path)
+        if sections:
+            banked = {normalise(v) for v in bank}
+            distractor_params.update(section_paths=section_paths,
+                                     sections={norm: found for norm, found in sections.items() if norm in banked})
         ops += [Operator(op="answer_text", reads=[record_read(answer_path)], writes=["accepted_answers"],
                          params={"path": answer_path, "reject_answers": REJECT_ANSWERS + noise}),
                 Operator(op="distractors_from_bank", reads=["accepted_answers"], writes=["options", "answer_index"],
@@ -244,12 +326,22 @@ def design_plan(card: CardView, records: list[RecordView],
     return plan, ""
 
 
+SCREEN_MEDIA_RECORDS = 60  # records whose files a dry run screens (decoding every file would be slow)
+
+
+def _screen_reason(message: str) -> str:
+    """A screen failure without the file's name or the figures, so that failures of one kind count together."""
+    message = re.sub(r"^(image|audio) \S+ ", r"\1 ", message)
+    return re.sub(r"'[^']*'", "'…'", message.split(" (")[0])
+
+
 @dataclass
 class DryRun:
     usable: int
-    checked: int
+    checked: int  # records the plan was tried on, less those filtered out on purpose
     failures: Counter[str]
     examples: list[dict[str, Any]]  # the first items the plan made, for a judge to read
+    filtered: int = 0  # records outside what the request asks (RecordFiltered): no failure of the plan
 
     @property
     def coverage(self) -> float:
@@ -259,29 +351,49 @@ class DryRun:
 def dry_run(plan: TransformPlan, records: list[RecordView], *, examples: int = 2) -> DryRun:
     """How many of the records the plan turns into a sound item, and why the others fail. Speech is
     not synthesised here: the spoken step checks the text it would speak."""
-    usable = 0
+    usable = unscreened = 0
     failures: Counter[str] = Counter()
     made: list[dict[str, Any]] = []
+    media_failed = filtered = 0
     for ordinal, record in enumerate(records):
         try:
+            # The source screen as the executor runs it; files are opened for the first records only.
+            record = screen_record(plan, record, media=ordinal < SCREEN_MEDIA_RECORDS).record
             draft = plan_apply(plan, record, ItemContext(seed=0, item_key=record.source_id, ordinal=ordinal,
                                                          dry_run=True))
+        except RecordFiltered:
+            filtered += 1
+            continue
+        except SourceRejected as exc:
+            reason = _screen_reason(str(exc))
+            failures[reason] += 1
+            media_failed += reason.startswith(("image ", "audio "))
+            continue
         except OperatorError as exc:
             failures[re.sub(r"'[^']*'", "'…'", str(exc))] += 1
             continue
         folded = [normalise(o) for o in draft["options"]]
         if len(set(folded)) != len(folded):
             failures["two options are the same"] += 1
+        elif any(is_raw_structure(o) for o in draft["options"]):
+            failures["its options are raw structured data (JSON), not answers a person reads"] += 1
         elif any(not os.path.isfile(m.abs_path) for m in draft["media"]):
             failures["media file missing"] += 1
         else:
             usable += 1
+            unscreened += ordinal >= SCREEN_MEDIA_RECORDS
             if len(made) < examples:
                 made.append({"source_id": record.source_id, "question": draft["question"],
                              "context": draft["context"][:600], "options": draft["options"],
                              "answer": draft["options"][draft["answer_index"]],
                              "spoken_turns": len(draft.get("speech", []))})
-    return DryRun(usable=usable, checked=len(records), failures=failures, examples=made)
+    if media_failed and unscreened:
+        # The files past the first records were not opened: as many of them fail as of those screened.
+        share = media_failed / min(len(records), SCREEN_MEDIA_RECORDS)
+        estimated = round(unscreened * share)
+        usable -= estimated
+        failures["media failing the source screen (estimated from the first records)"] += estimated
+    return DryRun(usable=usable, checked=len(records) - filtered, failures=failures, examples=made, filtered=filtered)
 
 
 def speech_source(card: CardView) -> str | None:

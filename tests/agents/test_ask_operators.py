@@ -140,7 +140,7 @@ def test_noise_at_a_ladder_of_snrs_over_spoken_questions(tmp_path):
     assert sorted(s.conditions[0]["severity"] for s in sink.samples) == [1, 2, 3]
     assert [s.status for s in sink.samples] == ["ok"] * 3, [s.rejected_reasons for s in sink.samples]
     for s in sink.samples:
-        assert [ch.name for ch in s.checks] == ["schema", "one_correct_option", "answer_leakage", "media_present",
+        assert [ch.name for ch in s.checks] == ["source_screen", "schema", "one_correct_option", "answer_leakage", "media_present",
                                                 "speech_round_trip", "noisy_intelligible", "near_duplicate"]
     assert sorted(call["detail"]["snr_db"] for call in ledger.tool_calls if call["tool"] == "mix_noise") == [
         10.0, 15.0, 20.0]

@@ -26,12 +26,15 @@ def _op(name, reads, writes, **params):
     return Operator(op=name, reads=reads, writes=writes, params=params)
 
 
+_TONE = (8000 * np.sin(2 * np.pi * 440 * np.arange(8000) / 16000)).astype("<i2")
+
+
 def _wav(path: Path, *, chunks: list[tuple[bytes, bytes]] = ()) -> Path:
     with wave.open(str(path), "wb") as audio:
         audio.setnchannels(1)
         audio.setsampwidth(2)
         audio.setframerate(16000)
-        audio.writeframes(b"\x10\x00\xf0\xff" * 4000)
+        audio.writeframes(_TONE.tobytes())  # heard: the source screen rejects a silent recording
     body = path.read_bytes()[12:] + b"".join(c + struct.pack("<I", len(p)) + p + (b"\0" if len(p) & 1 else b"")
                                              for c, p in chunks)
     path.write_bytes(b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body)
@@ -39,7 +42,8 @@ def _wav(path: Path, *, chunks: list[tuple[bytes, bytes]] = ()) -> Path:
 
 
 def _images(folder: Path) -> dict[str, Path]:
-    picture = Image.new("RGB", (64, 48), (200, 40, 40))
+    # A picture with content (a gradient): the source screen rejects a blank one.
+    picture = Image.fromarray(np.stack([np.tile(np.arange(64, dtype=np.uint8) * 4, (48, 1))] * 3, axis=-1), "RGB")
     out = {}
     picture.save(out.setdefault("jpeg comment", folder / "comment.jpg"), comment=SECRET)
     exif = Image.Exif()
@@ -62,7 +66,7 @@ def _recordings(folder: Path) -> dict[str, Path]:
     with av.open(str(mp3), "w", format="mp3") as container:
         container.metadata["title"] = SECRET.decode()
         stream = container.add_stream("libmp3lame", rate=16000, layout="mono")
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 16000), dtype="int16"), format="s16", layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.tile(_TONE, 2).reshape(1, 16000), format="s16", layout="mono")
         frame.rate = 16000
         for packet in [*stream.encode(frame), *stream.encode(None)]:
             container.mux(packet)

@@ -65,7 +65,7 @@ class MemoryPool:
 
 class ListSink:
     def __init__(self):
-        self.samples, self.events = [], []
+        self.samples, self.events, self.event_data = [], [], {}
 
     def existing(self, grounding_id):
         return {s.item_key: (s.status, s.record_id) for s in self.samples}
@@ -84,6 +84,7 @@ class ListSink:
 
     def event(self, kind, message, *, level="info", data=None):
         self.events.append((kind, level, message))
+        self.event_data[kind] = data
 
 
 class NullLedger:
@@ -276,7 +277,7 @@ def test_run_cell_meets_quota_resumes_and_reports_exhaustion():
     assert sink.events[-1] == ("source_exhausted", "warning", "causal ran out of usable records: 12 of 20 made")
 
 
-def test_media_failures_reject_the_sample_and_are_recorded():
+def test_source_media_that_fail_the_screen_are_replaced_and_named():
     c = card("vqa", {"question": ["input.prompt"], "image": ["input.image_file"], "answer": ["output.text"]},
              modalities=("image", "text"))
     from agents.types import MediaRef
@@ -290,6 +291,37 @@ def test_media_failures_reject_the_sample_and_are_recorded():
     sink, ledger = ListSink(), NullLedger()
     report = run_cell(cell, modalities=["image", "text"], pool=MemoryPool([(c, recs)]), tools=NoMediaTools(),
                       ledger=ledger, sink=sink)
+    # The source screen finds the files missing before any item is made: each record is replaced and
+    # named, with its reason, in the cell's event.
+    assert (report.accepted, report.rejected, report.exhausted) == (0, 0, True)
+    event = next(e for e in sink.events if e[0] == "records_screened_out")
+    assert event[:2] == ("records_screened_out", "warning")
+    assert [r["source_id"] for r in sink.event_data["records_screened_out"]["records"]] == [
+        f"r{i}" for i in draw_order(cell, list(range(6)))]
+    assert all(r["reason"].startswith(f"image {r['source_id'][1:]}.png fails the source screen: the image does not "
+                                      "decode") for r in sink.event_data["records_screened_out"]["records"])
+
+
+def test_media_failures_reject_the_sample_and_are_recorded():
+    """Past the source screen (patched out here), a file the item carries is checked again."""
+    c = card("vqa", {"question": ["input.prompt"], "image": ["input.image_file"], "answer": ["output.text"]},
+             modalities=("image", "text"))
+    from agents.types import MediaRef
+
+    recs = [RecordView(record_id=i, dataset_id=c.dataset_id, source_id=f"r{i}",
+                       payload={"input": {"prompt": f"what is {i}", "image_file": f"{i}.png"}, "output": {"text": f"thing{i}"}},
+                       media=[MediaRef(path="input.image_file", file=f"{i}.png", abs_path=f"/nonexistent/{i}.png", kind="image")])
+            for i in range(6)]
+    plan, _ = design_plan(c, recs)
+    cell = Cell(subtask_key="vqa", grounding_id=1, dataset_id=c.dataset_id, dataset_slug="vqa", plan=plan, quota=3)
+    sink, ledger = ListSink(), NullLedger()
+    from unittest import mock
+
+    from agents.operators.screen import Screened
+
+    with mock.patch("agents.executor.cell.screen_record", lambda plan, record, **kw: Screened(record=record)):
+        report = run_cell(cell, modalities=["image", "text"], pool=MemoryPool([(c, recs)]), tools=NoMediaTools(),
+                          ledger=ledger, sink=sink)
     assert (report.accepted, report.rejected, report.exhausted) == (0, 6, True)
     assert sink.samples[0].rejected_reasons == [f"media_present: {sink.samples[0].media[0].file}: no media in these tests"]
     assert len(ledger.tool_calls) == 6

@@ -244,7 +244,7 @@ def test_near_duplicates_are_rejected_and_replaced_from_the_next_records():
     assert dup.question.startswith("Why did the glass break")
     (reason,) = dup.rejected_reasons
     assert reason.startswith("near_duplicate: near-duplicate of causal/causal/r") and "cosine" in reason
-    assert all(len(s.fingerprint) == 384 for s in sink.samples if s.status == "ok")
+    assert all(len(s.fingerprint) == 2 * 384 for s in sink.samples if s.status == "ok")  # question, passage
 
 
 def passage_pool(n: int = 6):
@@ -382,7 +382,7 @@ def test_noise_is_mixed_at_the_requested_snr_and_noisy_speech_must_stay_intellig
                 quota=2)
     run_cell(cell, modalities=["audio", "text"], pool=MemoryPool([(c, recs)]), tools=tools, ledger=ledger, sink=sink)
     first = sink.samples[0]
-    assert [ch.name for ch in first.checks] == ["schema", "one_correct_option", "answer_leakage", "media_present",
+    assert [ch.name for ch in first.checks] == ["source_screen", "schema", "one_correct_option", "answer_leakage", "media_present",
                                                 "speech_round_trip", "noisy_intelligible", "near_duplicate"]
     assert first.spoken_clean.sha256 != first.media[0].sha256
     assert [call["tool"] for call in ledger.tool_calls[:5]] == ["tts", "mix_noise", "audio_decode", "asr", "asr"]

@@ -59,7 +59,7 @@ def test_an_illegible_page_is_degraded_again_more_mildly_until_it_reads(tmp_path
                                                     "degradation eased from downscale:4 to downscale:3"]
     assert all(r.startswith("degraded_legible failed (word error rate ") for r in repairs)
     assert [c.name for c in sample.checks if c.name != "repair"] == [
-        "schema", "one_correct_option", "answer_leakage", "media_present", "render_round_trip", "degraded_legible",
+        "source_screen", "schema", "one_correct_option", "answer_leakage", "media_present", "render_round_trip", "degraded_legible",
         "near_duplicate"]
     assert all(c.ok for c in sample.checks)
     # The two failed attempts' images are kept as superseded, apart from the item's own image.
@@ -145,7 +145,8 @@ def test_an_option_repeating_another_is_dropped_and_the_item_kept():
 
     (sample,) = sink.samples
     assert (sample.status, sample.options, sample.answer_index) == ("repaired", ["an apple", "a chair", "a brick"], 0)
-    assert sample.checks[0].detail == ("one_correct_option failed (two options are the same); dropped 'A chair.': "
+    assert [c.name for c in sample.checks][:2] == ["source_screen", "repair"]
+    assert sample.checks[1].detail == ("one_correct_option failed (two options are the same); dropped 'A chair.': "
                                        "it repeats another option or is also an accepted answer")
 
 

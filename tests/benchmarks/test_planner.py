@@ -425,10 +425,14 @@ def test_with_an_llm_media_items_must_need_their_media(team_a, user_a, pool_a, l
         return blind_order(draft)[0] == sample.answer_index
 
     assert not any(shown_at_a(s) for s in accepted)  # the blind guess never hit an accepted key
-    for sample in rejected:
-        assert shown_at_a(sample)
-        assert sample.verification["reasons"] == [
-            "target_signal_dependency: answered A (the key) without the image"]
+    blind = [s for s in rejected if shown_at_a(s)]
+    assert blind and all(s.verification["reasons"] == ["target_signal_dependency: answered A (the key) without the image"]
+                         for s in blind)
+    # The others: the art set asks one question of several paintings ("what stand around a tree"),
+    # and the distractors nearest the key are other paintings' answers to it, which the reviewer
+    # (tests/oracle.py) may take for the key: an ambiguity rejection, not a blind one.
+    assert all(s.verification["reasons"][0].startswith("answer_correct: the verifier found") for s in rejected
+               if not shown_at_a(s))
     verify_calls = LLMCall.objects.filter(run__parent=run, role="verify")
     # Each item: a blind check (no image) and an ambiguity check (the image attached; the ledger
     # keeps its digest, not its bytes).
@@ -499,6 +503,8 @@ def test_with_an_llm_the_item_author_rewrites_questions_about_the_artwork_it_see
             return ok_json({"letter": "H"})  # never the key without the image
         return scripted_model(request) if name == "ItemReview" else art_planner(request)
 
+    from agents.tools.screen import repair_punctuation
+
     llm_engine.default = model
     started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=4, engine="llm",
                                    run_in_background=False,
@@ -509,7 +515,8 @@ def test_with_an_llm_the_item_author_rewrites_questions_about_the_artwork_it_see
     samples = list(run.version.samples.filter(status="ok"))
     assert len(samples) == 4
     for sample in samples:
-        source = sample.source_record.payload["input"]["prompt"]
+        # The author rewrites the question as the source screen mended it ("who sit ..." -> "Who sit ...?").
+        source, _ = repair_punctuation(sample.source_record.payload["input"]["prompt"])
         assert sample.question == f"In this painting, {source.rstrip('?')}?"
         assert sample.context == ""
         assert (sample.engine, sample.provenance["operators"][-1]) == ("llm", "author:rewrite_question")

@@ -215,7 +215,7 @@ def test_the_planning_quality_labels_name_only_datasets_the_pools_hold(pool):
     assert len(suite) == 40 and len({r["id"] for r in suite}) == 40
     assert {r["modality"] for r in suite} == {"text", "image", "audio", "mixed"}
     not_servable = [r for r in suite if not r["fully_servable"]]
-    assert len(not_servable) == 15
+    assert len(not_servable) == 16  # lung nodules: its records fail the source screen
     for request in not_servable:
         assert request["why_not"]
         assert request.get("expect_end_state") == "unclear-request" or any(

@@ -1,0 +1,209 @@
+"""Distractors an expert accepts: of the key's type and section, close to it in meaning, never a
+second right answer.
+
+`distractors_from_bank` draws a key's distractors from the dataset's other answers (the bank, read
+from a seeded sample over the whole dataset, not its first records). Every candidate is ranked:
+
+1. by how far its kind is from the key's (`answer_kind`): number or text, date or time, script,
+   case (a proper name or a common word), length; and by section, where the dataset has one (the
+   analogies' "capital-world" against "plural-nouns"): a city is never offered among flowers while
+   same-kind candidates remain;
+2. then by closeness in meaning to the key: labels nearest the key (precomputed by the planner),
+   or the packaged embedding model at item time (ItemContext.tools.closeness), so the options
+   look alike and the odd one out is not the key. Numbers are not ranked by meaning (the options
+   would gather round the key); they are matched by magnitude.
+
+A candidate is never in the key's synonym cluster (answers some record accepts together), never
+a paraphrase of it (cosine at least PARAPHRASE_COSINE, or the key's words inside it or its words
+inside the key: "quarter" beside "quarter past"), and no two distractors share a cluster.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from agents.operators import Draft, ItemContext, OperatorError, get_path, normalise, operator
+from agents.types import RecordView
+
+PARAPHRASE_COSINE = 0.9  # MiniLM: "car"/"automobile" 0.87, "quarter"/"quarter past" 0.85 (caught by words)
+CANDIDATES_RANKED = 400  # a seeded sample of the bank is ranked per item
+# What a mismatch costs: a number among words, or another script, is never acceptable while a
+# same-kind candidate remains; a section or a length class weighs less; case least.
+_WEIGHTS = {"form": 16, "script": 16, "section": 8, "length": 2, "case": 1}
+_KIND_FEATURES = ("form", "script", "length", "case")
+
+_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?%?")
+_TIME = re.compile(r"^\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?$|\bo'?clock\b|^(half|quarter)\b", re.IGNORECASE)
+_MONTHS = ("january february march april may june july august september october november december "
+           "jan feb mar apr jun jul aug sep sept oct nov dec").split()
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{1,2}/\d{1,2}/\d{2,4}$|^(1[0-9]|20)\d{2}s?$|\b(" + "|".join(_MONTHS)
+                   + r")\b", re.IGNORECASE)
+
+
+def _script(text: str) -> str:
+    """The script most of the text's letters are written in (LATIN, CYRILLIC, CJK, ...)."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "OTHER").split()[0]
+            counts[name] = counts.get(name, 0) + 1
+    return max(counts, key=counts.get) if counts else "NONE"
+
+
+_NUMBER_WORDS = frozenset("""zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
+    thousand million billion dozen""".split())
+
+
+def answer_kind(text: str) -> dict[str, str]:
+    """What kind of answer a text is, in the features distractors must share with their key."""
+    text = " ".join(str(text).split())
+    if text and all(w in _NUMBER_WORDS for w in re.split(r"[\s-]+", text.lower())):
+        return {"form": "number word", "script": "NONE", "case": "", "length": "words"}
+    if _NUMBER.fullmatch(text.replace(",", "")) or _NUMBER.fullmatch(text):
+        digits = len(re.sub(r"\D", "", text.split(".")[0]))
+        return {"form": "number", "script": "NONE", "case": "", "length": f"{min(digits, 4)} digits"}
+    form = "time" if _TIME.search(text) else "date" if _DATE.search(text) else "text"
+    words = text.split()
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        case = ""
+    elif len(letters) > 1 and all(ch.isupper() for ch in letters):
+        case = "upper"
+    elif all(w[0].isupper() for w in words if w[0].isalpha()):
+        case = "proper"
+    else:
+        case = "lower"
+    if len(words) == 1:
+        length = "1 char" if len(text) == 1 else "word"
+    else:
+        length = "2-3 words" if len(words) <= 3 else "4-8 words" if len(words) <= 8 else "sentence"
+    return {"form": form, "script": _script(text), "case": case, "length": length}
+
+
+def record_section(payload: Any, paths: list[str]) -> str:
+    """A record's section: its section fields' values, joined ("letter / German"); "" when one is missing."""
+    parts = [get_path(payload, path) for path in paths]
+    if not parts or not all(isinstance(part, str) and part.strip() for part in parts):
+        return ""
+    return " / ".join(part.strip() for part in parts)
+
+
+def kind_distance(key: dict[str, str], other: dict[str, str]) -> int:
+    return sum(_WEIGHTS[feature] for feature in _KIND_FEATURES if key[feature] != other[feature])
+
+
+def is_paraphrase(key: str, other: str) -> bool:
+    """The same answer in other words, as far as words tell: one's words make up a run of the other's."""
+    # Abbreviations are one word: "U.S." is not inside "U.S.S.R.".
+    a, b = (normalise(re.sub(r"(?<=\w)\.(?=\w)", "", text)) for text in (key, other))
+    if not a or not b:
+        return False
+    return f" {a} " in f" {b} " or f" {b} " in f" {a} "
+
+
+PASSAGE_SPAN_MAX_WORDS = 3  # longer keys are not looked for as spans of their passage
+
+
+def passage_spans(passage: str, answer: str, accepted: list[str]) -> list[str]:
+    """When the key is a span of the passage (extractive reading): the passage's other spans of the
+    key's kind and about its length, that neither start nor end with a function word and overlap no
+    accepted answer; [] when the key is not in the passage or is longer than a phrase."""
+    from agents.offline.lexical import STOPWORDS
+
+    key_words = normalise(answer).split()
+    folded = normalise(passage)
+    if not key_words or len(key_words) > PASSAGE_SPAN_MAX_WORDS or f" {' '.join(key_words)} " not in f" {folded} ":
+        return []
+    banned = {w for a in accepted for w in normalise(a).split()}
+    key_kind = answer_kind(answer)
+    spans: dict[str, None] = {}
+    # Spans never cross punctuation, and a capitalised first word of a sentence is no name.
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", passage):
+        for segment_index, segment in enumerate(re.split(r"[,;:()\"“”]+", sentence)):
+            words = re.findall(r"[\w'’-]+", segment)
+            for size in sorted({max(1, len(key_words) - 1), len(key_words), len(key_words) + 1}):
+                for start in range(len(words) - size + 1):
+                    if start == 0 and segment_index == 0 and key_kind["case"] == "proper":
+                        continue
+                    span = words[start:start + size]
+                    lowered = [w.lower() for w in span]
+                    if (lowered[0] in STOPWORDS or lowered[-1] in STOPWORDS
+                            or banned & set(normalise(" ".join(span)).split())):
+                        continue
+                    text = " ".join(span)
+                    kind = answer_kind(text)
+                    if kind["form"] == key_kind["form"] and kind["case"] == key_kind["case"]:
+                        spans.setdefault(text, None)
+    return list(spans)
+
+
+def _closeness(answer: str, candidates: list[str], params: dict[str, Any], ctx: ItemContext) -> dict[str, float]:
+    """How close each candidate is to the key in meaning (higher is closer); empty when nothing tells."""
+    nearest: list[str] = (params.get("nearest") or {}).get(normalise(answer), [])
+    if nearest:
+        return {v: float(len(nearest) - i) for i, v in enumerate(nearest)}
+    tools = ctx.tools
+    if params.get("by_meaning", True) is False or tools is None or not hasattr(tools, "closeness"):
+        return {}
+    return tools.closeness(answer, candidates)
+
+
+@operator("distractors_from_bank")
+def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """Options: the answer and k distractors from the dataset's other answers, matched to the key's
+    kind and section and close to it in meaning (the module's docstring says how)."""
+    accepted = draft.get("accepted_answers") or []
+    if not accepted:
+        raise OperatorError("no answer to build options around")
+    clusters: dict[str, int] = params["clusters"]
+    sections: dict[str, list[str]] = params.get("sections") or {}
+    k = int(params.get("k", 3))
+    answer = accepted[0]
+    taken = {clusters.get(normalise(a), -1 - i) for i, a in enumerate(accepted)}
+    taken_norm = {normalise(a) for a in accepted}
+    candidates = [v for v in params["bank"] if normalise(v) not in taken_norm
+                  and not any(is_paraphrase(a, v) for a in accepted)]
+    ctx.rng.shuffle(candidates)
+    candidates = candidates[:CANDIDATES_RANKED]
+    quoted = passage_spans(draft.get("context", ""), answer, accepted)
+    if len(quoted) >= k:
+        # Extractive reading: the key stands in the passage, so its distractors do too (spans of the
+        # passage of the key's kind): the option that appears in the passage is not the giveaway.
+        candidates = quoted
+    # The key's section is its record's (an "A" is a letter of several alphabets); a candidate is in
+    # it when some record gives the candidate as its answer in that section.
+    section = record_section(record.payload, params.get("section_paths") or [])
+    key_kind = answer_kind(answer)
+
+    def distance_of(value: str) -> int:
+        others = sections.get(normalise(value))
+        outside = bool(section and others is not None and section not in others)
+        return kind_distance(key_kind, answer_kind(value)) + (_WEIGHTS["section"] if outside else 0)
+
+    distance = {v: distance_of(v) for v in candidates}
+    close = _closeness(answer, candidates, params, ctx) if key_kind["form"] != "number" else {}
+    if close and not params.get("nearest"):
+        # Equally correct in other words: too close in meaning to be wrong.
+        candidates = [v for v in candidates if close.get(v, 0.0) < PARAPHRASE_COSINE]
+    # Kind first; then, among the closest few of the best kind, a seeded pick (hard, not always the same).
+    candidates.sort(key=lambda v: (distance[v], -close.get(v, 0.0)))
+    best = distance[candidates[0]] if candidates else 0
+    pool = [v for v in candidates if distance[v] == best][: 2 * k] if close else []
+    ctx.rng.shuffle(pool)
+    rank = {v: i for i, v in enumerate(pool)}
+    candidates.sort(key=lambda v: (distance[v], rank.get(v, len(pool))))
+    chosen: list[str] = []
+    for value in candidates:
+        cluster = clusters.get(normalise(value), f"own:{normalise(value)}")  # a passage span is its own cluster
+        if cluster in taken or any(is_paraphrase(value, c) for c in chosen):
+            continue
+        chosen.append(value)
+        taken.add(cluster)
+        if len(chosen) == k:
+            break
+    if len(chosen) < params.get("min_distractors", 1):
+        raise OperatorError("the dataset has too few other answers to make distractors")
+    draft["options"] = [answer, *chosen]
+    draft["answer_index"] = 0

@@ -1,0 +1,212 @@
+"""The source screen's measurements: is a record's text, image or recording fit to make an item of?
+
+Each function returns the problem in words ("" when there is none); the executor's screen
+(agents.operators.screen) decides which field gets which test. Nothing here changes a file.
+
+- Text: garble (the share of a text's words that an English dictionary does not know, from the
+  packaged frequency list of `pyspellchecker`); a misspelt word in a question (an unknown word one
+  edit from exactly one frequent word: "Cound you please...") and punctuation left broken (".?"),
+  which `mend_spelling` and `repair_punctuation` mend, being safe: one reading only.
+- Images: decodes, a minimal size, a contrast and entropy floor (no discernible content), and 8-bit
+  intensity wrap-around (values past 255 that came back near 0: neighbouring pixels jump by most of
+  the range all over a mostly mid-grey picture).
+- Recordings: decodes, duration bounds, silence, clipping.
+"""
+from __future__ import annotations
+
+import re
+import wave
+from functools import lru_cache
+
+import numpy as np
+
+from agents.tools.image import ImageToolError, image_open
+
+GARBLE_MIN_WORDS = 8
+GARBLE_MAX_UNKNOWN = 0.4  # tweets with slang ("dont", "lol") stay well below; word salad does not
+TYPO_MIN_FREQUENCY = 20_000  # the corrected word must be a frequent one ("could", not a rare name)
+IMAGE_MIN_SIDE = 16
+IMAGE_MIN_STD = 4.0  # grey levels: a blank or nearly uniform picture
+IMAGE_MIN_ENTROPY = 0.5  # bits
+WRAP_JUMP = 192  # neighbouring pixels this far apart are a wrap-around where mid-greys dominate
+WRAP_MAX_JUMPS = 0.03
+WRAP_MIN_MIDTONES = 0.5
+AUDIO_MIN_SECONDS = 0.2
+AUDIO_SILENCE_DBFS = -55.0
+AUDIO_MAX_CLIPPED = 0.01  # share of samples at full scale
+
+_WORD = re.compile(r"(?<![@#\w'])[a-z]+(?:'[a-z]+)?(?![\w@])")
+_URL = re.compile(r"https?://\S+|www\.\S+")
+
+
+@lru_cache(maxsize=1)
+def _dictionary():
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
+def dictionary_version() -> str:
+    import importlib.metadata
+
+    return f"pyspellchecker {importlib.metadata.version('pyspellchecker')} (en)"
+
+
+def _common_words(text: str) -> list[str]:
+    """The lower-case words of a text: names (capitalised), handles, tags, links and numbers are
+    not dictionary words and are left out."""
+    return _WORD.findall(_URL.sub(" ", text))
+
+
+def _informal(word: str) -> bool:
+    """A word written without its apostrophe ("dont", "im"): informal, not garbled."""
+    return any(_dictionary().known([f"{word[:i]}'{word[i:]}"]) for i in range(1, len(word)))
+
+
+def garble(text: str) -> str:
+    words = [w for w in _common_words(text) if len(w) > 2]
+    if len(words) < GARBLE_MIN_WORDS:
+        return ""
+    unknown = {w for w in _dictionary().unknown(words) if not _informal(w)}
+    share = sum(w in unknown for w in words) / len(words)
+    if share > GARBLE_MAX_UNKNOWN:
+        shown = ", ".join(sorted(unknown)[:5])
+        return f"{share:.0%} of its words are not English words ({shown})"
+    return ""
+
+
+def _corrections(word: str) -> list[str]:
+    """The frequent words one edit from an unknown one, most frequent first."""
+    dictionary = _dictionary()
+    return sorted((w for w in dictionary.known(dictionary.edit_distance_1(word))
+                   if dictionary.word_frequency[w] >= TYPO_MIN_FREQUENCY),
+                  key=lambda w: (-dictionary.word_frequency[w], w))
+
+
+def misspellings(text: str) -> dict[str, list[str]]:
+    """Misspelt words in a sentence someone wrote as a question (unknown, one edit from a frequent
+    word) and the words they may have meant. A capitalised word counts only at the start of a
+    sentence (names are not typos); a word without its apostrophe is informal, not misspelt."""
+    dictionary = _dictionary()
+    starts = {m.group(1).lower() for m in re.finditer(r"(?:^|[.!?]\s+)([A-Z][a-z]+)\b", text)}
+    words = [w for w in set(_common_words(text)) | starts if len(w) >= 3 and "'" not in w]
+    found = {}
+    for word in sorted(w for w in dictionary.unknown(words) if not _informal(w)):
+        meant = _corrections(word)
+        if meant:
+            found[word] = meant
+    return found
+
+
+def mend_spelling(text: str) -> tuple[str, list[str], str]:
+    """The text with the misspelt words that have one reading corrected (their case kept), what was
+    corrected, and the first misspelling that has several readings ("cound": could? count? found?),
+    which no one can mend safely ("" when none)."""
+    repairs, unsure = [], ""
+    for word, meant in misspellings(text).items():
+        if len(meant) > 1:
+            unsure = unsure or f"misspelt word {word!r} ({' or '.join(repr(m) for m in meant[:3])}?)"
+            continue
+
+        def fix(match: re.Match, corrected: str = meant[0]) -> str:
+            return corrected.capitalize() if match.group(0)[0].isupper() else corrected
+        text, n = re.subn(rf"\b{re.escape(word)}\b", fix, text, flags=re.IGNORECASE)
+        if n:
+            repairs.append(f"{word!r} -> {meant[0]!r}")
+    return text, repairs, unsure
+
+
+_BROKEN = ((re.compile(r"\s*\.\s*\?(\s*)$"), r"?\1"), (re.compile(r"\?\s*\.(\s*)$"), r"?\1"),
+           (re.compile(r"\s+\?(\s*)$"), r"?\1"), (re.compile(r"([?!])\1+(\s*)$"), r"\1\2"))
+
+
+_QUESTION_START = re.compile(r"^(what|who|whom|whose|which|where|when|why|how|is|are|was|were|do|does|did|can|could|"
+                             r"will|would|should|has|have|had)\b", re.IGNORECASE)
+
+
+def repair_punctuation(text: str) -> tuple[str, list[str]]:
+    """The text with broken end punctuation mended (".?" -> "?", "word ?" -> "word?", "??" -> "?"),
+    a lower-case first letter capitalised, and a question mark after a question that has none
+    ("what sit on a couch" -> "What sit on a couch?"); and what was mended. Safe: no word changes."""
+    repairs = []
+    mended = text
+    for pattern, replacement in _BROKEN:
+        found = pattern.search(mended)
+        if found:
+            fixed = pattern.sub(replacement, found.group(0))
+            repairs.append(f"{found.group(0).strip()!r} -> {fixed.strip()!r}")
+            mended = pattern.sub(replacement, mended)
+    stripped = mended.strip()
+    for quote in "'\"":
+        if stripped[-2:-1] in ("?", ".", "!") and stripped.endswith(quote) and stripped.count(quote) % 2:
+            mended, stripped = mended.rstrip()[:-1], stripped[:-1]  # a stray closing quote ("...shorts?'")
+            repairs.append(f"stray {quote} removed")
+    if stripped and stripped[0].islower() and len(stripped.split()) >= 3:
+        mended = mended.replace(stripped[0], stripped[0].upper(), 1)
+        repairs.append("first letter capitalised")
+    if "\n" not in stripped and _QUESTION_START.match(stripped) and stripped[-1:].isalnum():
+        mended = mended.rstrip() + "?"
+        repairs.append("question mark added")
+    return mended, repairs
+
+
+def image_problem(abs_path: str) -> str:
+    try:
+        with image_open(abs_path) as image:
+            grey = np.asarray(image.convert("L"), dtype=np.int16)
+    except (ImageToolError, OSError, ValueError) as exc:
+        return f"the image does not decode: {exc}"
+    height, width = grey.shape
+    if min(height, width) < IMAGE_MIN_SIDE:
+        return f"the image is {width}x{height} pixels (at least {IMAGE_MIN_SIDE} on each side)"
+    counts = np.bincount(grey.ravel(), minlength=256) / grey.size
+    entropy = float(-(counts[counts > 0] * np.log2(counts[counts > 0])).sum())
+    if grey.std() < IMAGE_MIN_STD or entropy < IMAGE_MIN_ENTROPY:
+        return f"the image shows no discernible content (contrast {grey.std():.1f}, entropy {entropy:.2f} bits)"
+    jumps = float((np.abs(np.diff(grey, axis=1)) > WRAP_JUMP).mean())
+    midtones = float(((grey > 32) & (grey < 224)).mean())
+    if jumps > WRAP_MAX_JUMPS and midtones > WRAP_MIN_MIDTONES:
+        return (f"the image's intensities wrapped around (8-bit overflow: {jumps:.1%} of neighbouring pixels jump "
+                "across most of the range) and look like noise")
+    return ""
+
+
+def _samples(abs_path: str) -> tuple[np.ndarray, float, bool]:
+    """The recording as floats in [-1, 1], its duration, and whether it is PCM whose full scale is known."""
+    try:
+        with wave.open(abs_path, "rb") as reader:
+            width, rate, frames = reader.getsampwidth(), reader.getframerate(), reader.getnframes()
+            raw = reader.readframes(frames)
+        if width in (1, 2, 4):
+            dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[width]
+            data = np.frombuffer(raw, dtype=dtype).astype(np.float64)
+            if width == 1:
+                data = data - 128.0
+            full = float(2 ** (8 * width - 1))
+            return data / full, frames / rate if rate else 0.0, True
+    except (wave.Error, EOFError):
+        pass
+    from faster_whisper.audio import decode_audio
+
+    data = decode_audio(abs_path, sampling_rate=16000)
+    return np.asarray(data, dtype=np.float64), len(data) / 16000, False
+
+
+def audio_problem(abs_path: str, *, max_seconds: float) -> str:
+    try:
+        data, seconds, pcm = _samples(abs_path)
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's problem
+        return f"the recording does not decode: {exc}"
+    if seconds < AUDIO_MIN_SECONDS:
+        return f"the recording lasts {seconds:.2f} s (at least {AUDIO_MIN_SECONDS} s)"
+    if seconds > max_seconds:
+        return f"the recording lasts {seconds:.0f} s (at most {max_seconds:.0f} s)"
+    rms = float(np.sqrt(np.mean(data ** 2))) if data.size else 0.0
+    dbfs = 20 * np.log10(rms) if rms > 0 else -120.0
+    if dbfs < AUDIO_SILENCE_DBFS:
+        return f"the recording is silent ({dbfs:.0f} dBFS)"
+    if pcm:
+        clipped = float((np.abs(data) >= 0.999).mean())
+        if clipped > AUDIO_MAX_CLIPPED:
+            return f"the recording is clipped ({clipped:.1%} of its samples at full scale)"
+    return ""

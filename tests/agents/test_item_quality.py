@@ -1,0 +1,149 @@
+"""Items an expert accepts (issue 16): distractors of the key's kind and section, close in meaning but
+never a restatement of it; records of the sections a request names; extractive items whose
+distractors stand in the passage too; options that are words, not data; questions that say what
+they ask; near-duplicates told apart from short distinct posts."""
+from __future__ import annotations
+
+from agents.executor.dedup import DuplicateIndex
+from agents.executor.toolbox import ToolBox
+from agents.executor.verify import verify
+from agents.operators import ItemContext, OperatorError, is_raw_structure, plan_apply
+from agents.operators.distractors import answer_kind, is_paraphrase, passage_spans
+from agents.planner.transform import design_plan, label_noun, semantics_noun
+from agents.planner.variants import named_sections, plan_for_asks
+from agents.tools.embedding import default_embedder
+from agents.types import FieldSpec, SampleDraft
+from tests.agents.test_offline_engine import NoMediaTools, NullLedger, card, record
+
+ANALOGIES = [  # (question, answer, category): a sorted upload, one section after another
+    *[(f"{a} is to {b} as {c} is to what?", d, "capital-world") for a, b, c, d in [
+        ("Paris", "France", "Tokyo", "Japan"), ("Rome", "Italy", "Cairo", "Egypt"), ("Lima", "Peru", "Oslo", "Norway"),
+        ("Berlin", "Germany", "Madrid", "Spain"), ("Athens", "Greece", "Havana", "Cuba"),
+        ("Dublin", "Ireland", "Ankara", "Turkey"), ("Hanoi", "Vietnam", "Nairobi", "Kenya"),
+        ("Quito", "Ecuador", "Warsaw", "Poland")]],
+    *[(f"{a} is to {b} as {c} is to what?", d, "gram8-plural") for a, b, c, d in [
+        ("cat", "cats", "dog", "dogs"), ("banana", "bananas", "apple", "apples"), ("bird", "birds", "horse", "horses"),
+        ("car", "cars", "house", "houses"), ("eye", "eyes", "hand", "hands"), ("pig", "pigs", "goat", "goats"),
+        ("road", "roads", "river", "rivers"), ("tree", "trees", "rock", "rocks")]],
+    *[(f"{a} is to {b} as {c} is to what?", d, "city-in-state") for a, b, c, d in [
+        ("Chicago", "Illinois", "Miami", "Florida"), ("Houston", "Texas", "Denver", "Colorado"),
+        ("Boston", "Massachusetts", "Seattle", "Washington"), ("Phoenix", "Arizona", "Detroit", "Michigan"),
+        ("Dallas", "Texas", "Tampa", "Florida"), ("Reno", "Nevada", "Akron", "Ohio")]],
+]
+
+
+def _analogies():
+    c = card("analogies", {"question": ["question"], "answer": ["answer"]})
+    return c, [record(i, {"question": q, "answer": a, "category": s}, c.dataset_id) for i, (q, a, s) in
+               enumerate(ANALOGIES)]
+
+
+def _made(plan, rec, ordinal, *, tools=None):
+    return plan_apply(plan, rec, ItemContext(seed=0, item_key=f"k{ordinal}", ordinal=ordinal, tools=tools))
+
+
+def test_distractors_come_from_the_keys_section_and_kind_ranked_by_meaning():
+    c, recs = _analogies()
+    plan, why = design_plan(c, recs)
+    assert (plan.template, why) == ("answer_bank_choices", "")
+    (step,) = [op for op in plan.operators if op.op == "distractors_from_bank"]
+    assert step.params["section_paths"] == ["category"]
+    box = ToolBox(NoMediaTools(), NullLedger(), default_embedder())
+    sections = {a: s for _, a, s in ANALOGIES}
+    for i, rec in enumerate(recs):
+        draft = _made(plan, rec, i, tools=box)
+        key = draft["options"][draft["answer_index"]]
+        # Every option of the key's section: countries with a country, plurals with a plural.
+        assert {sections[o] for o in draft["options"]} == {rec.payload["category"]}, draft["options"]
+        assert len(draft["options"]) == 4 and key == rec.payload["answer"]
+
+
+def test_answer_kinds_and_restatements():
+    assert answer_kind("1,250") == {"form": "number", "script": "NONE", "case": "", "length": "4 digits"}
+    assert answer_kind("five")["form"] == "number word"
+    assert answer_kind("quarter past six")["form"] == "time"
+    assert answer_kind("Buenos Aires") == {"form": "text", "script": "LATIN", "case": "proper", "length": "2-3 words"}
+    assert answer_kind("Ä")["length"] == "1 char" and answer_kind("Ж")["script"] == "CYRILLIC"
+    assert is_paraphrase("quarter", "quarter past") and is_paraphrase("Quarter past.", "quarter")
+    assert not is_paraphrase("quarter to", "quarter past")
+
+
+def test_a_key_quoted_from_its_passage_gets_distractors_quoted_from_it_too():
+    passage = ("Jose Abreu spoke about music. The London Times mentioned five orchestras and three choirs in "
+               "Venezuela, paid for with money from oil.")
+    assert passage_spans(passage, "five", ["five"]) == ["three"]
+    spans = passage_spans(passage, "money", ["money"])
+    assert "oil" in spans and "music" in spans and all("money" not in s for s in spans)
+    # A name gets names; the capital of a sentence's first word makes it no name.
+    assert passage_spans(passage, "Venezuela", ["Venezuela"]) == ["Abreu", "London", "Times", "London Times"]
+    assert passage_spans(passage, "a country far away from here", ["x"]) == []  # no span of a sentence
+
+
+def test_the_sections_a_request_names_keep_their_records_only():
+    c, recs = _analogies()
+    text = ("A word-analogy test such as 'Paris is to France as Tokyo is to ...': cover capitals of the world and "
+            "grammatical plurals.")
+    assert named_sections(recs, c, text) == {"category": ["capital-world", "gram8-plural"]}
+    # An example the request quotes names nothing; a request naming every section filters none.
+    assert named_sections(recs, c, "Analogies like 'Chicago is to Illinois as Miami is to Florida'.") == {}
+    assert named_sections(recs, c, "Capitals, plurals and cities in a state.") == {}
+    plan, _ = design_plan(c, recs)
+    kept, why, unserved = plan_for_asks(plan, c, recs, [], request_text=text)
+    assert (kept.operators[0].op, kept.operators[0].params, why) == (
+        "keep_sections", {"sections": {"category": ["capital-world", "gram8-plural"]}}, "")
+    made = []
+    for i, rec in enumerate(recs):
+        try:
+            made.append(_made(kept, rec, i)["accepted_answers"][0])
+        except OperatorError as exc:
+            assert type(exc).__name__ == "RecordFiltered" and "the request asks for capital-world, gram8-plural" in str(exc)
+    assert len(made) == 16 and "Florida" not in made
+
+
+def _draft(options, answer_index=0, **extra):
+    return SampleDraft(item_key="k", subtask_key="s", grounding_id=1, record_id=1, source_id="r",
+                       question=extra.pop("question", "What time is it?"), options=options, answer_index=answer_index,
+                       answer=options[answer_index], accepted_answers=[options[answer_index]], **extra)
+
+
+def test_options_that_are_data_or_restate_the_key_fail_the_checks():
+    coref = ['["RESIGNS", 188, 7, "endposition"] -> ["said", 692, 4, "broadcast"]', "another pair"]
+    assert is_raw_structure(coref[0]) and not is_raw_structure("[citation needed] text")
+    checked = verify(_draft(coref), modalities=["text"], tools=NoMediaTools(), ledger=NullLedger())
+    assert checked.rejected_reasons == [f"schema: option {coref[0][:60]!r} is raw structured data, not an answer a "
+                                        "person reads"]
+    checked = verify(_draft(["quarter", "quarter past", "half"]), modalities=["text"], tools=NoMediaTools(),
+                     ledger=NullLedger())
+    assert checked.rejected_reasons == ["one_correct_option: option 'quarter past' restates the key 'quarter' (one "
+                                        "holds the other's words)"]
+
+
+def test_template_questions_say_what_the_label_is():
+    digits = card("handwritten-digits", {"image": ["file"], "answer": ["label"]}, modalities=("image", "text"))
+    assert label_noun(digits, "label", items_named=True) == "handwritten digit"
+    assert label_noun(card("Fashion-MNIST", {}), "label", items_named=True) == ""
+    traits = card("ethics", {"context": ["input.question"], "options": ["input.options"], "answer": ["output.answer"]})
+    traits.fields["options"] = FieldSpec(paths=["input.options"], semantics=(
+        "A list of candidate answer phrases, typically adjectives that describe character traits or moral "
+        "evaluations (e.g., dishonest, generous)."))
+    assert semantics_noun(traits) == "character trait"
+    recs = [record(i, {"input": {"question": f"Tina gave her lunch to a friend, day {i}.",
+                                 "options": ["generous", "greedy", "rude"]}, "output": {"answer": "A"}},
+                   traits.dataset_id) for i in range(4)]
+    plan, _ = design_plan(traits, recs)
+    assert _made(plan, recs[0], 0)["question"] == "Which character trait fits the text above?"
+
+
+def test_short_distinct_posts_under_one_question_are_not_near_duplicates():
+    index = DuplicateIndex(default_embedder())
+
+    def post(text, question="What is the sentiment of this post?"):
+        return _draft(["positive", "negative"], question=question, context=text)
+
+    first = post("Thank you :)")
+    index.add("first", index.fingerprint(first))
+    assert index.check(post("thank you for the mention."), index.fingerprint(post("thank you for the mention."))).ok
+    assert index.check(post("Who wrote it?"), index.fingerprint(post("Thank you :)", "Who wrote it?"))).ok
+    again = index.check(post("Thank you :)"), index.fingerprint(post("Thank you :)")))
+    assert (again.ok, again.detail) == (False, "near-duplicate of first (question cosine 1.000, passage cosine "
+                                               "1.000; threshold 0.97)")

@@ -74,6 +74,17 @@ def _analogies_jsonl(source: Path) -> bytes:
                                "category": r["input"]["category"]}) + "\n" for r in records).encode("utf-8")
 
 
+def load_suite(only: list[str]) -> list[dict[str, Any]]:
+    """The suite's requests, or those of `only` (ids); an unknown id stops the benchmark."""
+    suite = json.loads(REQUESTS.read_text(encoding="utf-8"))["requests"]
+    if only:
+        unknown = sorted(set(only) - {q["id"] for q in suite})
+        if unknown:
+            raise SystemExit(f"unknown request ids: {', '.join(unknown)}")
+        suite = [q for q in suite if q["id"] in only]
+    return suite
+
+
 def pool_setup(workdir: Path):
     from django.conf import settings
 
@@ -339,12 +350,7 @@ def main() -> None:
     parser.add_argument("--json", default="", help="Also write every spec and verdict to this file.")
     args = parser.parse_args()
     os.environ.setdefault("BENCH_TASKS_INLINE", "1")  # an upload's import (and its card embedding) runs inline
-    suite = json.loads(REQUESTS.read_text(encoding="utf-8"))["requests"]
-    if args.only:
-        unknown = sorted(set(args.only) - {q["id"] for q in suite})
-        if unknown:
-            raise SystemExit(f"unknown request ids: {', '.join(unknown)}")
-        suite = [q for q in suite if q["id"] in args.only]
+    suite = load_suite(args.only)
     started = time.perf_counter()
     workdir = django_on_fresh_database("bench-plan-quality-")
     team, skipped, uploads = pool_setup(workdir)

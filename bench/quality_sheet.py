@@ -30,7 +30,6 @@ from typing import Any
 
 from _django import ROOT, database_label, django_on_fresh_database
 
-REQUESTS = ROOT / "bench" / "data" / "plan_requests.json"
 TARGETS = {"acceptance": 0.95, "intent": 4.0}
 INLINE_MAX_BYTES = 3_000_000  # a medium file larger than this is linked, not inlined
 
@@ -213,18 +212,13 @@ def main() -> None:
         tally(Path(args.tally))
         return
     os.environ.setdefault("BENCH_TASKS_INLINE", "1")
-    suite = json.loads(REQUESTS.read_text(encoding="utf-8"))["requests"]
-    if args.only:
-        unknown = sorted(set(args.only) - {q["id"] for q in suite})
-        if unknown:
-            raise SystemExit(f"unknown request ids: {', '.join(unknown)}")
-        suite = [q for q in suite if q["id"] in args.only]
+    from plan_quality import load_suite, pool_setup
+
+    suite = load_suite(args.only)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     workdir = django_on_fresh_database("bench-quality-sheet-")
-    from plan_quality import pool_setup
-
     team, skipped, uploads = pool_setup(workdir)
     print(f"database: {database_label(workdir)}; uploads: {', '.join(uploads) or 'none'}; "
           f"pool ready in {time.perf_counter() - started:.0f} s")

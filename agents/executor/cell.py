@@ -11,7 +11,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from agents.executor.author import author_apply, author_request
-from agents.executor.dedup import DuplicateIndex, exact_key
+from agents.executor.dedup import DuplicateIndex, Look, exact_key, look
 from agents.executor.llm_checks import ambiguity_finish, ambiguity_request, blind_check_finish, blind_request
 from agents.executor.repair import (
     MAX_REPAIRS,
@@ -48,12 +48,12 @@ def draw_order(cell: Cell, record_ids: list[int]) -> list[int]:
     return order[cell.shard::cell.shards]
 
 
-def _deduplicate(draft: SampleDraft, dedup: DuplicateIndex) -> SampleDraft:
-    vector = dedup.fingerprint(draft)
-    check = dedup.check(draft, vector)
+def _deduplicate(draft: SampleDraft, dedup: DuplicateIndex) -> tuple[SampleDraft, Look | None]:
+    vector, seen = dedup.fingerprint(draft), look(draft)
+    check = dedup.check(draft, vector, seen)
     return draft.model_copy(update={"fingerprint": vector, "dedup_key": exact_key(draft),
                                     "checks": [*draft.checks, check],
-                                    "status": draft.status if check.ok else "rejected"})
+                                    "status": draft.status if check.ok else "rejected"}), seen
 
 
 def _screen_checks(screened: Screened) -> list[Check]:
@@ -202,13 +202,14 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
 
     def store(draft: SampleDraft) -> None:
         nonlocal accepted, rejected
+        seen = None
         if draft.status != "rejected":
-            draft = _deduplicate(draft, dedup)
+            draft, seen = _deduplicate(draft, dedup)
         if sink.put(draft):
             if draft.status == "rejected":
                 rejected += 1
             else:
-                dedup.add(draft.item_key, draft.fingerprint, draft.dedup_key)
+                dedup.add(draft.item_key, draft.fingerprint, draft.dedup_key, seen)
                 accepted += 1
             sink.progress(accepted, cell.quota)
 

@@ -14,9 +14,11 @@ import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 
 from agents.operators import normalise
 from agents.tools.embedding import Embedder
+from agents.tools.image import ImageToolError, image_open
 from agents.types import Check, SampleDraft
 
 NEAR_DUPLICATE_COSINE = 0.97
@@ -27,9 +29,49 @@ def question_text(draft: SampleDraft) -> str:
     return "\n".join(part for part in (draft.question, draft.speech_text) if part)
 
 
+PERCEPTUAL_MIN_SIDE = 64  # below, two different scans of one digit may look alike at 16x16: bytes decide
+
+
+LOOK_MAX_BITS = 26  # of 256: two average hashes this close are one picture (a tint, a re-encoding)
+
+
+def _average_hash(ref) -> np.ndarray | None:
+    """An image's average hash (16x16 grey levels against their mean), which a recolouring or a
+    re-encoding nearly keeps; None for a recording or an image too small to tell scans apart."""
+    if ref.kind != "image":
+        return None
+    try:
+        with image_open(ref.abs_path) as image:
+            if min(image.size) < PERCEPTUAL_MIN_SIDE:
+                return None
+            grey = np.asarray(image.convert("L").resize((16, 16), Image.BILINEAR), dtype=np.float32)
+    except (ImageToolError, OSError, ValueError):
+        return None
+    return (grey > grey.mean()).ravel()
+
+
+def _media_identity(ref) -> str:
+    """What makes two files the same picture: the average hash where there is one, else the bytes."""
+    bits = _average_hash(ref)
+    return "ahash:" + np.packbits(bits).tobytes().hex() if bits is not None else ref.sha256
+
+
+Look = tuple[str, np.ndarray]  # the question and key (normalised) and the average hash of the item's picture
+
+
+def look(draft: SampleDraft) -> Look | None:
+    """What the item asks about which picture, for telling one picture in two tints apart from two pictures."""
+    for ref in draft.media:
+        bits = _average_hash(ref)
+        if bits is not None:
+            # Same question, same key: two round badges of two brands may hash alike; they are two items.
+            return f"{normalise(draft.question)}|{normalise(draft.answer)}", bits
+    return None
+
+
 def exact_key(draft: SampleDraft) -> str:
-    """The same question about the same media files: a hash, empty for items without media."""
-    media = ",".join(sorted(m.sha256 for m in draft.media if m.sha256))
+    """The same question about the same media: a hash, empty for items without media."""
+    media = ",".join(sorted(_media_identity(m) for m in draft.media if m.sha256))
     return hashlib.sha256(f"{normalise(draft.question)}|{media}".encode()).hexdigest() if media else ""
 
 
@@ -46,6 +88,7 @@ class DuplicateIndex:
     questions: list[np.ndarray] = field(default_factory=list)
     passages: list[np.ndarray] = field(default_factory=list)
     exact: dict[str, str] = field(default_factory=dict)
+    looks: list[tuple[str, str, np.ndarray]] = field(default_factory=list)  # this run's pictures: key, question, hash
 
     @staticmethod
     def _split(vector: list[float]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -54,7 +97,9 @@ class DuplicateIndex:
             return None  # a fingerprint of another form (an earlier release's): not compared
         return _unit(v[:DIMENSIONS]), _unit(v[DIMENSIONS:])
 
-    def add(self, item_key: str, vector: list[float] | None, exact: str = "") -> None:
+    def add(self, item_key: str, vector: list[float] | None, exact: str = "", seen: Look | None = None) -> None:
+        if seen is not None:
+            self.looks.append((item_key, *seen))
         parts = self._split(vector) if vector else None
         if parts is not None:
             self.questions.append(parts[0])
@@ -74,11 +119,18 @@ class DuplicateIndex:
         passage = vectors[1] if draft.context else [0.0] * DIMENSIONS
         return [*vectors[0], *passage]
 
-    def check(self, draft: SampleDraft, vector: list[float]) -> Check:
+    def check(self, draft: SampleDraft, vector: list[float], seen: Look | None = None) -> Check:
         exact = exact_key(draft)
         if exact and exact in self.exact:
             return Check(name="near_duplicate", ok=False,
                          detail=f"asks the same question about the same media as {self.exact[exact]}")
+        if seen is not None:
+            for key, question, bits in self.looks:
+                differ = int(np.count_nonzero(bits != seen[1]))
+                if question == seen[0] and differ <= LOOK_MAX_BITS:
+                    return Check(name="near_duplicate", ok=False,
+                                 detail=f"asks the same question as {key} about the same picture in another tint or "
+                                        f"encoding ({differ} of 256 hash bits differ)")
         parts = self._split(vector) if vector else None
         if parts is not None and self.keys:
             question, passage = parts

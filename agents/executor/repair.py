@@ -60,6 +60,7 @@ def _quieter_noise(params: dict) -> tuple[dict, str] | None:
 
 PLAN_REPAIRS = {
     "degraded_legible": ("degrade_image", _milder_degradation),
+    "degraded_discernible": ("degrade_image", _milder_degradation),
     "noisy_intelligible": ("mix_noise", _quieter_noise),
 }
 

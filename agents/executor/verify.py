@@ -1,14 +1,20 @@
 """Rule-based verification of a sample draft (the checks that need no LLM)."""
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
 
 from agents.operators import MAX_OPTIONS, is_raw_structure, normalise
-from agents.operators.distractors import is_paraphrase
+from agents.operators.distractors import is_paraphrase, root_shown
 from agents.ports import Ledger, Tools
 from agents.tools.asr import word_error_rate
+from agents.tools.image import DEGRADATIONS, image_open
 from agents.tools.media import PILLOW_VERSION
+from agents.tools.screen import discernible_problem
 from agents.types import Check, SampleDraft
 
 
@@ -62,6 +68,12 @@ def _leakage(draft: SampleDraft) -> Check:
     # shows the question enumerates its options, which is no leak.
     if shown(answer, 3) and not any(shown(d, 1) for d in distractors):
         return Check(name="answer_leakage", ok=False, detail="the answer is written in the question or context")
+    # A root the key shares with the question, while no distractor shares one: "cats" for "... as cat
+    # is to what?", "chemist" for "Scientist who specializes in chemistry".
+    root = root_shown(answer, draft.question) if len(answer.split()) <= 3 else ""
+    if root and not any(root_shown(d, draft.question) for d in distractors):
+        return Check(name="answer_leakage", ok=False,
+                     detail=f"the key's word {root!r} shares its root with a word of the question; no other option's does")
     return Check(name="answer_leakage", ok=True)
 
 
@@ -163,6 +175,55 @@ def _render_round_trip(draft: SampleDraft, tools: Tools, ledger: Ledger) -> list
     return checks
 
 
+def _degraded_discernible(draft: SampleDraft) -> Check:
+    """A photo degraded on purpose must still show something: not a uniform blur or a few grey
+    blocks (the source screen's contrast and entropy floor, on the degraded image)."""
+    images = [m for m in draft.media if m.kind == "image"]
+    problem = discernible_problem(images[-1].abs_path) if images else "no degraded image"
+    return Check(name="degraded_discernible", ok=not problem, detail=problem or "the degraded image still shows content")
+
+
+OCR_MIN_SIDE = 48  # a smaller picture holds no legible word
+OCR_SIDE = 640  # the longest side an image is read at
+
+
+def _answer_in_image(draft: SampleDraft, tools: Tools, ledger: Ledger) -> Check:
+    """The key written in the picture (a logo that spells the brand, a digital clock's digits) while
+    no distractor is: the item then tests reading, not what it asks. OCR reads each source image; a
+    reading that fails is said, never taken for a verdict on the item."""
+    key = draft.options[draft.answer_index or 0]
+    distractors = [o for i, o in enumerate(draft.options) if i != draft.answer_index]
+    for ref in (m for m in draft.media if m.kind == "image"):
+        started = time.perf_counter()
+        try:
+            with image_open(ref.abs_path) as image, tempfile.TemporaryDirectory() as folder:
+                if min(image.size) < OCR_MIN_SIDE:
+                    continue
+                # Read at a working size: a small badge enlarged (its letters legible), a large
+                # painting reduced (tesseract's time grows with the pixels).
+                scale = OCR_SIDE / max(image.size)
+                copy = Path(folder) / "ocr.png"
+                image.convert("RGB").resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                                            Image.LANCZOS).save(copy)
+                version = tools.ocr_version()
+                text = f" {normalise(tools.ocr(str(copy)))} "
+        except Exception as exc:  # noqa: BLE001 - a failed reading is no verdict on the item
+            ledger.tool_call(tool="ocr", version="unknown", ok=False, item_key=draft.item_key,
+                             latency_ms=int((time.perf_counter() - started) * 1000), detail={"error": str(exc)[:500]})
+            return Check(name="answer_in_image", ok=True, detail=f"not checked: OCR failed ({str(exc)[:120]})")
+        ledger.tool_call(tool="ocr", version=version, ok=True, item_key=draft.item_key,
+                         latency_ms=int((time.perf_counter() - started) * 1000),
+                         detail={"file": ref.file, "got": text.strip()[:300], "purpose": "answer_in_image"})
+
+        def written(option: str) -> bool:
+            folded = normalise(option)
+            return len(folded) >= 3 and f" {folded} " in text
+        if written(key) and not any(written(d) for d in distractors):
+            return Check(name="answer_in_image", ok=False,
+                         detail=f"the image shows the key {key!r} in writing (OCR), and no other option")
+    return Check(name="answer_in_image", ok=True)
+
+
 def _text_checks(draft: SampleDraft) -> list[Check]:
     checks = [_schema(draft)]
     if checks[0].ok:
@@ -194,9 +255,14 @@ def verify(draft: SampleDraft, *, modalities: list[str], tools: Tools, ledger: L
     checks = _text_checks(draft)
     if option_count is not None and checks[0].ok:
         checks.append(_option_count(draft, option_count))
-    checks.append(_media(draft, modalities, tools, ledger))
+    media = _media(draft, modalities, tools, ledger)
+    checks.append(media)
     if draft.speech_text and checks[-1].ok:
         checks += _speech_round_trip(draft, tools, ledger)
     if draft.rendered_text and checks[-1].ok:
         checks += _render_round_trip(draft, tools, ledger)
+    elif checks[-1].ok and any(c.get("kind") in DEGRADATIONS for c in draft.conditions):
+        checks.append(_degraded_discernible(draft))
+    if not draft.rendered_text and media.ok and checks[0].ok and any(m.kind == "image" for m in draft.media):
+        checks.append(_answer_in_image(draft, tools, ledger))
     return draft.model_copy(update={"checks": checks, "status": "ok" if all(c.ok for c in checks) else "rejected"})

@@ -30,8 +30,8 @@ PARAPHRASE_COSINE = 0.9  # MiniLM: "car"/"automobile" 0.87, "quarter"/"quarter p
 CANDIDATES_RANKED = 400  # a seeded sample of the bank is ranked per item
 # What a mismatch costs: a number among words, or another script, is never acceptable while a
 # same-kind candidate remains; a section or a length class weighs less; case least.
-_WEIGHTS = {"form": 16, "script": 16, "section": 8, "length": 2, "case": 1}
-_KIND_FEATURES = ("form", "script", "length", "case")
+_WEIGHTS = {"form": 16, "script": 16, "section": 8, "length": 2, "plural": 2, "case": 1}
+_KIND_FEATURES = ("form", "script", "length", "plural", "case")
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?%?")
 _TIME = re.compile(r"^\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?$|\bo'?clock\b|^(half|quarter)\b", re.IGNORECASE)
@@ -60,10 +60,10 @@ def answer_kind(text: str) -> dict[str, str]:
     """What kind of answer a text is, in the features distractors must share with their key."""
     text = " ".join(str(text).split())
     if text and all(w in _NUMBER_WORDS for w in re.split(r"[\s-]+", text.lower())):
-        return {"form": "number word", "script": "NONE", "case": "", "length": "words"}
+        return {"form": "number word", "script": "NONE", "case": "", "length": "words", "plural": ""}
     if _NUMBER.fullmatch(text.replace(",", "")) or _NUMBER.fullmatch(text):
         digits = len(re.sub(r"\D", "", text.split(".")[0]))
-        return {"form": "number", "script": "NONE", "case": "", "length": f"{min(digits, 4)} digits"}
+        return {"form": "number", "script": "NONE", "case": "", "length": f"{min(digits, 4)} digits", "plural": ""}
     form = "time" if _TIME.search(text) else "date" if _DATE.search(text) else "text"
     words = text.split()
     letters = [ch for ch in text if ch.isalpha()]
@@ -79,7 +79,21 @@ def answer_kind(text: str) -> dict[str, str]:
         length = "1 char" if len(text) == 1 else "word"
     else:
         length = "2-3 words" if len(words) <= 3 else "4-8 words" if len(words) <= 8 else "sentence"
-    return {"form": form, "script": _script(text), "case": case, "length": length}
+    return {"form": form, "script": _script(text), "case": case, "length": length, "plural": _plural(words)}
+
+
+def _plural(words: list[str]) -> str:
+    """Whether a common noun phrase is plural ("cupboards": a plural clue gets plural options), as
+    far as an English dictionary tells from its last word; "" when it cannot tell."""
+    if not words or not words[-1].isalpha() or not words[-1].islower():
+        return ""
+    from agents.tools.screen import is_word
+
+    last = words[-1]
+    if last.endswith(("ss", "us", "is")) or not last.endswith("s") or len(last) < 4:
+        return "no" if is_word(last) else ""
+    singular = last[:-3] + "y" if last.endswith("ies") else last[:-2] if last.endswith("es") and is_word(last[:-2]) else last[:-1]
+    return "yes" if is_word(singular) else ""
 
 
 def record_section(payload: Any, paths: list[str]) -> str:
@@ -92,6 +106,49 @@ def record_section(payload: Any, paths: list[str]) -> str:
 
 def kind_distance(key: dict[str, str], other: dict[str, str]) -> int:
     return sum(_WEIGHTS[feature] for feature in _KIND_FEATURES if key[feature] != other[feature])
+
+
+_SUFFIXES = ("ing", "ed", "es", "s", "er", "est", "ly")
+ROOT_PREFIX = 6  # two words starting alike for this long share a root ("chemist", "chemistry")
+
+
+def stem(word: str) -> str:
+    """A word's root, roughly: its inflection off ("decreases" -> "decreas", "swimming" -> "swim")."""
+    word = word.lower()
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "aeiou":
+        word = word[:-1]
+    return word
+
+
+def shares_root(a: str, b: str) -> bool:
+    sa, sb = stem(a), stem(b)
+    if sa == sb:
+        return True
+    common = 0
+    for x, y in zip(sa, sb):
+        if x != y:
+            break
+        common += 1
+    return common >= ROOT_PREFIX or (min(len(sa), len(sb)) >= 5 and (sa.startswith(sb) or sb.startswith(sa)))
+
+
+def content_words(text: str) -> list[str]:
+    from agents.offline.lexical import STOPWORDS
+
+    return [w for w in re.findall(r"[a-z]+", str(text).lower()) if len(w) >= 3 and w not in STOPWORDS]
+
+
+def root_shown(option: str, question: str) -> str:
+    """A word of the option whose root a word of the question shares ("cats" in "... as cat is to
+    what?"); "" when none does. Names in the question (capitalised past its first word: "How would
+    Nate feel?") are whom it is about, not a root of the answer."""
+    words = re.findall(r"[A-Za-z]+", str(question))
+    asked = [w for w in content_words(" ".join(w for i, w in enumerate(words) if i == 0 or not w[:1].isupper()))]
+    return next((w for w in content_words(option) if any(shares_root(w, q) for q in asked)), "")
 
 
 def is_paraphrase(key: str, other: str) -> bool:
@@ -113,8 +170,10 @@ def passage_spans(passage: str, answer: str, accepted: list[str]) -> list[str]:
     from agents.offline.lexical import STOPWORDS
 
     key_words = normalise(answer).split()
-    folded = normalise(passage)
-    if not key_words or len(key_words) > PASSAGE_SPAN_MAX_WORDS or f" {' '.join(key_words)} " not in f" {folded} ":
+    if not key_words or len(key_words) > PASSAGE_SPAN_MAX_WORDS:
+        return []
+    # The key as the passage writes it, case and all: a label ("BEFORE") is no quote of "before".
+    if not re.search(rf"(?<!\w){re.escape(' '.join(answer.split()))}(?!\w)", " ".join(passage.split())):
         return []
     banned = {w for a in accepted for w in normalise(a).split()}
     key_kind = answer_kind(answer)
@@ -167,7 +226,7 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
                   and not any(is_paraphrase(a, v) for a in accepted)]
     ctx.rng.shuffle(candidates)
     candidates = candidates[:CANDIDATES_RANKED]
-    quoted = passage_spans(draft.get("context", ""), answer, accepted)
+    quoted = passage_spans(draft.get("context", ""), answer, accepted) if params.get("extractive", True) else []
     if len(quoted) >= k:
         # Extractive reading: the key stands in the passage, so its distractors do too (spans of the
         # passage of the key's kind): the option that appears in the passage is not the giveaway.
@@ -183,6 +242,12 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
         return kind_distance(key_kind, answer_kind(value)) + (_WEIGHTS["section"] if outside else 0)
 
     distance = {v: distance_of(v) for v in candidates}
+    if root_shown(answer, draft.get("question", "")):
+        # The key shares a root with the question ("cat" ... "cats"): so do the distractors where the
+        # bank has such ("swims" beside "swimming"), or the root alone would give the key away.
+        for value in candidates:
+            if not root_shown(value, draft.get("question", "")):
+                distance[value] += _WEIGHTS["section"] + 1  # a root matters more than a section here
     close = _closeness(answer, candidates, params, ctx) if key_kind["form"] != "number" else {}
     if close and not params.get("nearest"):
         # Equally correct in other words: too close in meaning to be wrong.

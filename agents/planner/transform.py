@@ -87,7 +87,7 @@ _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 # A record field that sorts a dataset into sections its answers belong to ("capital-world" against
 # "plural-nouns"): distractors come from the key's own section.
 SECTION_NAMES = frozenset({"category", "section", "type", "topic", "subject", "domain", "group", "relation",
-                           "language", "lang", "genre", "field", "kind", "class_group", "family"})
+                           "language", "lang", "genre", "field", "kind", "class_group", "family", "corpus"})
 SECTION_MAX = 60
 CONTENT_ROLES = frozenset({"question", "context", "dialog", "options", "answer", "image", "audio"})
 
@@ -300,7 +300,8 @@ def design_plan(card: CardView, records: list[RecordView],
         template = "label_choices" if is_label else "answer_bank_choices"
         if classes == 2:
             answer_type = "binary"
-        distractor_params: dict[str, Any] = {"bank": bank, "clusters": clusters, "k": min(3, classes - 1)}
+        distractor_params: dict[str, Any] = {"bank": bank, "clusters": clusters, "k": min(3, classes - 1),
+                                             "extractive": not is_label}  # a label is never a quote
         # Labels nearest in meaning make hard distractors; numbers nearest in meaning are the adjacent
         # ones (3 -> 2, 4), which gather the options round the key: a number's distractors are drawn
         # evenly from the other labels.

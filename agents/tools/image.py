@@ -27,6 +27,7 @@ from agents.types import MediaRef
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DEGRADATIONS = ("downscale", "blur", "jpeg", "occlusion", "noise")
+SMALL_IMAGE = 100  # pixels on the short side below which downscaling is gentler
 MAX_RENDER_CHARS = 4000
 OCR_TIMEOUT_S = 60
 
@@ -133,21 +134,31 @@ def degrade(abs_path: str, kind: str, severity: int, *, seed: str, store_dir: Pa
     w, h = image.size
     if kind == "downscale":
         factor = (0.6, 0.4, 0.25, 0.15, 0.1)[severity - 1]
+        if min(w, h) < SMALL_IMAGE:
+            factor = factor ** 0.5  # a 28-pixel image at a tenth is 2 pixels: nothing left to see
         small = image.resize((max(1, int(w * factor)), max(1, int(h * factor))), Image.BILINEAR)
         image = small.resize((w, h), Image.NEAREST)
     elif kind == "blur":
-        image = image.filter(ImageFilter.GaussianBlur(radius=min(w, h) / 300 * (0.8, 1.5, 2.5, 4, 6)[severity - 1]))
+        # A radius relative to the image, but never below what blurs a small image at all.
+        radius = max(min(w, h) / 300 * (0.8, 1.5, 2.5, 4, 6)[severity - 1], (0.5, 0.7, 1.0, 1.4, 1.9)[severity - 1])
+        image = image.filter(ImageFilter.GaussianBlur(radius=radius))
     elif kind == "jpeg":
         out = io.BytesIO()
         image.save(out, format="JPEG", quality=(50, 30, 18, 10, 5)[severity - 1])
         return _store(out.getvalue(), suffix=".jpg", store_dir=store_dir, relative_to=relative_to)
     elif kind == "occlusion":
+        # Mid-grey patches hide part of the picture without drawing strokes of their own (a near-black
+        # patch on a digit reads as ink, a white one on a page erases without covering).
+        background = (128, 128, 128)
         draw = ImageDraw.Draw(image)
-        covered, target = 0, (0.05, 0.1, 0.18, 0.28, 0.4)[severity - 1] * w * h
+        share = (0.05, 0.1, 0.18, 0.28, 0.4)[severity - 1]
+        if min(w, h) < SMALL_IMAGE:
+            share *= 0.6  # on an 8-pixel digit a third covered is the digit gone, or another digit
+        covered, target = 0, share * w * h
         while covered < target:
             bw, bh = rng.randint(max(2, w // 12), max(3, w // 5)), rng.randint(max(2, h // 12), max(3, h // 5))
             x, y = rng.randint(0, max(0, w - bw)), rng.randint(0, max(0, h - bh))
-            draw.rectangle((x, y, x + bw, y + bh), fill=(rng.randint(0, 255),) * 3)
+            draw.rectangle((x, y, x + bw, y + bh), fill=background)
             covered += bw * bh
     else:  # noise
         pixels = np.asarray(image, dtype=np.float32)

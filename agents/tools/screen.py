@@ -46,6 +46,11 @@ def _dictionary():
     return SpellChecker(language="en", distance=1)
 
 
+def is_word(word: str) -> bool:
+    """Whether the English dictionary knows the word."""
+    return bool(_dictionary().known([word.lower()]))
+
+
 def dictionary_version() -> str:
     import importlib.metadata
 
@@ -150,19 +155,39 @@ def repair_punctuation(text: str) -> tuple[str, list[str]]:
     return mended, repairs
 
 
-def image_problem(abs_path: str) -> str:
-    try:
-        with image_open(abs_path) as image:
-            grey = np.asarray(image.convert("L"), dtype=np.int16)
-    except (ImageToolError, OSError, ValueError) as exc:
-        return f"the image does not decode: {exc}"
-    height, width = grey.shape
-    if min(height, width) < IMAGE_MIN_SIDE:
-        return f"the image is {width}x{height} pixels (at least {IMAGE_MIN_SIDE} on each side)"
+def _content_problem(grey: np.ndarray) -> str:
     counts = np.bincount(grey.ravel(), minlength=256) / grey.size
     entropy = float(-(counts[counts > 0] * np.log2(counts[counts > 0])).sum())
     if grey.std() < IMAGE_MIN_STD or entropy < IMAGE_MIN_ENTROPY:
         return f"the image shows no discernible content (contrast {grey.std():.1f}, entropy {entropy:.2f} bits)"
+    return ""
+
+
+def _grey(abs_path: str) -> np.ndarray | str:
+    """The image's grey levels, or why it does not decode."""
+    try:
+        with image_open(abs_path) as image:
+            return np.asarray(image.convert("L"), dtype=np.int16)
+    except (ImageToolError, OSError, ValueError) as exc:
+        return f"the image does not decode: {exc}"
+
+
+def discernible_problem(abs_path: str) -> str:
+    """For an image degraded on purpose: it decodes and still shows something (contrast, entropy)."""
+    grey = _grey(abs_path)
+    return grey if isinstance(grey, str) else _content_problem(grey)
+
+
+def image_problem(abs_path: str) -> str:
+    grey = _grey(abs_path)
+    if isinstance(grey, str):
+        return grey
+    height, width = grey.shape
+    if min(height, width) < IMAGE_MIN_SIDE:
+        return f"the image is {width}x{height} pixels (at least {IMAGE_MIN_SIDE} on each side)"
+    problem = _content_problem(grey)
+    if problem:
+        return problem
     jumps = float((np.abs(np.diff(grey, axis=1)) > WRAP_JUMP).mean())
     midtones = float(((grey > 32) & (grey < 224)).mean())
     if jumps > WRAP_MAX_JUMPS and midtones > WRAP_MIN_MIDTONES:

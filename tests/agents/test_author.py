@@ -15,7 +15,7 @@ QUESTION_PLAN = _reading_plan("blur", 1)[1:2] + _reading_plan("blur", 1)[4:]
 
 
 def _items(n: int) -> list[dict]:
-    return [{"input": {"question": f"Which city is the capital of country {i}?",
+    return [{"input": {"question": f"Which place is the capital of country {i}?",
                        "options": [f"City {i}", f"Town {i}", f"Village {i}"]}, "output": {"answer": "A"}}
             for i in range(n)]
 
@@ -56,7 +56,7 @@ def _notes(sample) -> list[str]:
 
 def test_the_author_rewrites_writes_context_and_replaces_a_distractor_each_checked():
     samples, model = _run({
-        "s/d/r0": [AuthorStep(action="rewrite_question", text="Which city is the seat of government of country 0?",
+        "s/d/r0": [AuthorStep(action="rewrite_question", text="Which place is the seat of government of country 0?",
                               rationale="sharper"),
                    AuthorStep(action="write_context", text="Country 0 moved its government in 1990."),
                    AuthorStep(action="replace_distractor", option="B", text="Old Town 0")],
@@ -64,18 +64,18 @@ def test_the_author_rewrites_writes_context_and_replaces_a_distractor_each_check
     })
     first = samples["s/d/r0"]
     assert (first.status, first.engine) == ("ok", "llm")
-    assert first.question == "Which city is the seat of government of country 0?"
+    assert first.question == "Which place is the seat of government of country 0?"
     assert first.context == "Country 0 moved its government in 1990."
     assert first.options == ["City 0", "Old Town 0", "Village 0"] and first.answer == "City 0"
     assert first.operators[-3:] == ["author:rewrite_question", "author:write_context", "author:replace_distractor"]
     assert _notes(first) == ["applied rewrite_question (sharper)", "applied write_context",
                              "applied replace_distractor"]
     kept = samples["s/d/r1"]
-    assert (kept.status, kept.engine, kept.question) == ("ok", "offline", "Which city is the capital of country 1?")
+    assert (kept.status, kept.engine, kept.question) == ("ok", "offline", "Which place is the capital of country 1?")
     assert _notes(kept) == ["kept as the plan made it"]
     # The author sees the key and the source record, fenced as data; the reviewer sees neither.
     author_text = next(r for r in model.requests if r.schema is AuthorReply and r.item_key == "s/d/r0").messages[1]
-    assert "Key: A" in author_text["content"] and '"question": "Which city is the capital of country 0?"' in \
+    assert "Key: A" in author_text["content"] and '"question": "Which place is the capital of country 0?"' in \
         author_text["content"] and "<<<DATA label=\"source record\"" in author_text["content"]
     assert all("Key:" not in str(r.messages) for r in model.requests if r.schema is ItemReview)
 
@@ -91,7 +91,7 @@ def test_a_step_that_breaks_the_item_is_rolled_back_and_the_others_stay():
     })
     leaked = samples["s/d/r0"]
     assert (leaked.status, leaked.question, leaked.options) == (
-        "ok", "Which city is the capital of country 0?", ["City 0", "Town 0", "Village 0"])
+        "ok", "Which place is the capital of country 0?", ["City 0", "Town 0", "Village 0"])
     assert _notes(leaked) == [
         "rewrite_question rolled back: answer_leakage: the answer is written in the question or context",
         "replace_distractor rolled back: one_correct_option: two options are the same"]

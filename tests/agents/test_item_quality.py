@@ -59,10 +59,13 @@ def test_distractors_come_from_the_keys_section_and_kind_ranked_by_meaning():
 
 
 def test_answer_kinds_and_restatements():
-    assert answer_kind("1,250") == {"form": "number", "script": "NONE", "case": "", "length": "4 digits"}
+    assert answer_kind("1,250") == {"form": "number", "script": "NONE", "case": "", "length": "4 digits", "plural": ""}
     assert answer_kind("five")["form"] == "number word"
     assert answer_kind("quarter past six")["form"] == "time"
-    assert answer_kind("Buenos Aires") == {"form": "text", "script": "LATIN", "case": "proper", "length": "2-3 words"}
+    assert answer_kind("Buenos Aires") == {"form": "text", "script": "LATIN", "case": "proper", "length": "2-3 words",
+                                           "plural": ""}
+    assert [answer_kind(w)["plural"] for w in ("cupboards", "freezer", "glass", "bananas", "berries")] == [
+        "yes", "no", "no", "yes", "yes"]
     assert answer_kind("Ä")["length"] == "1 char" and answer_kind("Ж")["script"] == "CYRILLIC"
     assert is_paraphrase("quarter", "quarter past") and is_paraphrase("Quarter past.", "quarter")
     assert not is_paraphrase("quarter to", "quarter past")
@@ -147,3 +150,58 @@ def test_short_distinct_posts_under_one_question_are_not_near_duplicates():
     again = index.check(post("Thank you :)"), index.fingerprint(post("Thank you :)")))
     assert (again.ok, again.detail) == (False, "near-duplicate of first (question cosine 1.000, passage cosine "
                                                "1.000; threshold 0.97)")
+
+
+def test_a_key_sharing_its_root_with_the_question_alone_is_a_leak():
+    analogy = _draft(["goats", "cats", "birds", "horses"], 1, question="banana is to bananas as cat is to what?")
+    checked = verify(analogy, modalities=["text"], tools=NoMediaTools(), ledger=NullLedger())
+    assert checked.rejected_reasons == ["answer_leakage: the key's word 'cats' shares its root with a word of the "
+                                        "question; no other option's does"]
+    # Distractors of the same root make the root no giveaway: the relation decides.
+    same_root = _draft(["swims", "swimming", "decreased", "swam"], question="decrease is to decreases as swim is to what?")
+    assert verify(same_root, modalities=["text"], tools=NoMediaTools(), ledger=NullLedger()).status == "ok"
+
+
+def test_a_key_written_in_the_picture_is_a_leak(tmp_path):
+    from agents.tools.media import LocalTools
+
+    tools = LocalTools(media_root=tmp_path)
+    badge = tools.render_text("ALFA ROMEO")  # a logo that spells its brand
+    item = _draft(["Alfa Romeo", "Fiat", "Lancia", "Ferrari"], question="Which car brand is this?", media=[badge])
+    ledger = NullLedger()
+    checked = verify(item, modalities=["image", "text"], tools=tools, ledger=ledger)
+    assert checked.rejected_reasons == ["answer_in_image: the image shows the key 'Alfa Romeo' in writing (OCR), and "
+                                        "no other option"]
+    assert ledger.tool_calls[-1]["tool"] == "ocr" and ledger.tool_calls[-1]["detail"]["purpose"] == "answer_in_image"
+
+
+def test_one_picture_recoloured_is_the_same_picture_to_the_duplicate_check(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from agents.executor.dedup import exact_key, look
+    from agents.types import MediaRef
+
+    y, x = np.mgrid[0:96, 0:96]
+    ring = ((np.hypot(x - 48, y - 48) < 40) & (np.hypot(x - 48, y - 48) > 25)) | ((x > 40) & (x < 56) & (y > 20))
+    badge = np.stack([np.where(ring, 200, 30)] * 3, axis=-1)
+    recoloured = badge * np.array([0.7, 0.9, 1.2]) + 10  # another tint of the same crop
+    other = np.stack([np.where((x + y) % 40 < 20, 220, 20)] * 3, axis=-1)
+    refs = []
+    for name, pixels in (("badge.png", badge), ("recoloured.png", np.clip(recoloured, 0, 255)), ("other.png", other)):
+        Image.fromarray(pixels.astype(np.uint8)).save(tmp_path / name)
+        refs.append(MediaRef(path="file", file=name, abs_path=str(tmp_path / name), kind="image",
+                             sha256=name))  # the bytes differ
+    drafts = [_draft(["Tesla", "BMW"], question="Which brand is this?", media=[ref]) for ref in refs]
+    keys = [exact_key(d) for d in drafts]
+    assert keys[0] == keys[1] != keys[2]
+    # A sepia print of the same crop: its hash differs in a few bits only, which the run's index tells.
+    sepia = np.clip(badge * np.array([1.0, 0.85, 0.6]) + np.where(badge > 100, 0, 40), 0, 255)
+    Image.fromarray(sepia.astype(np.uint8)).save(tmp_path / "sepia.png")
+    sepia_draft = _draft(["Tesla", "BMW"], question="Which brand is this?", media=[
+        MediaRef(path="file", file="sepia.png", abs_path=str(tmp_path / "sepia.png"), kind="image", sha256="sepia")])
+    index = DuplicateIndex(None)
+    index.add("first", [], keys[0], look(drafts[0]))
+    check = index.check(sepia_draft, [], look(sepia_draft))
+    assert not check.ok and check.detail.startswith("asks the same question")
+    assert index.check(drafts[2], [], look(drafts[2])).ok

@@ -277,17 +277,23 @@ def test_run_cell_meets_quota_resumes_and_reports_exhaustion():
     assert sink.events[-1] == ("source_exhausted", "warning", "causal ran out of usable records: 12 of 20 made")
 
 
-def test_source_media_that_fail_the_screen_are_replaced_and_named():
-    c = card("vqa", {"question": ["input.prompt"], "image": ["input.image_file"], "answer": ["output.text"]},
-             modalities=("image", "text"))
+def _missing_image_pool():
+    """A VQA card whose six records name image files that are not there, and a cell of three over them."""
     from agents.types import MediaRef
 
+    c = card("vqa", {"question": ["input.prompt"], "image": ["input.image_file"], "answer": ["output.text"]},
+             modalities=("image", "text"))
     recs = [RecordView(record_id=i, dataset_id=c.dataset_id, source_id=f"r{i}",
                        payload={"input": {"prompt": f"what is {i}", "image_file": f"{i}.png"}, "output": {"text": f"thing{i}"}},
                        media=[MediaRef(path="input.image_file", file=f"{i}.png", abs_path=f"/nonexistent/{i}.png", kind="image")])
             for i in range(6)]
     plan, _ = design_plan(c, recs)
-    cell = Cell(subtask_key="vqa", grounding_id=1, dataset_id=c.dataset_id, dataset_slug="vqa", plan=plan, quota=3)
+    return c, recs, Cell(subtask_key="vqa", grounding_id=1, dataset_id=c.dataset_id, dataset_slug="vqa", plan=plan,
+                         quota=3)
+
+
+def test_source_media_that_fail_the_screen_are_replaced_and_named():
+    c, recs, cell = _missing_image_pool()
     sink, ledger = ListSink(), NullLedger()
     report = run_cell(cell, modalities=["image", "text"], pool=MemoryPool([(c, recs)]), tools=NoMediaTools(),
                       ledger=ledger, sink=sink)
@@ -304,16 +310,7 @@ def test_source_media_that_fail_the_screen_are_replaced_and_named():
 
 def test_media_failures_reject_the_sample_and_are_recorded():
     """Past the source screen (patched out here), a file the item carries is checked again."""
-    c = card("vqa", {"question": ["input.prompt"], "image": ["input.image_file"], "answer": ["output.text"]},
-             modalities=("image", "text"))
-    from agents.types import MediaRef
-
-    recs = [RecordView(record_id=i, dataset_id=c.dataset_id, source_id=f"r{i}",
-                       payload={"input": {"prompt": f"what is {i}", "image_file": f"{i}.png"}, "output": {"text": f"thing{i}"}},
-                       media=[MediaRef(path="input.image_file", file=f"{i}.png", abs_path=f"/nonexistent/{i}.png", kind="image")])
-            for i in range(6)]
-    plan, _ = design_plan(c, recs)
-    cell = Cell(subtask_key="vqa", grounding_id=1, dataset_id=c.dataset_id, dataset_slug="vqa", plan=plan, quota=3)
+    c, recs, cell = _missing_image_pool()
     sink, ledger = ListSink(), NullLedger()
     from unittest import mock
 

@@ -375,9 +375,10 @@ def test_image_audio_and_text_items_ask_a_spoken_question_about_an_image(team_a,
         assert sorted(m.kind for m in sample.media.all()) == ["audio", "image"]
         assert sample.provenance["speech_text"].startswith("Q: ")
         assert {c["name"]: c["ok"] for c in sample.verification["checks"]}["speech_round_trip"] is True
-    # The artwork images carry JPEG comments: each item shows a copy without them (strip_metadata).
+    # The artwork images carry JPEG comments: each item shows a copy without them (strip_metadata);
+    # OCR looks for the key written in each picture.
     assert set(ToolCall.objects.filter(run__parent=run).values_list("tool", flat=True)) == {
-        "tts", "asr", "image_decode", "audio_decode", "strip_metadata"}
+        "tts", "asr", "image_decode", "audio_decode", "strip_metadata", "ocr"}
 
 
 def art_planner(request):

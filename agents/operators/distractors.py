@@ -26,7 +26,10 @@ from typing import Any
 from agents.operators import Draft, ItemContext, OperatorError, get_path, normalise, operator
 from agents.types import RecordView
 
-PARAPHRASE_COSINE = 0.9  # MiniLM: "car"/"automobile" 0.87, "quarter"/"quarter past" 0.85 (caught by words)
+# MiniLM: synonyms "road"/"street" 0.80, "sofa"/"couch" 0.86, "car"/"automobile" 0.86; kin that make
+# good distractors "Greece"/"Serbia" 0.65, "B"/"D" 0.69, "peach"/"mango" 0.58. Another form of the
+# key's own word ("swims"/"swimming" 0.86) is no synonym: the relation asked tells them apart.
+PARAPHRASE_COSINE = 0.75
 CANDIDATES_RANKED = 400  # a seeded sample of the bank is ranked per item
 # What a mismatch costs: a number among words, or another script, is never acceptable while a
 # same-kind candidate remains; a section or a length class weighs less; case least.
@@ -251,7 +254,8 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
     close = _closeness(answer, candidates, params, ctx) if key_kind["form"] != "number" else {}
     if close and not params.get("nearest"):
         # Equally correct in other words: too close in meaning to be wrong.
-        candidates = [v for v in candidates if close.get(v, 0.0) < PARAPHRASE_COSINE]
+        candidates = [v for v in candidates if close.get(v, 0.0) < PARAPHRASE_COSINE
+                      or any(shares_root(a, b) for a in content_words(answer) for b in content_words(v))]
     # Kind first; then, among the closest few of the best kind, a seeded pick (hard, not always the same).
     candidates.sort(key=lambda v: (distance[v], -close.get(v, 0.0)))
     best = distance[candidates[0]] if candidates else 0

@@ -26,7 +26,7 @@ from agents.operators import (
     plan_validate,
     record_read,
 )
-from agents.operators.distractors import record_section
+from agents.operators.distractors import PARAPHRASE_COSINE, record_section
 from agents.operators.screen import SourceRejected, screen_record
 from agents.tools.embedding import Embedder
 from agents.types import CardView, Operator, RecordView, TransformPlan
@@ -35,6 +35,9 @@ MIN_COVERAGE = 0.5  # share of a dataset's records the plan must turn into valid
 LABEL_MAX_CLASSES = 30
 NEAREST_KEPT = 8  # hard-distractor candidates kept per label
 REJECT_ANSWERS = ["none of the above", "all of the above"]
+# Answers that name nothing: neither a key worth asking for nor a distractor ("what sit on a couch?" "something").
+VAGUE_ANSWERS = frozenset({"something", "nothing", "anything", "everything", "someone", "somebody", "unknown",
+                           "n/a", "various"})
 _LETTERED_LINE = re.compile(r"^\s*[A-H][.)]\s+\S", re.MULTILINE)
 
 
@@ -139,7 +142,9 @@ def nearest_labels(bank: list[str], clusters: dict[str, int], embedder: Embedder
     nearest: dict[str, list[str]] = {}
     for i, label in enumerate(bank):
         own = clusters.get(normalise(label))
-        order = [j for j in np.argsort(-sims[i]) if j != i and clusters.get(normalise(bank[j])) != own]
+        # A synonym ("road" for "street") is a second right answer, not a distractor.
+        order = [j for j in np.argsort(-sims[i]) if j != i and clusters.get(normalise(bank[j])) != own
+                 and sims[i, j] < PARAPHRASE_COSINE]
         nearest[normalise(label)] = [bank[j] for j in order[:NEAREST_KEPT]]
     return nearest
 
@@ -294,8 +299,10 @@ def design_plan(card: CardView, records: list[RecordView],
             return None, "every record has the same answer; no distractors to draw"
         is_label = classes <= LABEL_MAX_CLASSES and classes <= len(records) / 2
         # In free-text answers a function word ("are", "other") is noise: neither an answer worth
-        # asking for nor a distractor. In a closed label set ("BEFORE", "AFTER") it is a label.
-        noise = [] if is_label else [value for value in bank if normalise(value) in STOPWORDS]
+        # asking for nor a distractor. In a closed label set ("BEFORE", "AFTER") it is a label. A
+        # vague answer ("something") is noise in both.
+        noise = [value for value in bank if normalise(value) in VAGUE_ANSWERS
+                 or (not is_label and normalise(value) in STOPWORDS)]
         bank = [value for value in bank if value not in noise]
         template = "label_choices" if is_label else "answer_bank_choices"
         if classes == 2:

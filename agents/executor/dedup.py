@@ -11,6 +11,7 @@ only from the database, so two near-duplicates made in the same instant by two c
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,10 +39,14 @@ LOOK_MAX_BITS = 26  # of 256: two average hashes this close are one picture (a t
 def _average_hash(ref) -> np.ndarray | None:
     """An image's average hash (16x16 grey levels against their mean), which a recolouring or a
     re-encoding nearly keeps; None for a recording or an image too small to tell scans apart."""
-    if ref.kind != "image":
-        return None
+    return _image_hash(ref.abs_path) if ref.kind == "image" else None
+
+
+@lru_cache(maxsize=4096)
+def _image_hash(abs_path: str) -> np.ndarray | None:
+    # Files are content-addressed: a path is read once, for the exact key and for the look alike.
     try:
-        with image_open(ref.abs_path) as image:
+        with image_open(abs_path) as image:
             if min(image.size) < PERCEPTUAL_MIN_SIDE:
                 return None
             grey = np.asarray(image.convert("L").resize((16, 16), Image.BILINEAR), dtype=np.float32)

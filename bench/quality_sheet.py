@@ -52,6 +52,7 @@ def build_request(team, request: dict[str, Any], *, target: int) -> dict[str, An
     if run.status == AgentRun.Status.AWAITING_APPROVAL and spec is not None:
         # The spec asks for review (an unclear ask): the sheet grades what it would build as planned.
         services._spec_mark_approved(spec, how="quality sheet")
+        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.QUEUED)
         run = services.build_run_foreground(run_id=started.run.id)
     kept = (Sample.Status.OK, Sample.Status.REPAIRED)
     samples = (Sample.objects.filter(version=started.version, status__in=kept)

@@ -39,12 +39,13 @@ LOOK_MAX_BITS = 26  # of 256: two average hashes this close are one picture (a t
 def _average_hash(ref) -> np.ndarray | None:
     """An image's average hash (16x16 grey levels against their mean), which a recolouring or a
     re-encoding nearly keeps; None for a recording or an image too small to tell scans apart."""
-    return _image_hash(ref.abs_path) if ref.kind == "image" else None
+    return _image_hash(ref.abs_path, ref.sha256) if ref.kind == "image" else None
 
 
 @lru_cache(maxsize=4096)
-def _image_hash(abs_path: str) -> np.ndarray | None:
-    # Files are content-addressed: a path is read once, for the exact key and for the look alike.
+def _image_hash(abs_path: str, sha256: str) -> np.ndarray | None:
+    # Read once per file and content, for the exact key and for the look alike (the content is in
+    # the key: a path whose file was written again is read again). Callers never change the array.
     try:
         with image_open(abs_path) as image:
             if min(image.size) < PERCEPTUAL_MIN_SIDE:
@@ -52,7 +53,9 @@ def _image_hash(abs_path: str) -> np.ndarray | None:
             grey = np.asarray(image.convert("L").resize((16, 16), Image.BILINEAR), dtype=np.float32)
     except (ImageToolError, OSError, ValueError):
         return None
-    return (grey > grey.mean()).ravel()
+    bits = (grey > grey.mean()).ravel()
+    bits.setflags(write=False)
+    return bits
 
 
 def _media_identity(ref) -> str:

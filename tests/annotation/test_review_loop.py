@@ -15,7 +15,7 @@ from django.urls import reverse
 from annotation import services
 from annotation.labelstudio import LabelStudioError, verdict_result
 from annotation.models import HumanReview, ReviewTask
-from benchmarks.models import MediaAsset, Sample
+from benchmarks.models import AgentRun, MediaAsset, Sample
 
 ACCEPTED = (Sample.Status.OK, Sample.Status.REPAIRED)
 
@@ -98,6 +98,10 @@ def test_samples_reach_label_studio_and_reviews_come_back_by_webhook(
     assert reviews[(samples[1], "ann2@bench.local")].comment == "two options fit"
 
     # Split 1-1 on the second sample: rejected, replaced by a new sample from another record, which is sent in turn.
+    # (The pull stores the reviews first, then rejects the sample and runs its cell again: wait for the build.)
+    run = built_image_benchmark.run
+    _wait_for(lambda: Sample.objects.get(pk=samples[1]).status == Sample.Status.REJECTED
+              and AgentRun.objects.get(pk=run.pk).is_finished, timeout_s=120)
     replaced = Sample.objects.get(pk=samples[1])
     assert replaced.status == Sample.Status.REJECTED
     assert replaced.verification["checks"][-1] == {"name": "human_review", "ok": False,

@@ -67,8 +67,10 @@ class BuildRequestInputSerializer(serializers.Serializer):
     seed = serializers.IntegerField(min_value=0, max_value=SEED_MAX, required=False, default=0)
     auto_approve = serializers.BooleanField(
         required=False, default=False,
-        help_text="Build straight after planning. By default the spec waits as a draft (run status "
-                  "awaiting_approval) until an owner or editor approves it at /api/specs/{id}/approve/.")
+        help_text="Build straight after planning when the plan serves every ask of the request; a plan "
+                  "that leaves an ask unserved, or read one from weak evidence, still waits for review. By default "
+                  "the spec waits as a draft (run status awaiting_approval) until an owner or editor approves it "
+                  "at /api/specs/{id}/approve/.")
     engine = serializers.CharField(
         required=False, default="", allow_blank=True,
         help_text='"offline" (deterministic, no LLM) or "llm" (needs OPENAI_BASE_URL); empty: the platform default.')

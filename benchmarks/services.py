@@ -193,6 +193,22 @@ def _spec_mark_approved(spec: Spec, *, user=None, how: str) -> None:
     spec.save(update_fields=["status", "approved_at", "approved_by", "trace"])
 
 
+def _auto_approve_held(spec: Spec) -> dict[str, str]:
+    """Why a spec is not approved by itself although its request asked for that, in words, by cause:
+    an ask read from weak evidence (uncertain), or an ask the plan does not serve in full (partial: a
+    build would quietly test less than, or other than, what was asked). {} when none."""
+    held: dict[str, str] = {}
+    uncertain = selectors.spec_uncertain_asks(spec=spec)
+    if uncertain:
+        held["uncertain"] = "the request is unclear about " + "; ".join(uncertain)
+    gaps = [c for c in spec.coverage or [] if c.get("status") != "served"]
+    if gaps:  # fewer samples than asked, every ask served, is a smaller benchmark of the same thing: built
+        held["partial"] = "the plan serves only part of the request (" + "; ".join(
+            f"{c.get('text', c.get('key'))}: {'not served' if c.get('status') == 'not_served' else 'partly served'}"
+            + (f", {c['reason']}" if c.get("reason") else "") for c in gaps) + ")"
+    return held
+
+
 def cell_shares(quota: int, *, shard_size: int | None = None, max_shards: int | None = None) -> list[int]:
     """How a grounding's quota is split into cell runs: shares of about `shard_size` samples (at most
     `max_shards`), as even as whole numbers allow. [] for no quota."""
@@ -260,15 +276,16 @@ def _build_plan_claimed(run: AgentRun, *, queue_cells: bool) -> list[int]:
             _mark_failed(run, f"Planning ended {spec.end_state}: {_plan_reason(spec)}")
             return []
         if spec.status == Spec.Status.DRAFT:
-            uncertain = selectors.spec_uncertain_asks(spec=spec)
-            if not version.request.auto_approve or uncertain:
+            held = _auto_approve_held(spec) if version.request.auto_approve else {}
+            if not version.request.auto_approve or held:
                 AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.AWAITING_APPROVAL, stage="review")
                 why = ("the spec waits for review: edit quotas, drop a subtask, re-plan or approve it to build"
-                       if not uncertain else
-                       "the spec waits for review although the request asked to approve it: the request is unclear "
-                       "about " + "; ".join(uncertain) + ". Check the coverage, then approve or re-plan")
-                run_event(run, "awaiting_approval", why, level="info" if not uncertain else "warning",
-                          data={"spec": spec.id, "uncertain": uncertain})
+                       if not held else
+                       "the spec waits for review although the request asked to approve it: "
+                       + "; ".join(held.values()) + ". Check the coverage, then approve or re-plan")
+                run_event(run, "awaiting_approval", why, level="info" if not held else "warning",
+                          data={"spec": spec.id, "uncertain": selectors.spec_uncertain_asks(spec=spec),
+                                "held": sorted(held)})
                 return []
             _spec_mark_approved(spec, how="auto-approve")
         pending = _cells_create(run=run, spec=spec, queue_cells=queue_cells)
@@ -711,9 +728,14 @@ def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
               data={"accepted": accepted, "target": target, "subtasks": subtasks})
 
 
-def build_run_foreground(*, run_id: int, on_progress: Callable[[int, int], None] | None = None) -> AgentRun:
-    """The same path as the queue, in this process: plan, then each cell in turn."""
+def build_run_foreground(*, run_id: int, on_progress: Callable[[int, int], None] | None = None,
+                         accept_partial: bool = False) -> AgentRun:
+    """The same path as the queue, in this process: plan, then each cell in turn. With accept_partial
+    (the build command's --accept-partial), an auto-approved request whose plan serves only part of
+    it is built anyway (what it serves), the approval saying so; an unclear request still waits."""
     pending = build_plan(run_id=run_id, queue_cells=False)
+    if accept_partial and not pending:
+        pending = _approve_partial(run_id)
     while pending:
         for cell_id in sorted(pending):
             def report(done: int, total: int) -> None:
@@ -725,6 +747,18 @@ def build_run_foreground(*, run_id: int, on_progress: Callable[[int, int], None]
         pending = list(AgentRun.objects.filter(parent_id=run_id, kind=AgentRun.Kind.CELL,
                                                status=AgentRun.Status.QUEUED).values_list("id", flat=True))
     return AgentRun.objects.get(pk=run_id)
+
+
+def _approve_partial(run_id: int) -> list[int]:
+    run = AgentRun.objects.select_related("version__request").get(pk=run_id)
+    spec = Spec.objects.filter(version=run.version, status=Spec.Status.DRAFT).first()
+    if (run.status != AgentRun.Status.AWAITING_APPROVAL or spec is None or not run.version.request.auto_approve
+            or set(_auto_approve_held(spec)) != {"partial"}):
+        return []
+    _spec_mark_approved(spec, how="auto-approve, partial plan accepted")
+    run_event(run, "approved", "the partial plan was accepted as it is (build --accept-partial); building what it "
+              "serves", level="warning")
+    return _cells_create(run=run, spec=spec, queue_cells=False)
 
 
 # --- Refresh -------------------------------------------------------------------------------------

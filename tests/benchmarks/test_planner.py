@@ -218,7 +218,20 @@ def test_a_spoken_build_synthesises_each_dialogue_with_piper_a_voice_per_speaker
     import_seed_datasets(team_a, ["Multi-Turn-Daily-Dialogue-Generation"])
     started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=3,
                                    run_in_background=False, text=_example("user_querie_02.json")["description"])
-    services.build_run_foreground(run_id=started.run.id)
+    # The pool's dialogues are in English only: the plan leaves "mixed languages" unserved, so auto-approve
+    # holds it for review, saying so; accepted as it is, it builds what it serves (spoken dialogues).
+    run = services.build_run_foreground(run_id=started.run.id)
+    held = run.events.get(kind="awaiting_approval")
+    gap = ("items that mix several languages: not served, multi-turn-daily-dialogue-generation: its texts are in "
+           "one language (en 100%)")
+    assert (run.status, held.data["held"], held.message) == (
+        "awaiting_approval", ["partial"], "the spec waits for review although the request asked to approve it: the "
+        f"plan serves only part of the request ({gap}). Check the coverage, then approve or re-plan")
+    assert not Sample.objects.filter(version=started.version).exists()
+    run = services.build_run_foreground(run_id=started.run.id, accept_partial=True)
+    assert Spec.objects.get(version=started.version).trace[-1]["how"] == "auto-approve, partial plan accepted"
+    assert (run.status, run.error) == ("partial", "not served as asked: items that mix several languages "
+                                       "(multi-turn-daily-dialogue-generation: its texts are in one language (en 100%))")
 
     samples = list(Sample.objects.filter(version=started.version).order_by("id"))
     assert [(s.status, s.context, s.question) for s in samples] == [

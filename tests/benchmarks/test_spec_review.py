@@ -418,3 +418,21 @@ def test_build_command_review_flag_plans_and_waits(team_a, pool_a, capsys):
     run = AgentRun.objects.get(kind="build")
     assert (run.status, run.children.count()) == ("awaiting_approval", 0)
     assert "planned; the spec waits for review at /benchmarks/" in capsys.readouterr().out
+
+
+def test_build_command_holds_a_plan_that_leaves_an_ask_unserved_until_accepted(team_a, pool_a, capsys):
+    text = "Multiple-choice questions about the causes and effects of everyday events, written in German."
+    call_command("build", text, "--size", "6", "--team", "team-a")
+    run = AgentRun.objects.get(kind="build")
+    out = capsys.readouterr().out.splitlines()
+    assert (run.status, run.children.count()) == ("awaiting_approval", 0)
+    assert out[-1] == (
+        f"{run.version}: planned; the spec waits for review at /benchmarks/{run.version.benchmark_id}/spec/: the spec "
+        "waits for review although the request asked to approve it: the plan serves only part of the request (items "
+        "in German: not served, causal-reasoning: its texts are in en 100%, not de). Check the coverage, then approve "
+        "or re-plan (or build it anyway with --accept-partial)")
+
+    call_command("build", text, "--size", "6", "--team", "team-a", "--accept-partial")
+    run = AgentRun.objects.filter(kind="build").latest("id")
+    assert run.status == "partial" and run.error.startswith("not served as asked: items in German")
+    assert Sample.objects.filter(version=run.version, status="ok").count() == 6

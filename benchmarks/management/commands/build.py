@@ -26,6 +26,9 @@ class Command(BaseCommand):
         parser.add_argument("--budget-money", type=float, default=None, help="USD the build may spend on LLM calls.")
         parser.add_argument("--review", action="store_true",
                             help="Plan only: the spec waits for review on its page (default: approve and build).")
+        parser.add_argument("--accept-partial", action="store_true",
+                            help="Build a plan that serves only part of the request (by default such a spec "
+                                 "waits for review, its coverage saying what is not served).")
 
     def handle(self, *args, **options):
         team = self._team(options["team"])
@@ -43,13 +46,20 @@ class Command(BaseCommand):
             def on_progress(done: int, _total: int) -> None:
                 bar.update(max(0, done - bar.n))
 
-            run = services.build_run_foreground(run_id=started.run.id, on_progress=on_progress)
+            run = services.build_run_foreground(run_id=started.run.id, on_progress=on_progress,
+                                                accept_partial=options["accept_partial"])
         accepted = Sample.objects.filter(version=started.version, status__in=["ok", "repaired"]).count()
         rejected = Sample.objects.filter(version=started.version, status="rejected").count()
         if run.status == AgentRun.Status.AWAITING_APPROVAL:
             spec_url = reverse("spec-detail", args=[started.version.benchmark_id])
-            self.stdout.write(self.style.SUCCESS(
-                f"{started.version}: planned; the spec waits for review at {spec_url}"))
+            event = run.events.filter(kind="awaiting_approval").order_by("-id").first()
+            held = (event.data or {}).get("held") if event else None
+            message = f"{started.version}: planned; the spec waits for review at {spec_url}"
+            if held:  # asked to build, but the plan is not what was asked: say why, and how to go on
+                self.stdout.write(self.style.WARNING(f"{message}: {event.message}" + (
+                    " (or build it anyway with --accept-partial)" if held == ["partial"] else "")))
+            else:
+                self.stdout.write(self.style.SUCCESS(message))
             return
         if run.status == AgentRun.Status.BUDGET_EXHAUSTED:
             raise CommandError(f"build stopped: {run.error}")

@@ -217,6 +217,41 @@ def choose_skills(evidence: list[SkillEvidence], *, medium_words: set[str] | fro
     return chosen
 
 
+# Two skills asked in one item: one's words, then one of these, then the other's, in one phrase
+# ("reason about time in conversations", "sentiment analysis of dialogues"). A comma or "and"
+# between them asks two parts ("commonsense and temporal reasoning").
+_JOINING = frozenset({"in", "within", "during", "inside", "across", "throughout", "of", "from", "on"})
+_PARTING = frozenset({"and", "or", "but", "then", "also", "plus", "as", "well", "versus", "vs"})
+JOINT_GAP_WORDS = 3
+
+
+def joint_skills(text: str, chosen: list[SkillEvidence]) -> dict[str, str]:
+    """{capability key: the capability it is asked within}: the skill is asked about the other's
+    material ("time in conversations": temporal reasoning within conversation understanding), so an
+    item serves it only by having both. The first skill of such a phrase is the one asked; the one
+    after the joining word is where it is asked."""
+    within: dict[str, str] = {}
+    for a in chosen:
+        for b in chosen:
+            if a is b or a.capability.key in within or b.capability.key in within:
+                continue
+            for ha in (h for h in a.strong + a.weak if not h.negated):
+                hb = next((h for h in b.strong + b.weak if not h.negated and h.start >= ha.end
+                           and _joined(text[ha.end:h.start])), None)
+                if hb is not None:
+                    within[a.capability.key] = b.capability.key
+                    break
+    return within
+
+
+def _joined(gap: str) -> bool:
+    if re.search(r"[,;:.!?()]", gap):
+        return False
+    words = re.findall(r"[a-z'-]+", gap.lower())
+    return (0 < len(words) <= JOINT_GAP_WORDS and any(w in _JOINING for w in words)
+            and not any(w in _PARTING for w in words))
+
+
 def content_words(text: str) -> list[str]:
     """The request's words that could name a skill: no stop words, no generic or media words."""
     words = re.findall(r"[a-z][a-z'-]*[a-z]|[a-z]", text)
@@ -299,7 +334,8 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
     question = constraints.question_modality(text)
     conditions = _conditions_by_medium(constraints.perturbations(text, set(MEDIA)).kinds_named)
     asked = without_contrasts(text)  # skills and media set against what is asked are not asked
-    everything = skill_evidence(blank(asked, NOT_SKILLS), CAPABILITIES, request_vector, embedder)
+    skill_text = blank(asked, NOT_SKILLS)
+    everything = skill_evidence(skill_text, CAPABILITIES, request_vector, embedder)
     plain = blank(asked, NOT_MEDIA)
     lexical_media = sum(min(weight_of([h for h in find(plain, MEDIA_CUES[m]) if not h.negated]), 2) for m in MEDIA)
     # A skill implies its medium only for a request that names no medium at all.
@@ -339,12 +375,17 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
                         for e in sorted(pool, key=lambda e: (-e.score, e.capability.key))[:5] if e.score > 0],
              "skills_set_aside": [{"capability": e.capability.key, "why": why} for e, why in set_aside]}
 
+    settings = joint_skills(skill_text, [e for e, _, _ in chosen])
+    if settings:
+        trace["skills_joint"] = [{"capability": k, "within": v} for k, v in sorted(settings.items())]
     asks: list[Ask] = []
     for e, uncertain, why in chosen:
         c = e.capability
-        asks.append(capability_ask(key=c.key, text=c.name[0].lower() + c.name[1:] + (f" ({why})" if why else ""),
-                                   evidence=e.words, capability=c.key, confidence=_clip(e.score / 2),
-                                   uncertain=uncertain))
+        ask = capability_ask(key=c.key, text=c.name[0].lower() + c.name[1:] + (f" ({why})" if why else ""),
+                             evidence=e.words, capability=c.key, confidence=_clip(e.score / 2), uncertain=uncertain)
+        if c.key in settings:  # asked inside the other skill's items, not beside them
+            ask.params["within"] = f"capability:{settings[c.key]}"
+        asks.append(ask)
     per_item: list[Ask] = list(media_asks)
     if question:
         per_item.append(question_modality_ask(question[0], evidence=question[1]))

@@ -163,14 +163,23 @@ class OfflineBrain:
     def _proposals(self, request: BuildRequest, scope: Scope) -> list[SubtaskDraft]:
         """One subtask per capability ask, in the analysis's order (strongest evidence first)."""
         asks = [a for a in scope.asks if a.kind == "capability"]
+        # A skill asked within another ("time in conversations") is one subtask serving both: the
+        # other is where its items come from, not a part of its own.
+        settings = {a.params["within"]: a for a in asks if a.params.get("within")}
         drafts: list[SubtaskDraft] = []
         for ask in asks:
+            if ask.key in settings:
+                continue
             if len(drafts) >= self.max_subtasks:
                 break
             capability = BY_KEY.get(ask.params.get("capability", ""))
             if capability is not None and (capability.media == skill_media(scope)
                                            or (capability.media and capability.media < skill_media(scope))):
-                drafts.append(self._draft(capability, ask, request, scope))
+                draft = self._draft(capability, ask, request, scope)
+                setting = next((a for a in asks if a.key == ask.params.get("within")), None)
+                if setting is not None:
+                    draft = _within(draft, setting)
+                drafts.append(draft)
             else:
                 self._own_words_tried.add(ask.key)
                 drafts.append(self._own_words([ask], request, scope, why=(
@@ -224,3 +233,14 @@ class OfflineBrain:
     def assess_many(self, *, request: BuildRequest,
                     batch: list[tuple[SubtaskDraft, list[CandidateView]]]) -> list[dict[str, Judgement]]:
         return [{c.slug: offline_judgement(c) for c in candidates} for _, candidates in batch]
+
+
+def _within(draft: SubtaskDraft, setting: Ask) -> SubtaskDraft:
+    """The subtask of a skill asked within another's material: it serves both, searches with both."""
+    name = setting.text.split(" (")[0]
+    return draft.model_copy(update={
+        "name": f"{draft.name} within {name}"[:120], "serves": [*draft.serves, setting.key],
+        "description": f"{draft.description} Asked within {name}: every item has both.",
+        "keywords": list(dict.fromkeys([*setting.evidence, *draft.keywords]))[:8],
+        "rationale": f"{draft.rationale} The request asks it within {name} ({', '.join(setting.evidence[:4])}), "
+                     f"so one subtask serves both and only datasets with both serve it in full."})

@@ -144,6 +144,16 @@ def plan_coverage(asks: list[Ask], subtasks: list[SubtaskPlan], *, target: int,
             samples = sum(s.quota for s in serving)
             status = "served" if serving else "not_served"
             reason = "" if serving else (reasons.get(ask.key) or "no subtask of the plan tests it")
+            setting = ask.params.get("within")
+            if serving and setting:  # asked within another skill's material: only items with both count
+                joint = sum(g.quota for s in serving for g in s.groundings if setting in g.serves)
+                apart = sorted({g.dataset_slug for s in serving for g in s.groundings
+                                if g.quota > 0 and setting not in g.serves})
+                if joint < samples:
+                    name = next((a.text.split(" (")[0] for a in asks if a.key == setting), setting)
+                    status = "partly"
+                    reason = (f"asked within {name}, but only {joint} of its {samples} samples have both: "
+                              f"the items of {', '.join(apart)} are not {name}")
             out.append(AskCoverage(**base, status=status, samples=samples, wanted=samples if serving else target,
                                    subtasks=[s.key for s in serving],
                                    datasets=sorted({g.dataset_slug for s in serving for g in s.groundings if g.quota}),

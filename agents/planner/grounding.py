@@ -477,11 +477,31 @@ def ground_all(subtasks: list[SubtaskDraft], *, request: BuildRequest, pool: Poo
     for outcome in outcomes.values():
         for grounding in outcome.groundings:
             grounding.serves = plan_serves(grounding.plan, per_item, card=cards.get(grounding.dataset_id))
+            grounding.serves += settings_served(cards.get(grounding.dataset_id), asks)
             entry = next(e for e in outcome.considered
                          if e["dataset"] == grounding.dataset_slug and e["synthesis"] == grounding.synthesis)
             for key, why in entry.get("asks_not_served", {}).items():
                 outcome.ask_reasons.setdefault(key, {})[grounding.dataset_slug] = why
     return outcomes
+
+
+def settings_served(card: CardView | None, asks: list[Ask] | None) -> list[str]:
+    """The skills some ask is asked within ("time in conversations") that this dataset's card says
+    its items have (one of the skill's own words in its name, description or tasks): its items serve
+    the joint ask in full; another dataset's only the skill."""
+    from agents.offline.lexicon import find, normalise
+    from agents.offline.taxonomy import BY_KEY
+
+    if card is None:
+        return []
+    text = normalise(" ".join([card.name, card.description, " ".join(card.tasks)]))
+    served = []
+    for ask in asks or []:
+        setting = next((a for a in asks or [] if a.params.get("within") == ask.key), None)
+        capability = BY_KEY.get(ask.params.get("capability", "")) if setting is not None else None
+        if capability is not None and any(not h.negated for h in find(text, capability.strong)):
+            served.append(ask.key)
+    return served
 
 
 def unserved_reasons(outcomes: dict[str, GroundingOutcome], kept: dict[str, list[GroundingPlan]],

@@ -55,14 +55,22 @@ def _serving(drafts: list[SubtaskDraft], scope: Scope) -> list[SubtaskDraft]:
 
 def _allocate(target: int, subtasks: list[SubtaskPlan]) -> tuple[int, str, dict[str, Any]]:
     """Quotas for subtasks by importance within their capacity, then for each subtask's datasets by
-    composite score within theirs (spread, not first-come)."""
+    composite score within theirs (spread, not first-come), those whose items have more of the
+    subtask's skills first."""
     outer = allocate(target, [Claim(s.key, s.importance, sum(g.capacity for g in s.groundings)) for s in subtasks])
     for subtask in subtasks:
         subtask.quota = outer.quotas[subtask.key]
-        inner = allocate(subtask.quota, [Claim(f"{i}", g.scores.get("composite", 1.0), g.capacity)
-                                         for i, g in enumerate(subtask.groundings)])
-        for i, grounding in enumerate(subtask.groundings):
-            grounding.quota = inner.quotas[f"{i}"]
+        # Datasets whose items have every skill of the subtask (a skill asked within another: their
+        # items are conversations) fill it first; the others only what those cannot supply.
+        tier = {i: len(set(g.serves) & set(subtask.serves)) for i, g in enumerate(subtask.groundings)}
+        left = subtask.quota
+        for level in sorted(set(tier.values()), reverse=True):
+            members = [i for i in tier if tier[i] == level]
+            inner = allocate(left, [Claim(f"{i}", subtask.groundings[i].scores.get("composite", 1.0),
+                                          subtask.groundings[i].capacity) for i in members])
+            for i in members:
+                subtask.groundings[i].quota = inner.quotas[f"{i}"]
+            left -= sum(inner.quotas.values())
     detail = {"target": target, "quotas": outer.quotas,
               "capacities": {s.key: sum(g.capacity for g in s.groundings) for s in subtasks},
               "datasets": {s.key: {g.dataset_slug: g.quota for g in s.groundings} for s in subtasks},

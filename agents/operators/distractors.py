@@ -15,7 +15,9 @@ from a seeded sample over the whole dataset, not its first records). Every candi
 
 A candidate is never in the key's synonym cluster (answers some record accepts together), never
 a paraphrase of it (cosine at least PARAPHRASE_COSINE, or the key's words inside it or its words
-inside the key: "quarter" beside "quarter past"), and no two distractors share a cluster.
+inside the key: "quarter" beside "quarter past"), and no two distractors share a cluster. Where
+the key is a duration the item's text does not state, no candidate within a factor of three of it
+("about 20 minutes" and "around 25 minutes" both fit "it's only <MASK> walking").
 """
 from __future__ import annotations
 
@@ -212,6 +214,48 @@ def _closeness(answer: str, candidates: list[str], params: dict[str, Any], ctx: 
     return tools.closeness(answer, candidates)
 
 
+_UNIT_SECONDS = {"second": 1, "sec": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600, "day": 86400,
+                 "night": 86400, "week": 604800, "fortnight": 1209600, "month": 2629800, "year": 31557600,
+                 "yr": 31557600, "decade": 315576000, "century": 3155760000}
+_COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+                "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100,
+                "half": 0.5, "couple": 2, "few": 3, "several": 5, "dozen": 12}
+_DURATION = re.compile(
+    r"^(?:(?:about|around|roughly|approximately|almost|nearly|over|under|only|just|more than|less than|at least|"
+    r"at most|the|a couple of|a few|some)\s+)*(?P<count>\d+(?:[.,]\d+)?|[a-z]+(?:-[a-z]+)?)?[\s-]*"
+    r"(?:(?:more|extra|whole|full)\s+)?"
+    r"(?P<unit>centur(?:y|ies)|decades?|years?|yrs?|months?|fortnights?|weeks?|days?|nights?|hours?|hrs?|"
+    r"minutes?|mins?|seconds?|secs?)(?:[\s-]+(?P<after>ago|later|long|old|before|after|earlier|more))?$",
+    re.IGNORECASE)
+DURATION_CLOSE_RATIO = 3.0  # a duration within this factor of the key's (either way) is as plausible as the key
+
+
+def duration_seconds(text: str) -> float | None:
+    """How long a duration answer is ("about 20 minutes", "seven-day", "two years ago"), in seconds;
+    None for anything else (a time of day, a number, a word)."""
+    match = _DURATION.match(" ".join(str(text).lower().split()))
+    if match is None or not (match["count"] or match["after"]):
+        return None  # a bare unit ("day" beside "night") is a label, not a duration
+    unit = match["unit"].lower()
+    unit = "century" if unit.startswith("centur") else unit.rstrip("s")
+    count_text = (match["count"] or "1").replace(",", ".")
+    try:
+        count = float(count_text)
+    except ValueError:
+        parts = [_COUNT_WORDS.get(part) for part in count_text.split("-")]  # "twenty-five"
+        count = sum(parts) if all(parts) else None
+    seconds = _UNIT_SECONDS.get(unit)
+    return count * seconds if count and seconds else None
+
+
+def _as_plausible(key_seconds: float, value: str) -> bool:
+    """A duration a few times longer or shorter than the key's: where the text does not state how
+    long, it fits the blank as well as the key does ("almost two years" and "almost three years")."""
+    other = duration_seconds(value)
+    return other is not None and max(other, key_seconds) / min(other, key_seconds) <= DURATION_CLOSE_RATIO
+
+
 @operator("distractors_from_bank")
 def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
     """Options: the answer and k distractors from the dataset's other answers, matched to the key's
@@ -234,6 +278,9 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
         # Extractive reading: the key stands in the passage, so its distractors do too (spans of the
         # passage of the key's kind): the option that appears in the passage is not the giveaway.
         candidates = quoted
+    elif (key_seconds := duration_seconds(answer)) is not None:
+        # A duration the text does not state: a close one is a second right answer, not a distractor.
+        candidates = [v for v in candidates if not _as_plausible(key_seconds, v)]
     # The key's section is its record's (an "A" is a letter of several alphabets); a candidate is in
     # it when some record gives the candidate as its answer in that section.
     section = record_section(record.payload, params.get("section_paths") or [])

@@ -8,7 +8,7 @@ from agents.executor.dedup import DuplicateIndex
 from agents.executor.toolbox import ToolBox
 from agents.executor.verify import verify
 from agents.operators import ItemContext, OperatorError, is_raw_structure, plan_apply
-from agents.operators.distractors import answer_kind, is_paraphrase, passage_spans
+from agents.operators.distractors import answer_kind, duration_seconds, is_paraphrase, passage_spans
 from agents.planner.transform import design_plan, label_noun, semantics_noun
 from agents.planner.variants import named_sections, plan_for_asks
 from agents.tools.embedding import default_embedder
@@ -69,6 +69,29 @@ def test_answer_kinds_and_restatements():
     assert answer_kind("Ä")["length"] == "1 char" and answer_kind("Ж")["script"] == "CYRILLIC"
     assert is_paraphrase("quarter", "quarter past") and is_paraphrase("Quarter past.", "quarter")
     assert not is_paraphrase("quarter to", "quarter past")
+
+
+def test_durations_are_read_with_their_unit_and_bare_units_are_labels():
+    assert [duration_seconds(t) for t in ("about 20 minutes", "seven-day", "two weeks ago", "3 hrs", "decade-long",
+                                          "three more days", "roughly twenty-five minutes")] == [
+        1200, 604800, 1209600, 10800, 315576000, 259200, 1500]
+    assert [duration_seconds(t) for t in ("day", "night", "ten AM", "12:00 AM", "42", "Monday")] == [None] * 6
+
+
+def test_a_duration_the_text_does_not_state_gets_no_near_duration_as_a_distractor():
+    # A masked span of a dialogue: "two days" fits the blank as well as "three days"; a week or an hour does not.
+    durations = ["three days", "two days", "5 days", "an hour", "twenty minutes", "two weeks", "three months",
+                 "ten years", "about 4 days", "a day"]
+    c = card("spans", {"question": ["question"], "answer": ["answer"], "context": ["dialogue"]})
+    recs = [record(i, {"dialogue": f"A: The coupon is past due in <MASK>, number {i}. B: Then we go now.",
+                       "question": "Which expression best fills <MASK>?", "answer": d}, c.dataset_id)
+            for i, d in enumerate(durations)]
+    plan, why = design_plan(c, recs)
+    box = ToolBox(NoMediaTools(), NullLedger(), default_embedder())
+    for ordinal in range(4):
+        draft = _made(plan, recs[0], ordinal, tools=box)
+        distractors = set(draft["options"]) - {"three days"}
+        assert len(distractors) == 3 and not distractors & {"two days", "5 days", "about 4 days", "a day"}, distractors
 
 
 def test_a_key_quoted_from_its_passage_gets_distractors_quoted_from_it_too():

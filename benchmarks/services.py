@@ -201,8 +201,12 @@ def _auto_approve_held(spec: Spec) -> dict[str, str]:
     uncertain = selectors.spec_uncertain_asks(spec=spec)
     if uncertain:
         held["uncertain"] = "the request is unclear about " + "; ".join(uncertain)
-    gaps = [c for c in spec.coverage or [] if c.get("status") != "served"]
-    if gaps:  # fewer samples than asked, every ask served, is a smaller benchmark of the same thing: built
+    planned = sum(spec.subtasks.filter(dropped=False).values_list("quota", flat=True))
+    # Fewer samples than asked, each planned one serving every ask, is a smaller benchmark of the same
+    # thing: built (the run ends partial). An ask some planned samples do not serve is a gap.
+    gaps = [c for c in spec.coverage or [] if c.get("status") != "served"
+            and not (c.get("status") == "partly" and (c.get("samples") or 0) >= planned > 0)]
+    if gaps:
         held["partial"] = "the plan serves only part of the request (" + "; ".join(
             f"{c.get('text', c.get('key'))}: {'not served' if c.get('status') == 'not_served' else 'partly served'}"
             + (f", {c['reason']}" if c.get("reason") else "") for c in gaps) + ")"

@@ -154,7 +154,9 @@ def plan_coverage(asks: list[Ask], subtasks: list[SubtaskPlan], *, target: int,
                     status = "partly"
                     reason = (f"asked within {name}, but only {joint} of its {samples} samples have both: "
                               f"the items of {', '.join(apart)} are not {name}")
-            out.append(AskCoverage(**base, status=status, samples=samples, wanted=samples if serving else target,
+                    samples = joint  # the samples that serve it as asked
+            wanted = sum(s.quota for s in serving) if serving else target
+            out.append(AskCoverage(**base, status=status, samples=samples, wanted=wanted,
                                    subtasks=[s.key for s in serving],
                                    datasets=sorted({g.dataset_slug for s in serving for g in s.groundings if g.quota}),
                                    operators=_operators(serving, {ask.key}), reason=reason))

@@ -165,7 +165,8 @@ class OfflineBrain:
         asks = [a for a in scope.asks if a.kind == "capability"]
         # A skill asked within another ("time in conversations") is one subtask serving both: the
         # other is where its items come from, not a part of its own.
-        settings = {a.params["within"]: a for a in asks if a.params.get("within")}
+        by_key = {a.key: a for a in asks}
+        settings = {a.params["within"] for a in asks if a.params.get("within")}
         drafts: list[SubtaskDraft] = []
         for ask in asks:
             if ask.key in settings:
@@ -176,9 +177,8 @@ class OfflineBrain:
             if capability is not None and (capability.media == skill_media(scope)
                                            or (capability.media and capability.media < skill_media(scope))):
                 draft = self._draft(capability, ask, request, scope)
-                setting = next((a for a in asks if a.key == ask.params.get("within")), None)
-                if setting is not None:
-                    draft = _within(draft, setting)
+                if ask.params.get("within") in by_key:
+                    draft = _within(draft, by_key[ask.params["within"]])
                 drafts.append(draft)
             else:
                 self._own_words_tried.add(ask.key)

@@ -494,14 +494,11 @@ def settings_served(card: CardView | None, asks: list[Ask] | None) -> list[str]:
 
     if card is None:
         return []
+    settings = {a.params["within"] for a in asks or [] if a.params.get("within")}
     text = normalise(" ".join([card.name, card.description, " ".join(card.tasks)]))
-    served = []
-    for ask in asks or []:
-        setting = next((a for a in asks or [] if a.params.get("within") == ask.key), None)
-        capability = BY_KEY.get(ask.params.get("capability", "")) if setting is not None else None
-        if capability is not None and any(not h.negated for h in find(text, capability.strong)):
-            served.append(ask.key)
-    return served
+    return [ask.key for ask in asks or [] if ask.key in settings
+            and (capability := BY_KEY.get(ask.params.get("capability", ""))) is not None
+            and any(not h.negated for h in find(text, capability.strong))]
 
 
 def unserved_reasons(outcomes: dict[str, GroundingOutcome], kept: dict[str, list[GroundingPlan]],

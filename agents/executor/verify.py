@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from agents.operators import MAX_OPTIONS, is_raw_structure, normalise
+from agents.operators import MAX_OPTIONS, has_blank, is_raw_structure, normalise
 from agents.operators.distractors import is_paraphrase, root_shown
 from agents.ports import Ledger, Tools
 from agents.tools.asr import word_error_rate
@@ -68,6 +68,11 @@ def _leakage(draft: SampleDraft) -> Check:
     # shows the question enumerates its options, which is no leak.
     if shown(answer, 3) and not any(shown(d, 1) for d in distractors):
         return Check(name="answer_leakage", ok=False, detail="the answer is written in the question or context")
+    # A cloze item asks for what its blank hides: the answer written elsewhere in its text (a passage
+    # given twice, once unmasked) is a leak, whatever the distractors are.
+    if has_blank(f"{draft.question} {draft.context}") and any(shown(a, 3) for a in [answer, *draft.accepted_answers]):
+        return Check(name="answer_leakage", ok=False,
+                     detail="the answer the blank hides is written elsewhere in the text")
     # A root the key shares with the question, while no distractor shares one: "cats" for "... as cat
     # is to what?", "chemist" for "Scientist who specializes in chemistry".
     root = root_shown(answer, draft.question) if len(answer.split()) <= 3 else ""

@@ -86,6 +86,14 @@ def normalise(text: str) -> str:
     return " ".join(folded.split())
 
 
+_BLANK = re.compile(r"<mask>|\[mask\]|\[blank\]|_{3,}|\(_\)", re.IGNORECASE)
+
+
+def has_blank(text: str) -> bool:
+    """A cloze text: it holds a blank for the answer ("<MASK>", "[BLANK]", "___", "(_)")."""
+    return bool(_BLANK.search(str(text)))
+
+
 def is_raw_structure(text: str) -> bool:
     """Whether an option is data rather than words: a JSON list or object ('["RESIGNS", 188, 7]')."""
     stripped = str(text).strip()

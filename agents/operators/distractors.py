@@ -25,7 +25,7 @@ import re
 import unicodedata
 from typing import Any
 
-from agents.operators import Draft, ItemContext, OperatorError, get_path, normalise, operator
+from agents.operators import Draft, ItemContext, OperatorError, get_path, has_blank, normalise, operator
 from agents.types import RecordView
 
 # MiniLM: synonyms "road"/"street" 0.80, "sofa"/"couch" 0.86, "car"/"automobile" 0.86; kin that make
@@ -228,6 +228,7 @@ _DURATION = re.compile(
     r"(?P<unit>centur(?:y|ies)|decades?|years?|yrs?|months?|fortnights?|weeks?|days?|nights?|hours?|hrs?|"
     r"minutes?|mins?|seconds?|secs?)(?:[\s-]+(?P<after>ago|later|long|old|before|after|earlier|more))?$",
     re.IGNORECASE)
+SAME_DURATION_RATIO = 1.25  # two durations closer than this are one value in two wordings
 DURATION_CLOSE_RATIO = 3.0  # a duration within this factor of the key's (either way) is as plausible as the key
 
 
@@ -256,6 +257,12 @@ def _as_plausible(key_seconds: float, value: str) -> bool:
     return other is not None and max(other, key_seconds) / min(other, key_seconds) <= DURATION_CLOSE_RATIO
 
 
+def _same_duration(a: str, b: str) -> bool:
+    """One duration in two wordings ("nearly three minutes", "about 3 minutes"): one option, not two."""
+    first, second = duration_seconds(a), duration_seconds(b)
+    return first is not None and second is not None and max(first, second) / min(first, second) < SAME_DURATION_RATIO
+
+
 @operator("distractors_from_bank")
 def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
     """Options: the answer and k distractors from the dataset's other answers, matched to the key's
@@ -273,7 +280,9 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
                   and not any(is_paraphrase(a, v) for a in accepted)]
     ctx.rng.shuffle(candidates)
     candidates = candidates[:CANDIDATES_RANKED]
-    quoted = passage_spans(draft.get("context", ""), answer, accepted) if params.get("extractive", True) else []
+    # A cloze passage's blank is the question, not a quote to echo (the answer written elsewhere in it is a leak).
+    extractive = params.get("extractive", True) and not has_blank(draft.get("context", ""))
+    quoted = passage_spans(draft.get("context", ""), answer, accepted) if extractive else []
     if len(quoted) >= k:
         # Extractive reading: the key stands in the passage, so its distractors do too (spans of the
         # passage of the key's kind): the option that appears in the passage is not the giveaway.
@@ -313,7 +322,7 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
     chosen: list[str] = []
     for value in candidates:
         cluster = clusters.get(normalise(value), f"own:{normalise(value)}")  # a passage span is its own cluster
-        if cluster in taken or any(is_paraphrase(value, c) for c in chosen):
+        if cluster in taken or any(is_paraphrase(value, c) or _same_duration(value, c) for c in chosen):
             continue
         chosen.append(value)
         taken.add(cluster)

@@ -80,8 +80,8 @@ def test_durations_are_read_with_their_unit_and_bare_units_are_labels():
 
 def test_a_duration_the_text_does_not_state_gets_no_near_duration_as_a_distractor():
     # A masked span of a dialogue: "two days" fits the blank as well as "three days"; a week or an hour does not.
-    durations = ["three days", "two days", "5 days", "an hour", "twenty minutes", "two weeks", "three months",
-                 "ten years", "about 4 days", "a day"]
+    durations = ["three days", "two days", "5 days", "an hour", "about 1 hour", "60 minutes", "two weeks",
+                 "three months", "ten years", "about 4 days", "a day"]
     c = card("spans", {"question": ["question"], "answer": ["answer"], "context": ["dialogue"]})
     recs = [record(i, {"dialogue": f"A: The coupon is past due in <MASK>, number {i}. B: Then we go now.",
                        "question": "Which expression best fills <MASK>?", "answer": d}, c.dataset_id)
@@ -92,6 +92,8 @@ def test_a_duration_the_text_does_not_state_gets_no_near_duration_as_a_distracto
         draft = _made(plan, recs[0], ordinal, tools=box)
         distractors = set(draft["options"]) - {"three days"}
         assert len(distractors) == 3 and not distractors & {"two days", "5 days", "about 4 days", "a day"}, distractors
+        # One duration in two wordings is one option: at most one of an hour, about 1 hour, 60 minutes.
+        assert len(distractors & {"an hour", "about 1 hour", "60 minutes"}) <= 1, distractors
 
 
 def test_a_key_quoted_from_its_passage_gets_distractors_quoted_from_it_too():
@@ -142,6 +144,20 @@ def test_options_that_are_data_or_restate_the_key_fail_the_checks():
                      ledger=NullLedger())
     assert checked.rejected_reasons == ["one_correct_option: option 'quarter past' restates the key 'quarter' (one "
                                         "holds the other's words)"]
+
+
+def test_a_cloze_item_whose_text_also_holds_the_answer_is_a_leak():
+    # The source gave the dialogue twice, once with the blank and once without it.
+    dialogue = ("We have been shopping for furniture for <MASK>! I'm so tired. Pick me up in about an hour. "
+                "We have been shopping for furniture for five hours! I'm so tired.")
+    options = ["five hours", "an hour", "two days", "three weeks"]  # "an hour" stands in the text too
+    leaked = verify(_draft(options, question="Which expression best fills <MASK> in the text above?",
+                           context=dialogue), modalities=["text"], tools=NoMediaTools(), ledger=NullLedger())
+    assert leaked.rejected_reasons == ["answer_leakage: the answer the blank hides is written elsewhere in the text"]
+    kept = verify(_draft(options, question="Which expression best fills <MASK> in the text above?",
+                         context=dialogue.split(" We have")[0]), modalities=["text"], tools=NoMediaTools(),
+                  ledger=NullLedger())
+    assert kept.rejected_reasons == []
 
 
 def test_template_questions_say_what_the_label_is():

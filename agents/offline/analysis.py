@@ -397,7 +397,9 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
                              constraints.no_textual_hints(text), constraints.adversarial_options(text)] if a]
     per_item += constraints.knowledge_links(text)
     # What the other asks say is not the skill: a custom skill is named by the words left.
-    said = {w for a in per_item for phrase in a.evidence for w in re.findall(r"[a-z]+", phrase)}
+    # Two named answers ("spam or not") are the skill's own words too.
+    said = {w for a in per_item if not a.params.get("labels") for phrase in a.evidence
+            for w in re.findall(r"[a-z]+", phrase)}
     words = [w for w in content_words(text) if w not in said]
     if not chosen and words:
         rivals = [e for e in pool if len({h.cue for h in e.weak}) >= 2]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agents.offline.lexical import STOPWORDS
 from agents.offline.lexicon import (
     ALL_SEVERITIES,
     LANGUAGES,
@@ -201,12 +202,47 @@ _FORMATS = (
 )
 
 
+# Two answers named as the only ones: "whether the narrator's action is acceptable or wrong", "label
+# each review as spam or not". The subject is what an item shows, never the model under test.
+_ARTICLE = r"(?:(?:a|an|the)\s+)?"
+_LABEL = r"([a-z][a-z'-]+)"
+_PAIR_PATTERNS = (
+    re.compile(r"\b(?:whether|if)\s+((?:[\w'-]+\s+){1,6}?)(?:is|was|are|were|seems?|looks?|sounds?|counts?\s+as|"
+               rf"should\s+be|would\s+be)\s+(?:either\s+)?{_ARTICLE}{_LABEL}\s+or\s+{_ARTICLE}{_LABEL}\b"),
+    re.compile(r"\b(?:classify|classifies|label|labels|mark|marks|judge|judges|rate|rates|tag|tags|flag|flags)\s+"
+               r"((?:[\w'-]+\s+){0,5}?)as\s+(?:either\s+)?"
+               rf"{_ARTICLE}{_LABEL}\s+or\s+{_ARTICLE}{_LABEL}\b"),
+)
+_NOT_LABELS = frozenset({"not", "no", "more", "less", "both", "neither", "other", "otherwise"})
+_NOT_SUBJECTS = frozenset({"model", "models", "system", "systems", "llm", "llms", "it", "they", "we", "you"})
+
+
+def binary_pair(text: str) -> Ask | None:
+    """A binary answer format read from two named answers ("is X or Y", "as X or Y"); "X or not" asks
+    yes or no. The labels are kept on the ask (params["labels"])."""
+    for pattern in _PAIR_PATTERNS:
+        for match in pattern.finditer(text):
+            subject, first, second = match.group(1), match.group(2), match.group(3)
+            if set(re.findall(r"[a-z]+", subject)) & _NOT_SUBJECTS:
+                continue
+            if first in STOPWORDS or first in _NOT_LABELS or (second in STOPWORDS and second != "not"):
+                continue
+            pair = f"{first} or {second}"
+            if find(pair, (*ROBUSTNESS_CUES, *(c for cues in PERTURBATION_CUES.values() for c in cues))):
+                continue  # conditions the inputs come in ("whether the page is blurred or downscaled")
+            labels = [first, "not " + first] if second == "not" else [first, second]
+            return answer_format_ask("binary", evidence=[pair], labels=labels)
+    return None
+
+
 def answer_formats(text: str) -> list[Ask]:
     asks = []
     for fmt, cues in _FORMATS:
         hits = [h for h in find(text, cues) if not h.negated or fmt == "free_text"]
         if hits:
             asks.append(answer_format_ask(fmt, evidence=evidence_words(hits)))
+    if not any(a.params["format"] == "binary" for a in asks) and (pair := binary_pair(text)):
+        asks.append(pair)
     return asks
 
 

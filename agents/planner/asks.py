@@ -67,7 +67,11 @@ def option_count_ask(count: int, *, evidence: list[str] | None = None, uncertain
 
 
 def answer_format_ask(fmt: str, *, evidence: list[str] | None = None, uncertain: bool = False,
-                      confidence: float = 1.0) -> Ask:
+                      confidence: float = 1.0, labels: list[str] | None = None) -> Ask:
+    """The answer format; a binary one may name its two answers ("acceptable" or "wrong")."""
+    if labels:
+        return _ask(f"format:{fmt}", "answer_format", " or ".join(f"'{label}'" for label in labels) + " answers",
+                    {"format": fmt, "labels": list(labels)}, evidence, confidence, uncertain)
     return _ask(f"format:{fmt}", "answer_format", FORMAT_WORDS.get(fmt, f"answers as {fmt}"), {"format": fmt},
                 evidence, confidence, uncertain)
 

@@ -125,7 +125,20 @@ CASES = [
      [cap("artwork-knowledge"), IMAGE, ("knowledge:artist", "knowledge_link", {"field": "artist", "of": "painting"},
                                        False)]),
     ("Can a model solve geometry problems shown in diagrams?", [cap("diagram-reasoning"), IMAGE]),
-    ("Can a model classify x-ray images as normal or pneumonia?", [cap("medical-imaging"), IMAGE]),
+    # Two answers named as the only ones are a binary format, with those labels.
+    ("Can a model classify x-ray images as normal or pneumonia?",
+     [cap("medical-imaging"), IMAGE,
+      ("format:binary", "answer_format", {"format": "binary", "labels": ["normal", "pneumonia"]}, False)]),
+    ("For short first-person stories, can a model make the moral judgement of whether the narrator's action is "
+     "acceptable or wrong?",
+     [cap("ethical-reasoning"),
+      ("format:binary", "answer_format", {"format": "binary", "labels": ["acceptable", "wrong"]}, False)]),
+    ("Label each product review as spam or not.",
+     [custom("label-product-review-spam", "Label each product review as spam or not."),
+      ("format:binary", "answer_format", {"format": "binary", "labels": ["spam", "not spam"]}, False)]),
+    # Conditions the inputs come in, and the model under test, are not two answers.
+    ("Can a model read a scanned page whether it is blurred or downscaled?",
+     [cap("document-image-reading"), IMAGE, perturbation("blur", LADDER), perturbation("downscale", LADDER)]),
     (SKETCHES, [custom("judge-two-drawn-person", SKETCHES), IMAGE]),
     ("Identify bird species", [cap("visual-recognition"), medium("image", uncertain=True)]),
     ("Can a model read a receipt and tell the total?",

@@ -11,6 +11,9 @@
 - `keep_sections`: only records in the sections the request names (the subjects "astronomy" and
   "nutrition" of an exam set, the letters and not the syllables of a spoken-alphabet set); a record
   outside them is filtered out (RecordFiltered), which is not a failure of the plan.
+- `keep_forms`: only records whose question has one of the forms the request names (question_form:
+  the clock questions "What time is shown?" of a set that also has schedule and price problems);
+  the others are filtered out (RecordFiltered).
 - `no_text_hints`: the item's text (question, passage) does not name its answer; otherwise the
   record is not used. (No file a sample carries keeps its metadata: the executor strips it from
   every item, agents.tools.hygiene.)
@@ -80,6 +83,40 @@ def _keep_sections(draft: Draft, record: RecordView, params: dict[str, Any], ctx
         value = get_path(record.payload, path)
         if not isinstance(value, str) or value.strip() not in kept:
             raise RecordFiltered(f"its {path.split('.')[-1]} is {value!r}; the request asks for {', '.join(kept)}")
+
+
+_FIRST_SENTENCE = re.compile(r"^(.+?[.?!:])(?=\s|$)")
+_NUMBERISH = re.compile(r"[$\u20ac\u00a3]?\d(?:[\d,.:]*\d)?%?")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+FORM_MAX_CHARS = 160
+COMMON_WORD_FREQUENCY = 20_000  # a capitalised first word this frequent is a word ("Look"), rarer a name ("Erica")
+
+
+def question_form(text: Any) -> str:
+    """A question's form: its first sentence, lower-cased, numbers as '#' and names as 'x' ("Tanner
+    has $35." and "Erica has $1,525.00." are "x has #."); "" for no text."""
+    from agents.tools.screen import word_frequency
+
+    if not isinstance(text, str):
+        return ""
+    text = " ".join(text.split())
+    match = _FIRST_SENTENCE.match(text)
+    first = _NUMBERISH.sub("#", (match.group(1) if match else text)[:FORM_MAX_CHARS])
+
+    def name(m: re.Match) -> str:
+        if m.start() > 0 or word_frequency(m.group(0).lower()) < COMMON_WORD_FREQUENCY:
+            return "x"
+        return m.group(0)
+
+    return _CAPITALISED.sub(name, first).lower()
+
+
+@operator("keep_forms")
+def _keep_forms(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """The record's question (at `path`) must have one of `forms`."""
+    form = question_form(get_path(record.payload, params["path"]))
+    if form not in params["forms"]:
+        raise RecordFiltered(f"its question is of the form {form[:60]!r}, not one the request asks for")
 
 
 @operator("keep_language")

@@ -15,6 +15,7 @@ from agents.planner.brain import Brain, Feedback
 from agents.planner.budget import Budget, BudgetExhausted
 from agents.planner.coverage import coverage_end_state, plan_coverage
 from agents.planner.grounding import NO_INPUTS, GroundingConfig, PlanCache, assign, ground_all, unserved_reasons
+from agents.planner.sections import kept_part
 from agents.ports import Pool
 from agents.types import BuildRequest, GroundingPlan, PlanResult, Scope, SubtaskDraft, SubtaskPlan
 
@@ -58,6 +59,10 @@ def _allocate(target: int, subtasks: list[SubtaskPlan]) -> tuple[int, str, dict[
     composite score within theirs (spread, not first-come), those whose items have more of the
     subtask's skills first."""
     outer = allocate(target, [Claim(s.key, s.importance, sum(g.capacity for g in s.groundings)) for s in subtasks])
+    parts = [f"{g.dataset_slug} has only {part}" for s in subtasks for g in s.groundings if (part := kept_part(g.plan))]
+    diagnosis = outer.diagnosis
+    if diagnosis and parts:  # the records a plan leaves out on purpose are why it holds fewer
+        diagnosis += f" ({'; '.join(parts)} that the request asks for)"
     for subtask in subtasks:
         subtask.quota = outer.quotas[subtask.key]
         # Datasets whose items have every skill of the subtask (a skill asked within another: their
@@ -74,11 +79,11 @@ def _allocate(target: int, subtasks: list[SubtaskPlan]) -> tuple[int, str, dict[
     detail = {"target": target, "quotas": outer.quotas,
               "capacities": {s.key: sum(g.capacity for g in s.groundings) for s in subtasks},
               "datasets": {s.key: {g.dataset_slug: g.quota for g in s.groundings} for s in subtasks},
-              "gap": outer.gap, "diagnosis": outer.diagnosis,
+              "gap": outer.gap, "diagnosis": diagnosis,
               # Datasets whose whole measured capacity is taken: where the next records would have to come from.
               "exhausted": sorted(g.dataset_slug for s in subtasks for g in s.groundings
                                   if g.capacity and g.quota >= g.capacity)}
-    return outer.gap, outer.diagnosis, detail
+    return outer.gap, diagnosis, detail
 
 
 def plan(request: BuildRequest, pool: Pool, brain: Brain, *, config: PlannerConfig | None = None,

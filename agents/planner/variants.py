@@ -30,6 +30,7 @@ from agents.operators import (
     plan_validate,
 )
 from agents.planner.coverage import plan_serves
+from agents.planner.sections import section_plan
 from agents.planner.transform import (
     MIN_COVERAGE,
     answer_clusters,
@@ -39,7 +40,6 @@ from agents.planner.transform import (
     render_plan,
     render_source,
     rendered_question_plan,
-    section_fields,
     speech_plan,
     spoken_question_plan,
 )
@@ -336,59 +336,6 @@ def language_plan(plan: TransformPlan, card: CardView, records: list[RecordView]
                     params={"languages": list(dict.fromkeys(wanted)), "paths": paths, "serves": [ask.key]})
     return plan.model_copy(update={"template": f"{plan.template}+lang-{'-'.join(dict.fromkeys(wanted))}",
                                    "operators": [step, *plan.operators]}), ""
-
-
-# --- sections the request names ------------------------------------------------------------------------
-
-_QUOTED = re.compile(r"'[^']{1,80}'|\"[^\"]{1,80}\"|\u2018[^\u2019]{1,80}\u2019|\u201c[^\u201d]{1,80}\u201d")
-
-
-def _stems(text: str) -> list[str]:
-    from agents.offline.lexical import STOPWORDS
-
-    words = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS and len(w) >= 3]
-    return [w[:-3] + "y" if w.endswith("ies") else w[:-1] if w.endswith("s") and not w.endswith("ss") else w
-            for w in words]
-
-
-def _same_stem(a: str, b: str) -> bool:
-    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
-
-
-def named_sections(records: list[RecordView], card: CardView, request_text: str) -> dict[str, list[str]]:
-    """The sections the request names, per section field, where it names some of a field's values and
-    not all (path -> values kept): "astronomy, nutrition and world religions" of an exam set's subjects,
-    "letter" of a spoken alphabet's letters and syllables. A value is named when the request has its
-    first word or half its words; examples the request quotes ('Sea mammal') name nothing."""
-    words = _stems(_QUOTED.sub(" ", request_text))
-    if not words:
-        return {}
-
-    def named(value: str) -> bool:
-        stems = _stems(value)
-        hits = [any(_same_stem(s, w) for w in words) for s in stems]
-        return bool(stems) and (hits[0] or sum(hits) * 2 >= len(stems))
-
-    kept: dict[str, list[str]] = {}
-    for path, values in section_fields(records, card).items():
-        chosen = [v for v in values if named(v)]
-        if chosen and len(chosen) < len(values):
-            kept[path] = chosen
-    return kept
-
-
-def section_plan(plan: TransformPlan, card: CardView, records: list[RecordView], request_text: str
-                 ) -> tuple[TransformPlan, CardView]:
-    """The plan keeping only the records of the sections the request names (`keep_sections`, first),
-    and the card with those section fields mapped; both as they are when the request names no
-    section of this dataset."""
-    kept = named_sections(records, card, request_text)
-    if not kept:
-        return plan, card
-    step = Operator(op="keep_sections", reads=[f"record:{p}" for p in kept], writes=[], params={"sections": kept})
-    card = card.model_copy(update={"fields": {**card.fields, **{f"section:{p}": FieldSpec(paths=[p]) for p in kept}}})
-    return plan.model_copy(update={"template": f"{plan.template}+sections",
-                                   "operators": [step, *plan.operators]}), card
 
 
 def default_reason(ask: Ask, plan: TransformPlan, card: CardView) -> str:

@@ -51,6 +51,11 @@ def is_word(word: str) -> bool:
     return bool(_dictionary().known([word.lower()]))
 
 
+def word_frequency(word: str) -> int:
+    """How often the dictionary's corpus has the (lower-case) word; 0 for an unknown one."""
+    return int(_dictionary().word_frequency[word.lower()])
+
+
 def dictionary_version() -> str:
     import importlib.metadata
 

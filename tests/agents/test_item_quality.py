@@ -10,7 +10,9 @@ from agents.executor.verify import verify
 from agents.operators import ItemContext, OperatorError, is_raw_structure, plan_apply
 from agents.operators.distractors import answer_kind, duration_seconds, is_paraphrase, passage_spans
 from agents.planner.transform import design_plan, label_noun, semantics_noun
-from agents.planner.variants import named_sections, plan_for_asks
+from agents.operators.asked import question_form
+from agents.planner.sections import named_forms, named_sections
+from agents.planner.variants import plan_for_asks
 from agents.tools.embedding import default_embedder
 from agents.types import FieldSpec, SampleDraft
 from tests.agents.test_offline_engine import NoMediaTools, NullLedger, card, record
@@ -126,6 +128,49 @@ def test_the_sections_a_request_names_keep_their_records_only():
         except OperatorError as exc:
             assert type(exc).__name__ == "RecordFiltered" and "the request asks for capital-world, gram8-plural" in str(exc)
     assert len(made) == 16 and "Florida" not in made
+
+
+PROBLEMS = [  # (question, answer): clock faces beside schedules and prices, as a word-problem VQA set mixes them
+    ("What time is shown? It is (_) past six. Choices: half, quarter, o'clock.", "quarter"),
+    ("What time is shown? It is twelve (_). Choices: half, quarter, o'clock.", "o'clock"),
+    ("What time is shown? It is (_) after eight. Choices: half, quarter, o'clock.", "half"),
+    ("Look at the following schedule. Which class begins at 11.50 A.M.?", "children's class"),
+    ("Tanner has $35. Does he have enough to buy a jacket and shorts?", "no"),
+    ("Erica has $1,525.00. Does she have enough to buy a canoe?", "yes"),
+    ("Look at the following schedule. When does the ferry leave Oslo?", "9:15"),
+]
+
+
+def test_the_question_forms_a_request_names_keep_their_records_only():
+    assert question_form("Tanner has $35. Does he have enough?") == question_form("Erica has $1,525.00. Does she?")
+    assert question_form("Look at the following schedule. Which class?") == "look at the following schedule."
+    c = card("word-problems", {"question": ["question"], "answer": ["answer"]})
+    recs = [record(i, {"question": q, "answer": a}, c.dataset_id) for i, (q, a) in enumerate(PROBLEMS)]
+    text = "Can a vision model read the time on an analogue clock face and say it in words?"
+    assert named_forms(recs, "question", text) == ["what time is shown?"]
+    assert named_forms(recs, "question", "Can a model read a schedule?") == ["look at the following schedule."]
+    # A word every form has or a word of the item's medium names no part; a word of one form that
+    # questions of another form also say names none either.
+    assert named_forms(recs, "question", "Word problems: what is shown in the picture?") == []
+    assert named_forms(recs, "question", "Times and schedules in one test") == [
+        "look at the following schedule.", "what time is shown?"]
+    # Only the question proper names a form, not its choices ("o'clock").
+    assert named_forms(recs, "question", "Does the model know what o'clock means?") == []
+    timetable = record(99, {"question": "Look at the following schedule. At what time does the bus leave?",
+                            "answer": "noon"}, c.dataset_id)
+    assert named_forms(recs, "question", "Can a model tell the time?") == ["what time is shown?"]
+    assert named_forms([*recs, timetable], "question", "Can a model tell the time?") == []
+    plan, _ = design_plan(c, recs)
+    kept, why, _ = plan_for_asks(plan, c, recs, [], request_text=text)
+    assert (kept.operators[0].op, kept.operators[0].params, why) == (
+        "keep_forms", {"path": "question", "forms": ["what time is shown?"]}, "")
+    made, filtered = [], []
+    for i, rec in enumerate(recs):
+        try:
+            made.append(_made(kept, rec, i)["accepted_answers"][0])
+        except OperatorError as exc:
+            filtered.append(type(exc).__name__)
+    assert sorted(made) == ["half", "o'clock", "quarter"] and filtered == ["RecordFiltered"] * 4
 
 
 def _draft(options, answer_index=0, **extra):

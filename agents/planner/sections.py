@@ -1,0 +1,131 @@
+"""What part of a dataset a request asks for: the sections it names (a subject field's values:
+"astronomy and nutrition" of an exam set) and the question forms it names (the clock questions of a
+set of clock, schedule and price problems). A plan keeps only those records (`keep_sections`,
+`keep_forms`, first); the dry run then measures how many are left, so a plan on the part asked is
+as big as that part, and a request the part cannot fill says so in its coverage."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from agents.operators import get_path
+from agents.operators.asked import question_form
+from agents.planner.transform import section_fields
+from agents.types import CardView, FieldSpec, Operator, RecordView, TransformPlan
+
+_QUOTED = re.compile(r"'[^']{1,80}'|\"[^\"]{1,80}\"|\u2018[^\u2019]{1,80}\u2019|\u201c[^\u201d]{1,80}\u201d")
+
+
+def _stems(text: str) -> list[str]:
+    from agents.offline.lexical import STOPWORDS
+
+    words = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS and len(w) >= 3]
+    return [w[:-3] + "y" if w.endswith("ies") else w[:-1] if w.endswith("s") and not w.endswith("ss") else w
+            for w in words]
+
+
+def _same_stem(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+
+
+def named_sections(records: list[RecordView], card: CardView, request_text: str) -> dict[str, list[str]]:
+    """The sections the request names, per section field, where it names some of a field's values and
+    not all (path -> values kept): "astronomy, nutrition and world religions" of an exam set's subjects,
+    "letter" of a spoken alphabet's letters and syllables. A value is named when the request has its
+    first word or half its words; examples the request quotes ('Sea mammal') name nothing."""
+    words = _stems(_QUOTED.sub(" ", request_text))
+    if not words:
+        return {}
+
+    def named(value: str) -> bool:
+        stems = _stems(value)
+        hits = [any(_same_stem(s, w) for w in words) for s in stems]
+        return bool(stems) and (hits[0] or sum(hits) * 2 >= len(stems))
+
+    kept: dict[str, list[str]] = {}
+    for path, values in section_fields(records, card).items():
+        chosen = [v for v in values if named(v)]
+        if chosen and len(chosen) < len(values):
+            kept[path] = chosen
+    return kept
+
+
+# A question form names a part of a dataset only through a word of the request that the records'
+# questions have only in that form ("time": "What time is shown?" beside schedule and price problems
+# that never say it), never through what every item is ("image", "shown"); only a form at least two
+# records share, and never most of the records.
+FORM_MAX_SHARE = 0.6
+FORM_MIN_RECORDS = 2
+_ITEM_WORDS = frozenset({
+    # what an item asks of the model
+    "show", "shown", "question", "option", "choice", "following", "look", "read", "say", "word", "pick", "select",
+    "choose", "correct", "right", "best", "give", "tell", "name", "identify", "describe", "complete",
+    # what the item is made of: a request describing its items this way ("chemistry diagrams") names
+    # the whole dataset, not the few questions that happen to say "diagram"
+    "image", "picture", "photo", "photograph", "diagram", "illustration", "figure", "drawing", "sketch", "scan",
+    "screenshot", "chart", "graph", "plot", "table", "map", "page", "document", "recording", "audio", "clip",
+    "video", "text", "passage", "paragraph", "sentence", "story", "dialogue", "conversation", "statement"})
+
+
+def question_path(plan: TransformPlan) -> str:
+    """The record path the plan reads its question from ("" when it reads none)."""
+    return next((op.params.get("path", "") for op in plan.operators
+                 if op.op == "read_text" and op.params.get("into") == "question"), "")
+
+
+def named_forms(records: list[RecordView], path: str, request_text: str) -> list[str]:
+    """The question forms (question_form) the request names, where the records' questions fall into
+    forms and it names some, not all: a form is named by a word of the request in its first sentence
+    (the question proper, not its choices) that no question of another form has anywhere, and is
+    shared by at least two records."""
+    if not path or len(records) < 2 * FORM_MIN_RECORDS:
+        return []
+    questions = [get_path(r.payload, path) for r in records]
+    rows = [(question_form(q), set(_stems(q))) for q in questions if isinstance(q, str) and q.strip()]
+    forms = Counter(form for form, _ in rows)
+    if not rows or len(forms) < 2:
+        return []
+    asked = {w for w in _stems(_QUOTED.sub(" ", request_text)) if w not in _ITEM_WORDS}
+    kept: set[str] = set()
+    for word in asked:
+        said = Counter(form for form, stems in rows if any(_same_stem(s, word) for s in stems))
+        having = {form for form in said if any(_same_stem(s, word) for s in _stems(form))}  # in its question proper
+        if not having or set(said) - having or sum(forms[f] for f in having) > FORM_MAX_SHARE * len(rows):
+            continue  # in no form, also in questions of other forms, or in most questions: no part
+        kept |= {form for form in having if forms[form] >= FORM_MIN_RECORDS}
+    return sorted(kept) if sum(forms[f] for f in kept) < len(rows) else []
+
+
+def section_plan(plan: TransformPlan, card: CardView, records: list[RecordView], request_text: str
+                 ) -> tuple[TransformPlan, CardView]:
+    """The plan keeping only the records of the sections and question forms the request names
+    (`keep_sections`, `keep_forms`, first), and the card with those section fields mapped; both as
+    they are when the request names no part of this dataset."""
+    steps = []
+    kept = named_sections(records, card, request_text)
+    if kept:
+        steps.append(Operator(op="keep_sections", reads=[f"record:{p}" for p in kept], writes=[],
+                              params={"sections": kept}))
+        card = card.model_copy(update={"fields": {**card.fields,
+                                                  **{f"section:{p}": FieldSpec(paths=[p]) for p in kept}}})
+    path = question_path(plan)
+    forms = named_forms(records, path, request_text)
+    if forms:
+        steps.append(Operator(op="keep_forms", reads=[f"record:{path}"], writes=[],
+                              params={"path": path, "forms": forms}))
+    if not steps:
+        return plan, card
+    suffix = "".join(("+sections" if kept else "", "+forms" if forms else ""))
+    return plan.model_copy(update={"template": f"{plan.template}{suffix}",
+                                   "operators": [*steps, *plan.operators]}), card
+
+
+def kept_part(plan: TransformPlan) -> str:
+    """What part of its dataset the plan keeps, in words ("" for all of it)."""
+    parts = []
+    for op in plan.operators:
+        if op.op == "keep_sections":
+            parts += [f"its {path.rsplit('.', 1)[-1]} {', '.join(values)}" for path, values in op.params["sections"].items()]
+        elif op.op == "keep_forms":
+            parts.append("its questions of the form " + ", ".join(f"'{f}'" for f in op.params["forms"]))
+    return "; ".join(parts)

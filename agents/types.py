@@ -160,7 +160,7 @@ class SubtaskDraft(BaseModel):
     roles: list[str] = Field(default_factory=list, max_length=6)  # card roles grounding prefers
     # Ways its media may be made from a text dataset: "speech" (a dialogue spoken) for audio subtasks,
     # "render" (a passage rendered as a page image) for image subtasks.
-    synthesis: list[Literal["speech", "render"]] = Field(default_factory=list)
+    synthesis: list[Literal["speech", "render", "spoken_passage"]] = Field(default_factory=list)
     rationale: str = ""
     serves: list[str] = Field(default_factory=list)  # keys of the capability asks it serves
 

@@ -361,6 +361,14 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
     set_aside: list[tuple[SkillEvidence, str]] = []
     medium_words = {w.lower() for m in chosen_media for w in media[m]["words"]}
     chosen = choose_skills(pool, medium_words=medium_words, set_aside=set_aside)
+    if skill_media == {"audio"} and not any(e.strong_weight for e, _, _ in chosen):
+        # A text skill over inputs in a medium ("play a spoken post and ask whether it sounds
+        # positive or negative"): no skill of that medium has a word of its own, a text skill does;
+        # its items are its datasets' passages read aloud.
+        text_pool = [e for e in everything if not e.capability.media]
+        spoken = [c for c in choose_skills(text_pool, medium_words=medium_words) if c[0].strong_weight and not c[1]]
+        if spoken:
+            chosen, pool = spoken, text_pool
     if not chosen and len(skill_media) > 1:
         # A request in parts ("recognise handwritten digits in images, and which letter a speaker
         # says"): no one skill takes every medium, so each part's skill takes its own, if together

@@ -119,6 +119,10 @@ class OfflineBrain:
         synthesis = (["speech"] if capability.speech_from_text else []) + (
             ["render"] if capability.render_from_text else [])
         synthesis += [s for s in question_synthesis(scope) if s not in synthesis]
+        if not capability.media and skill_media(scope) == {"audio"} and not capability.speech_from_text:
+            # A text skill over spoken inputs ("play a spoken post and ask its sentiment"): its
+            # datasets' passages are read aloud.
+            synthesis.append("spoken_passage")
         return SubtaskDraft(
             key=capability.key, name=capability.name, description=capability.description,
             answer_type=capability.answer_type, modalities=modalities,  # type: ignore[arg-type]
@@ -175,7 +179,8 @@ class OfflineBrain:
                 break
             capability = BY_KEY.get(ask.params.get("capability", ""))
             if capability is not None and (capability.media == skill_media(scope)
-                                           or (capability.media and capability.media < skill_media(scope))):
+                                           or (capability.media and capability.media < skill_media(scope))
+                                           or (not capability.media and skill_media(scope) == {"audio"})):
                 draft = self._draft(capability, ask, request, scope)
                 if ask.params.get("within") in by_key:
                     draft = _within(draft, by_key[ask.params["within"]])

@@ -41,7 +41,10 @@ _ABOUT_IMAGES = (r"re:\bquestions?\b[^.;]{0,30}?\babout\b[^.;]{0,25}?\b(?:images
                  r"paintings?|artworks?|scenes?|what (?:is|an? \w+|the \w+) (?:shown|shows|depicted))\b",
                  "what is shown in", "what an image shows", "what the image shows", "what the picture shows",
                  "what the photo shows", "describe the image", "describe an image", "describe images",
-                 "image description")
+                 "image description",
+                 # "ask what the people in it are doing": a question about what is in the picture
+                 r"re:\bask(?:s|ed|ing)?\s+(?:\w+\s+){0,3}?(?:what|who|which|how many|where)\b[^.;]{0,40}?"
+                 r"\bin (?:it|them|the (?:images?|pictures?|photos?|paintings?|scenes?|artworks?))\b")
 
 CAPABILITIES: tuple[Capability, ...] = (
     # --- text --------------------------------------------------------------------------------

@@ -93,8 +93,8 @@ COMMON_WORD_FREQUENCY = 20_000  # a capitalised first word this frequent is a wo
 
 
 def question_form(text: Any) -> str:
-    """A question's form: its first sentence, lower-cased, numbers as '#' and names as 'x' ("Tanner
-    has $35." and "Erica has $1,525.00." are "x has #."); "" for no text."""
+    """A question's form: its first sentence, lower-cased, numbers as '#' and names as 'x', without
+    end punctuation ("Tanner has $35." and "Erica has $1,525.00." are "x has #"); "" for no text."""
     from agents.tools.screen import word_frequency
 
     if not isinstance(text, str):
@@ -108,7 +108,8 @@ def question_form(text: Any) -> str:
             return "x"
         return m.group(0)
 
-    return _CAPITALISED.sub(name, first).lower()
+    # Its end punctuation is not its form: the source screen mends "...field" into "...field?".
+    return _CAPITALISED.sub(name, first).lower().rstrip(" .?!:")
 
 
 @operator("keep_forms")

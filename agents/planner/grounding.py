@@ -46,6 +46,7 @@ from agents.planner.transform import (
     first_path,
     render_source,
     speech_source,
+    spoken_passage_source,
 )
 from agents.planner.variants import (
     item_asks,
@@ -124,7 +125,7 @@ def _off_form(card: CardView, subtask: SubtaskDraft, asks: list[Ask] | None, *, 
 
 @dataclass(frozen=True)
 class _Route:
-    synthesis: str  # "" (the dataset has the media), "speech", "render" or "spoken_question"
+    synthesis: str  # "" (the dataset has the media), "speech", "spoken_passage", "render" or "spoken_question"
     modalities: tuple[str, ...]
     roles: tuple[str, ...]
     fits: Callable[[CardView], bool] | None = None  # the cards it can make items from (None: any)
@@ -147,6 +148,8 @@ def _route_specs(subtask: SubtaskDraft, asks: list[Ask] | None = None) -> list[_
     routes = [_Route("", tuple(subtask.modalities), tuple(subtask.roles))]
     if media == {"audio"} and "speech" in subtask.synthesis:
         routes.append(_Route("speech", ("text",), ("dialog",), speech_source))
+    if media == {"audio"} and "spoken_passage" in subtask.synthesis:
+        routes.append(_Route("spoken_passage", ("text",), ("context",), spoken_passage_source))
     if media == {"image", "audio"} and ("speech" in subtask.synthesis or medium == "speech"):
         routes.append(_Route("spoken_question", ("image", "text"), ("question", "image")))
     if media == {"audio"} and medium == "speech":
@@ -181,7 +184,8 @@ class RouteHit:
 
 def _from_text(route: RouteHit) -> bool:
     """Whether the route makes its media from a text card that never mentions them."""
-    return route.synthesis == "render" or (route.synthesis == "spoken_question" and not media_of(route.card.modalities))
+    return route.synthesis in ("render", "spoken_passage") or (
+        route.synthesis == "spoken_question" and not media_of(route.card.modalities))
 
 
 def _search(pool: Pool, query: str, route: _Route, searches: SearchCache) -> list[PoolHit]:

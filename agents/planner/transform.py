@@ -451,6 +451,31 @@ def speech_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | No
     return (spoken, "") if spoken else (None, f"the plan does not read the dialogue at {source} as its context")
 
 
+def spoken_passage_source(card: CardView) -> str | None:
+    """The path of a card's passage (a post, a review, a story) one voice can read aloud, if any."""
+    return speech_source(card) or render_source(card)
+
+
+_PASSAGE_REFERENCES = (("<MASK> in the text above", "the blank in the recording"),
+                       ("in the text above", "in the recording"), ("this text", "this recording"),
+                       ("the text", "the recording"))
+
+
+def spoken_passage_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | None, str]:
+    """The spoken variant of a text plan for a text skill over spoken inputs: a dialogue is spoken
+    as one (speech_plan), any other passage is read aloud by one voice; the listener gets the
+    recording instead of the text."""
+    if speech_source(card):
+        return speech_plan(plan, card)
+    source = render_source(card)
+    if source is None:
+        return None, "the card maps no passage text to read aloud"
+    spoken = _media_from_text(plan, source=source, references=_PASSAGE_REFERENCES, prefix="spoken", step=Operator(
+        op="speak_text", reads=["context"], writes=["media", "context"],
+        params={"field": "context", "instead": "Listen to the recording."}))
+    return (spoken, "") if spoken else (None, f"the plan does not read the passage at {source} as its context")
+
+
 def render_source(card: CardView) -> str | None:
     """The path of a card's passage text that a page image can be rendered from, if any."""
     context = card.fields.get("context")

@@ -41,6 +41,7 @@ from agents.planner.transform import (
     render_source,
     rendered_question_plan,
     speech_plan,
+    spoken_passage_plan,
     spoken_question_plan,
 )
 from agents.types import (
@@ -291,6 +292,8 @@ def _synthesised(plan: TransformPlan, card: CardView, synthesis: str, *, render_
         return render_plan(plan, card)
     if synthesis == "spoken_question":
         return spoken_question_plan(plan, card)
+    if synthesis == "spoken_passage":
+        return spoken_passage_plan(plan, card)
     return plan, ""
 
 

@@ -143,27 +143,29 @@ PROBLEMS = [  # (question, answer): clock faces beside schedules and prices, as 
 
 def test_the_question_forms_a_request_names_keep_their_records_only():
     assert question_form("Tanner has $35. Does he have enough?") == question_form("Erica has $1,525.00. Does she?")
-    assert question_form("Look at the following schedule. Which class?") == "look at the following schedule."
+    assert question_form("Look at the following schedule. Which class?") == "look at the following schedule"
+    # The source screen's mending ("who stand in the field" -> "Who stand in the field?") keeps the form.
+    assert question_form("who stand in the field") == question_form("Who stand in the field?")
     c = card("word-problems", {"question": ["question"], "answer": ["answer"]})
     recs = [record(i, {"question": q, "answer": a}, c.dataset_id) for i, (q, a) in enumerate(PROBLEMS)]
     text = "Can a vision model read the time on an analogue clock face and say it in words?"
-    assert named_forms(recs, "question", text) == ["what time is shown?"]
-    assert named_forms(recs, "question", "Can a model read a schedule?") == ["look at the following schedule."]
+    assert named_forms(recs, "question", text) == ["what time is shown"]
+    assert named_forms(recs, "question", "Can a model read a schedule?") == ["look at the following schedule"]
     # A word every form has or a word of the item's medium names no part; a word of one form that
     # questions of another form also say names none either.
     assert named_forms(recs, "question", "Word problems: what is shown in the picture?") == []
     assert named_forms(recs, "question", "Times and schedules in one test") == [
-        "look at the following schedule.", "what time is shown?"]
+        "look at the following schedule", "what time is shown"]
     # Only the question proper names a form, not its choices ("o'clock").
     assert named_forms(recs, "question", "Does the model know what o'clock means?") == []
     timetable = record(99, {"question": "Look at the following schedule. At what time does the bus leave?",
                             "answer": "noon"}, c.dataset_id)
-    assert named_forms(recs, "question", "Can a model tell the time?") == ["what time is shown?"]
+    assert named_forms(recs, "question", "Can a model tell the time?") == ["what time is shown"]
     assert named_forms([*recs, timetable], "question", "Can a model tell the time?") == []
     plan, _ = design_plan(c, recs)
     kept, why, _ = plan_for_asks(plan, c, recs, [], request_text=text)
     assert (kept.operators[0].op, kept.operators[0].params, why) == (
-        "keep_forms", {"path": "question", "forms": ["what time is shown?"]}, "")
+        "keep_forms", {"path": "question", "forms": ["what time is shown"]}, "")
     made, filtered = [], []
     for i, rec in enumerate(recs):
         try:

@@ -136,6 +136,10 @@ CASES = [
     ("Label each product review as spam or not.",
      [custom("label-product-review-spam", "Label each product review as spam or not."),
       ("format:binary", "answer_format", {"format": "binary", "labels": ["spam", "not spam"]}, False)]),
+    # A text skill over spoken inputs, and a question about what is in a picture.
+    ("Play a spoken tweet and ask for its sentiment.", [cap("sentiment-analysis"), AUDIO]),
+    ("Show a painting without its title and ask what the people in it are doing.",
+     [cap("visual-question-answering"), IMAGE]),
     # Conditions the inputs come in, and the model under test, are not two answers.
     ("Can a model read a scanned page whether it is blurred or downscaled?",
      [cap("document-image-reading"), IMAGE, perturbation("blur", LADDER), perturbation("downscale", LADDER)]),
@@ -310,6 +314,12 @@ def test_design_proposes_one_subtask_per_capability_ask_and_names_what_it_serves
     (draft,) = outcome.subtasks
     assert (draft.key, draft.modalities, draft.synthesis, draft.serves) == (
         "world-knowledge", ["audio", "text"], ["speech"], ["capability:world-knowledge"])
+    # A text skill over spoken inputs (no skill of speech has a word of its own): its passages are read aloud.
+    _, _, _, outcome = _design("Play a short spoken social media post and ask whether the speaker sounds positive "
+                               "or negative.")
+    (draft,) = outcome.subtasks
+    assert (draft.key, draft.modalities, draft.synthesis) == (
+        "sentiment-analysis", ["audio", "text"], ["spoken_passage"])
 
 
 def test_an_ungroundable_skill_is_tried_in_the_request_words_and_never_swapped_for_another():

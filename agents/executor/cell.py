@@ -93,8 +93,12 @@ class _Maker:
             rendered_text=fields.get("rendered_text", ""), rendered_page=fields.get("rendered_page"),
             spoken_clean=fields.get("spoken_clean"), conditions=fields.get("conditions", []),
         )
-        return verify(draft, modalities=self.modalities, tools=self.tools, ledger=self.ledger,
-                      option_count=fixed_option_count(plan))
+        checked = verify(draft, modalities=self.modalities, tools=self.tools, ledger=self.ledger,
+                         option_count=fixed_option_count(plan))
+        if fields.get("repairs"):  # what the operators mended in the item (a question listing other answers)
+            repair = Check(name="item_repair", ok=True, detail="; ".join(fields["repairs"]))
+            checked = checked.model_copy(update={"checks": [repair, *checked.checks]})
+        return checked
 
     def make(self, record: RecordView, key: str, ordinal: int) -> SampleDraft:
         """A checked sample; a fixable fault is repaired (at most MAX_REPAIRS rounds): a made medium

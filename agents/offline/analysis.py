@@ -41,6 +41,8 @@ MEDIA = ("image", "audio")
 CERTAIN, LIKELY = 1.0, 0.5  # evidence for a medium: an ask at LIKELY, a certain one at CERTAIN
 SKILL_CERTAIN = 1.0  # evidence for a skill to be asked without review: one specific word of its own
 WEAK_WEIGHT, WEAK_CAP = 0.35, 3  # a generic cue's weight, and how many of them count at most
+# Words naming what items are read from, not a skill, when another skill is asked of them.
+MATERIAL_WORDS = frozenset({"passage", "passages", "paragraph", "paragraphs", "article", "articles", "text", "texts"})
 SKILL_MARGIN = 0.25  # two skills resting on the same words must differ by this much, or the choice is uncertain
 SEM_FLOOR, SEM_SPAN, SEM_WEIGHT = 0.30, 0.25, 0.6  # request-to-skill cosine: no evidence below the floor
 MEDIA_SEM_FLOOR, MEDIA_SEM_SPAN, MEDIA_SEM_WEIGHT = 0.05, 0.15, 0.5  # a medium's cosine margin over the others
@@ -210,6 +212,14 @@ def choose_skills(evidence: list[SkillEvidence], *, medium_words: set[str] | fro
             uncertain, why = True, f"fits {rival.capability.name!r} about as well"
         chosen.append((e, uncertain, why))
         explained |= {h.words for h in e.strong}
+    material = [c for c in chosen if {h.words.lower() for h in c[0].strong} <= MATERIAL_WORDS]
+    if material and len(material) < len(chosen):
+        # "Read a short news passage and decide which event happened first": the passage is what
+        # the items are read from; the other skill is what they ask.
+        for c in material:
+            chosen.remove(c)
+            words = ", ".join(sorted({h.words for h in c[0].strong}))
+            set_aside.append((c[0], f"its only words ({words}) say what the items are read from"))
     if not chosen:
         weak_only = [e for e in ranked if len({h.cue for h in e.weak}) >= 2 and e.semantic >= 0.3]
         if weak_only:

@@ -11,6 +11,8 @@
 - `keep_sections`: only records in the sections the request names (the subjects "astronomy" and
   "nutrition" of an exam set, the letters and not the syllables of a spoken-alphabet set); a record
   outside them is filtered out (RecordFiltered), which is not a failure of the plan.
+- `keep_answers`: only records whose answer is one of the two the request names ("positive or
+  negative" of a set that also has "neutral"); the item then chooses between those two.
 - `keep_forms`: only records whose question has one of the forms the request names (question_form:
   the clock questions "What time is shown?" of a set that also has schedule and price problems);
   the others are filtered out (RecordFiltered).
@@ -118,6 +120,16 @@ def _keep_forms(draft: Draft, record: RecordView, params: dict[str, Any], ctx: I
     form = question_form(get_path(record.payload, params["path"]))
     if form not in params["forms"]:
         raise RecordFiltered(f"its question is of the form {form[:60]!r}, not one the request asks for")
+
+
+@operator("keep_answers")
+def _keep_answers(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """The record's answer (at `path`) must be one of `answers`: the two the request names."""
+    kept = {normalise(a) for a in params["answers"]}
+    values = answer_values(get_path(record.payload, params["path"]))
+    if not any(normalise(v) in kept for v in values):
+        raise RecordFiltered(f"its answer is {values[0] if values else 'missing'!r}; the request asks for "
+                             f"{' or '.join(params['answers'])}")
 
 
 @operator("keep_language")

@@ -332,3 +332,36 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
         raise OperatorError("the dataset has too few other answers to make distractors")
     draft["options"] = [answer, *chosen]
     draft["answer_index"] = 0
+    if not params.get("extractive", True):
+        # The dataset's whole label set ("all_labels" when the plan keeps some): what a question may list.
+        labels = params.get("all_labels") or params["bank"]
+        question, listed = relist_options(draft.get("question", ""), labels, draft["options"])
+        if listed:
+            draft["question"] = question
+            draft.setdefault("repairs", []).append(f"question: listed {listed!r}; the options are listed instead")
+
+
+LIST_MIN_LABELS = 3
+
+
+def relist_options(question: str, labels: list[str], options: list[str]) -> tuple[str, str]:
+    """The question with a list of the dataset's labels it carries ("positive, negative or neutral";
+    "AFTER, BEFORE, BEGINS, ...") replaced by the item's own options, when they differ: a question
+    must not offer answers its options do not have. Returns (question, the list replaced or "")."""
+    names = sorted({label.strip() for label in labels if label.strip()}, key=len, reverse=True)
+    if len(names) < LIST_MIN_LABELS or not question:
+        return question, ""
+    one = "(?:" + "|".join(re.escape(n) for n in names) + ")"
+    pattern = re.compile(rf"(?<![\w-]){one}(?:\s*,\s*(?:(?:or|and)\s+)?{one}|\s+(?:or|and)\s+{one})+(?![\w-])",
+                         re.IGNORECASE)
+    shown = {normalise(o) for o in options}
+    for match in pattern.finditer(question):
+        listed = re.findall(rf"(?<![\w-]){one}(?![\w-])", match.group(0), re.IGNORECASE)
+        if len(listed) < LIST_MIN_LABELS or {normalise(x) for x in listed} == shown:
+            continue
+        # In the list's own order and words ("positive, negative or neutral" -> "positive or negative").
+        ordered = list(dict.fromkeys(x for x in listed if normalise(x) in shown))
+        ordered += [o for o in options if normalise(o) not in {normalise(x) for x in ordered}]
+        words = ", ".join(ordered[:-1]) + f" or {ordered[-1]}" if len(ordered) > 1 else ordered[0]
+        return question[:match.start()] + words + question[match.end():], match.group(0)
+    return question, ""

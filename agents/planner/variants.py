@@ -27,6 +27,7 @@ from agents.operators import (
     SNR_BY_SEVERITY,
     answer_values,
     get_path,
+    normalise,
     plan_validate,
 )
 from agents.planner.coverage import plan_serves
@@ -232,6 +233,43 @@ def count_plan(plan: TransformPlan, ask: Ask) -> tuple[TransformPlan | None, str
                                    "answer_type": "binary" if count == 2 else plan.answer_type}), ""
 
 
+# --- two named answers --------------------------------------------------------------------------------
+
+def _label_of(label: str, bank: list[str]) -> list[str]:
+    """The bank's values that are this label ("positive" is "Positive" and "positive."): same words."""
+    want = normalise(label)
+    return [value for value in bank if normalise(value) == want]
+
+
+def binary_labels_plan(plan: TransformPlan, ask: Ask) -> tuple[TransformPlan | None, str]:
+    """The plan asking only between the two answers the request names ("positive or negative" of a
+    positive/negative/neutral set): records with another answer are left out (`keep_answers`) and
+    the one distractor is the other label; None and why when its answers are not those labels."""
+    labels = [str(label) for label in ask.params.get("labels") or []]
+    bank_op = next((op for op in plan.operators if op.op == "distractors_from_bank"), None)
+    answer_op = next((op for op in plan.operators if op.op == "answer_text"), None)
+    if len(labels) != 2 or bank_op is None or answer_op is None or bank_op.params.get("extractive", True):
+        return None, f"its items are {plan.answer_type} items, not a choice between {labels[0]!r} and {labels[-1]!r}"
+    bank, clusters = bank_op.params["bank"], bank_op.params["clusters"]
+    found = [_label_of(label, bank) for label in labels]
+    missing = [label for label, values in zip(labels, found) if not values]
+    if missing:
+        shown = ", ".join(repr(v) for v in bank[:6]) + (" ..." if len(bank) > 6 else "")
+        return None, f"its answers ({shown}) do not include {' or '.join(repr(m) for m in missing)}"
+    kept = [value for values in found for value in values]
+    if len({clusters.get(normalise(v)) for v in kept}) != 2:
+        return None, f"{labels[0]!r} and {labels[1]!r} are one answer in its labels"
+    kept_norm = {normalise(v) for v in kept}
+    params = {**bank_op.params, "bank": kept, "clusters": {n: c for n, c in clusters.items() if n in kept_norm},
+              "k": 1, "min_distractors": 1, "all_labels": list(bank)}
+    params.pop("nearest", None)
+    ops = [Operator(op="keep_answers", reads=[f"record:{answer_op.params['path']}"], writes=[],
+                    params={"path": answer_op.params["path"], "answers": kept, "serves": [ask.key]})]
+    ops += [op.model_copy(update={"params": params}) if op is bank_op else op for op in plan.operators]
+    return plan.model_copy(update={"template": f"{plan.template}+{'-'.join(labels)}", "operators": ops,
+                                   "answer_type": "binary"}), ""
+
+
 # --- perturbation ladders --------------------------------------------------------------------------
 
 def _severities(ask: Ask) -> list[int]:
@@ -383,6 +421,10 @@ def plan_for_asks(plan: TransformPlan, card: CardView, records: list[RecordView]
         if made is not None:
             checked = linked_card
         attempt(made, why, [ask.key], f"asking for the {ask.params.get('field')}")
+    for ask in [a for a in asks if a.kind == "answer_format" and a.params.get("labels")][:1]:
+        if plan.answer_type != "binary":
+            made, why = binary_labels_plan(plan, ask)
+            attempt(made, why, [ask.key], f"a choice between {' and '.join(ask.params['labels'])}")
     for ask in [a for a in asks if a.kind == "option_count"][:1]:
         made, why = count_plan(plan, ask)
         attempt(made, why, [ask.key], f"{ask.params.get('count')} options")

@@ -136,6 +136,9 @@ CASES = [
     ("Label each product review as spam or not.",
      [custom("label-product-review-spam", "Label each product review as spam or not."),
       ("format:binary", "answer_format", {"format": "binary", "labels": ["spam", "not spam"]}, False)]),
+    # A passage is what the items are read from when another skill is asked of it.
+    ("Read a short news passage and decide which of two events mentioned in it happened first.",
+     [cap("event-reasoning")]),
     # A text skill over spoken inputs, and a question about what is in a picture.
     ("Play a spoken tweet and ask for its sentiment.", [cap("sentiment-analysis"), AUDIO]),
     ("Show a painting without its title and ask what the people in it are doing.",

@@ -263,6 +263,7 @@ class SampleDraft(ItemContent):
     spoken_clean: MediaRef | None = None  # the recording as synthesised, before any noise
     rendered_text: str = ""  # the text a rendered image shows (for its OCR round trip and for reviewers)
     rendered_page: MediaRef | None = None  # the page as rendered, before any degradation
+    image_clean: MediaRef | None = None  # the record's image before any degradation (checks read it; never served)
     superseded: list[MediaRef] = Field(default_factory=list)  # media of attempts a repair replaced
     # The robustness conditions the item got, e.g. [{"kind": "blur", "severity": 3}] (a ladder spreads them).
     conditions: list[dict[str, Any]] = Field(default_factory=list)

@@ -92,6 +92,7 @@ class _Maker:
             speech_text="\n".join(f"{speaker}: {said}" for speaker, said in fields.get("speech", [])),
             rendered_text=fields.get("rendered_text", ""), rendered_page=fields.get("rendered_page"),
             spoken_clean=fields.get("spoken_clean"), conditions=fields.get("conditions", []),
+            image_clean=fields.get("image_clean"),
         )
         checked = verify(draft, modalities=self.modalities, tools=self.tools, ledger=self.ledger,
                          option_count=fixed_option_count(plan))

@@ -194,11 +194,16 @@ OCR_SIDE = 640  # the longest side an image is read at
 
 def _answer_in_image(draft: SampleDraft, tools: Tools, ledger: Ledger) -> Check:
     """The key written in the picture (a logo that spells the brand, a digital clock's digits) while
-    no distractor is: the item then tests reading, not what it asks. OCR reads each source image; a
-    reading that fails is said, never taken for a verdict on the item."""
+    no distractor is: the item then tests reading, not what it asks. OCR reads each image as the
+    record gave it (before any degradation); a reading that fails is said, never taken for a verdict
+    on the item."""
     key = draft.options[draft.answer_index or 0]
     distractors = [o for i, o in enumerate(draft.options) if i != draft.answer_index]
-    for ref in (m for m in draft.media if m.kind == "image"):
+    # A degraded image is read as it was before: a blur that defeats OCR may not defeat a model.
+    images = [m for m in draft.media if m.kind == "image"]
+    if draft.image_clean is not None and images:
+        images[-1] = draft.image_clean
+    for ref in images:
         started = time.perf_counter()
         try:
             with image_open(ref.abs_path) as image, tempfile.TemporaryDirectory() as folder:

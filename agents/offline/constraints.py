@@ -250,7 +250,12 @@ _LEVELS = (
     ("hard", rf"\b(?:(?:very|really|extremely|truly)\s+)?(?:hard|difficult|challenging|tricky|tough|advanced|"
              rf"expert-level|graduate-level|olympiad-level|competition-level)\s+(?:[\w/-]+\s+){{0,2}}{_ITEM_NOUNS}\b"
              r"|\b(?:high|hard|highest)\s+difficulty\b|\bdifficulty\s*(?:level\s*)?(?::|of|=)?\s*hard\b"
-             r"|\bas hard as possible\b|\bhardest\b"),
+             r"|\bas hard as possible\b|\bhardest\b"
+             # the level said after the items: "make the items hard", "questions should be difficult"
+             rf"|\b(?:make|keep)\s+(?:the\s+|all\s+|its\s+)?(?:{_ITEM_NOUNS}|them)\s+(?:(?:very|really)\s+)?"
+             r"(?:hard|harder|difficult|challenging|tricky)\b"
+             rf"|\b{_ITEM_NOUNS}\s+(?:should|must|need to|have to)\s+be\s+(?:(?:very|really)\s+)?"
+             r"(?:hard|harder|difficult|challenging|tricky)\b"),
     ("easy", rf"\b(?:easy|simple|basic|beginner|elementary|introductory|entry-level)\s+"
              rf"(?:[\w/-]+\s+){{0,2}}{_ITEM_NOUNS}\b"
              r"|\b(?:low|easy)\s+difficulty\b|\bdifficulty\s*(?:level\s*)?(?::|of|=)?\s*easy\b"),

@@ -457,6 +457,8 @@ def _degrade_image(draft: Draft, record: RecordView, params: dict[str, Any], ctx
     index = _last_image(draft)
     if ctx.dry_run:
         return
+    if not draft.get("rendered_text"):
+        draft.setdefault("image_clean", draft["media"][index])  # what the answer-in-image check reads
     draft["media"][index] = ctx.need_tools("image degradation").degrade(draft["media"][index], kind, severity,
                                                                         ctx.item_key)
 

@@ -259,6 +259,13 @@ def test_a_key_written_in_the_picture_is_a_leak(tmp_path):
     assert checked.rejected_reasons == ["answer_in_image: the image shows the key 'Alfa Romeo' in writing (OCR), and "
                                         "no other option"]
     assert ledger.tool_calls[-1]["tool"] == "ocr" and ledger.tool_calls[-1]["detail"]["purpose"] == "answer_in_image"
+    # Noisy past what OCR reads, the badge still spells the brand: the check reads it as the record gave it.
+    blurred = tools.degrade_image(badge.abs_path, "noise", 5, seed="k")
+    item = _draft(["Alfa Romeo", "Fiat", "Lancia", "Ferrari"], question="Which car brand is this?", media=[blurred])
+    assert verify(item, modalities=["image", "text"], tools=tools, ledger=ledger).status == "ok"
+    item = item.model_copy(update={"image_clean": badge})
+    assert verify(item, modalities=["image", "text"], tools=tools, ledger=ledger).rejected_reasons == [
+        "answer_in_image: the image shows the key 'Alfa Romeo' in writing (OCR), and no other option"]
 
 
 def test_one_picture_recoloured_is_the_same_picture_to_the_duplicate_check(tmp_path):

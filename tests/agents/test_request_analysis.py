@@ -136,6 +136,9 @@ CASES = [
     ("Label each product review as spam or not.",
      [custom("label-product-review-spam", "Label each product review as spam or not."),
       ("format:binary", "answer_format", {"format": "binary", "labels": ["spam", "not spam"]}, False)]),
+    # The level said after the items.
+    ("Can a model tell whether one sentence logically follows from another? Make the items hard.",
+     [cap("natural-language-inference"), ("difficulty:hard", "difficulty", {"level": "hard"}, False)]),
     # A passage is what the items are read from when another skill is asked of it.
     ("Read a short news passage and decide which of two events mentioned in it happened first.",
      [cap("event-reasoning")]),

@@ -13,6 +13,7 @@ a draft field is a record path).
 from __future__ import annotations
 
 import ast
+import html
 import json
 import random
 import re
@@ -324,11 +325,26 @@ def _speak_dialogue(draft: Draft, record: RecordView, params: dict[str, Any], ct
     draft.setdefault("media", []).append(recording)
 
 
+_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
+_TAG = re.compile(r"(?<![\w@#])[@#]([A-Za-z][\w]*)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def spoken_form(text: str) -> str:
+    """A post as a person would read it aloud: links left out, a handle or hashtag said as its words
+    ("@VirginAmerica" -> "Virgin America", "#CES2014" -> "CES2014"), entities as their characters."""
+    text = _URL.sub(" ", html.unescape(text))
+    text = _TAG.sub(lambda m: _CAMEL.sub(" ", m.group(1)).replace("_", " "), text)
+    return " ".join(text.split())
+
+
 @operator("speak_text")
 def _speak_text(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
-    """A text field read aloud by one voice; the field then holds an instruction to listen."""
+    """A text field read aloud by one voice (a passage as a person would read it: spoken_form); the
+    field then holds an instruction to listen."""
     field = params.get("field", "question")
     text = " ".join(draft.get(field, "").split())
+    text = spoken_form(text) if field == "context" else text
     if not text:
         raise OperatorError(f"{field} is empty; nothing to speak")
     limit = int(params.get("max_chars", MAX_SPOKEN_CHARS))

@@ -97,3 +97,17 @@ def test_a_question_listing_answers_the_options_do_not_have_lists_the_options_in
     assert relist_options("Is it positive or negative?", labels, ["positive", "neutral"]) == (
         "Is it positive or negative?", "")
     assert relist_options("What is the sentiment?", labels, ["positive", "neutral"]) == ("What is the sentiment?", "")
+
+
+def test_a_post_is_read_aloud_as_a_person_reads_it():
+    from agents.operators import spoken_form
+
+    assert spoken_form("@VirginAmerica so late again &amp; no word why http://t.co/x1 #CES2014 @pdx_commute") == (
+        "Virgin America so late again & no word why CES2014 pdx commute")
+    c = card("posts", {"context": ["text"], "answer": ["label"]}, styles={"context": "post"})
+    recs = [record(i, {"text": f"@JetBlue {t} https://t.co/abc", "label": a}, c.dataset_id)
+            for i, (t, a) in enumerate(POSTS)]
+    plan, _ = design_plan(c, recs)
+    spoken, _ = spoken_passage_plan(plan, c)
+    draft = plan_apply(spoken, recs[0], ItemContext(seed=0, item_key="k", ordinal=0, dry_run=True))
+    assert draft["speech"] == [("Q", f"Jet Blue {POSTS[0][0]}")]

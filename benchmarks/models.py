@@ -209,7 +209,8 @@ class Grounding(models.Model):
     quota = models.PositiveIntegerField(default=0)
     capacity = models.PositiveIntegerField(default=0, help_text="Usable records, measured.")
     synthesis = models.CharField(max_length=16, blank=True, help_text='How media are made from text: "speech" (a dialogue spoken), "render" (a passage '
-                                           'as a page image), "spoken_question" (the question spoken).')
+                                           'as a page image), "spoken_question" (the question spoken), "spoken_passage" '
+                                           '(a passage read aloud).')
     rationale = models.TextField(blank=True, help_text="The grounding judge's reason.")
 
     class Meta:

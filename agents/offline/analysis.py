@@ -251,7 +251,24 @@ def joint_skills(text: str, chosen: list[SkillEvidence]) -> dict[str, str]:
                 if hb is not None:
                     within[a.capability.key] = b.capability.key
                     break
+    # The setting said first, as a sentence's opening phrase: "In everyday chat conversations, can
+    # a model work out how long something takes?"
+    for opening in _OPENING.finditer(text):
+        setting, rest = opening.span(1), opening.span(2)
+        for b in chosen:
+            if b.capability.key in within or not any(setting[0] <= h.start and h.end <= setting[1]
+                                                     for h in b.strong + b.weak if not h.negated):
+                continue
+            for a in chosen:
+                if a is b or a.capability.key in within or a.capability.key in within.values():
+                    continue
+                if any(rest[0] <= h.start and h.end <= rest[1] for h in a.strong + a.weak if not h.negated) and \
+                        not any(setting[0] <= h.start and h.end <= setting[1] for h in a.strong + a.weak):
+                    within[a.capability.key] = b.capability.key
     return within
+
+
+_OPENING = re.compile(r"(?:^|[.!?]\s+)(?:in|within|during|across|throughout|inside)\s+([^,.;:!?]{1,60}),\s*([^.!?]*)")
 
 
 def _joined(gap: str) -> bool:

@@ -155,6 +155,16 @@ def plan_coverage(asks: list[Ask], subtasks: list[SubtaskPlan], *, target: int,
                     reason = (f"asked within {name}, but only {joint} of its {samples} samples have both: "
                               f"the items of {', '.join(apart)} are not {name}")
                     samples = joint  # the samples that serve it as asked
+            elif serving and any(a.params.get("within") == ask.key for a in asks):
+                # The material another skill is asked within: only the datasets that have it give it.
+                having = sum(g.quota for s in serving for g in s.groundings if ask.key in g.serves)
+                apart = sorted({g.dataset_slug for s in serving for g in s.groundings
+                                if g.quota > 0 and ask.key not in g.serves})
+                if having < samples:
+                    status = "partly" if having else "not_served"
+                    reason = (f"only {having} of its {samples} samples have it: the items of {', '.join(apart)} "
+                              f"are not {ask.text.split(' (')[0]}")
+                    samples = having
             wanted = sum(s.quota for s in serving) if serving else target
             out.append(AskCoverage(**base, status=status, samples=samples, wanted=wanted,
                                    subtasks=[s.key for s in serving],

@@ -332,6 +332,16 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
             rest = own_words(r)
             r.relevance_to = max(rest, key=lambda k: rest[k]) if rest else ""
             r.relevance = rest.get(r.relevance_to, 0.0)
+    # A skill asked within another's material ("sentiment of dialogues"): a card is as relevant as it
+    # is about the skill itself (its words or its name); one about the material alone (dialogues to
+    # continue) would make items of another skill. Which cards have the material too ranks them later.
+    joint = [a for a in asks or [] if a.key in subtask.serves and a.params.get("within") in subtask.serves]
+    if joint:
+        skill_intents = {a.key for a in joint} | {SKILL_NAME + a.key for a in joint}
+        for r in routes:
+            own = {k: v for k, v in r.by_intent.items() if k in skill_intents}
+            best = max(own, key=lambda k: own[k]) if own else ""
+            r.relevance, r.relevance_to = own.get(best, 0.0), best or "the skill asked within the setting"
     if not topic:
         if any(a.params.get("capability") in FORM_CAPABILITIES for a in asks or [] if a.key in subtask.serves):
             # A skill of form (reading any text shown as a page, following any conversation spoken),

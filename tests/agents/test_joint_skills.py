@@ -63,12 +63,13 @@ def test_one_subtask_serves_both_and_the_dataset_with_both_fills_it():
 
 
 def test_items_without_the_setting_do_not_serve_the_joint_ask():
-    # The news dataset is refused for the subtask outright (its records are not dialogues); were it
-    # kept beside the dialogues (an LLM design, a card that passes), its items count only as the skill.
+    # The news dataset is about the skill, so it is a candidate, but the dialogues (which have both)
+    # fill the subtask first; were news items planned beside them, they count only as the skill.
     result = plan_offline(BuildRequest(text=TIME_IN_CONVERSATIONS, target_size=8),
                           MemoryPool([_dialogues(20), _news(20)]), embedder=default_embedder())
     (subtask,) = result.subtasks
-    dialogues = subtask.groundings[0].model_copy(update={"quota": 3})
+    assert {g.dataset_slug: g.quota for g in subtask.groundings} == {"time-dialogues": 8, "time-news": 0}
+    dialogues = next(g for g in subtask.groundings if g.quota).model_copy(update={"quota": 3})
     news = dialogues.model_copy(update={"dataset_id": 2, "dataset_slug": "time-news", "quota": 5, "serves": []})
     subtask = subtask.model_copy(update={"groundings": [dialogues, news]})
     coverage = plan_coverage(analyse(BuildRequest(text=TIME_IN_CONVERSATIONS, target_size=8),
@@ -77,5 +78,35 @@ def test_items_without_the_setting_do_not_serve_the_joint_ask():
         ("capability:temporal-reasoning", "partly", "asked within conversation understanding, but only 3 of its 8 "
                                                     "samples have both: the items of time-news are not conversation "
                                                     "understanding"),
-        ("capability:dialogue-understanding", "served", "")]
+        ("capability:dialogue-understanding", "partly", "only 3 of its 8 samples have it: the items of time-news "
+                                                         "are not conversation understanding")]
     assert coverage_end_state(coverage, [subtask], target=8)[0] == "partial"
+
+
+def _continuations(n: int):
+    c = card("dialogue-continuation", {"context": ["dialog"], "answer": ["reply"]}, name="Daily dialogue continuation",
+             description="Multi-turn everyday dialogues between two speakers; pick the natural next reply.",
+             styles={"context": "dialog"})
+    return c, [record(i, {"dialog": f"A: Did you see game {i}? B: Yes, what a match!", "reply": f"A: Want to go to "
+                          f"game {i + 1}?"}, c.dataset_id + 2) for i in range(1, n + 1)]
+
+
+def _posts(n: int):
+    c = card("sentiment-posts", {"context": ["post"], "answer": ["sentiment"]}, name="Sentiment of social media posts",
+             description="Short social media posts labelled with their sentiment: positive, negative or neutral.",
+             styles={"context": "post"})
+    moods = ["positive", "negative", "neutral"]
+    return c, [record(i, {"post": f"Flight {i} was {['great', 'awful', 'on time'][i % 3]} today.",
+                          "sentiment": moods[i % 3]}, c.dataset_id + 3) for i in range(1, n + 1)]
+
+
+def test_a_card_about_the_setting_alone_never_serves_the_skill_asked_within_it():
+    # Dialogues to continue are the material, not the skill: the skill's own cards serve it, and the
+    # plan says that their items are not conversations.
+    text = "Sentiment analysis of dialogues between customers and support agents"
+    result = plan_offline(BuildRequest(text=text, target_size=6), MemoryPool([_continuations(20), _posts(20)]),
+                          embedder=default_embedder())
+    assert {g.dataset_slug for s in result.subtasks for g in s.groundings if g.quota} == {"sentiment-posts"}
+    assert sorted((c.key, c.status) for c in result.coverage if c.kind == "capability") == [
+        ("capability:dialogue-understanding", "not_served"), ("capability:sentiment-analysis", "partly")]
+    assert result.end_state == "partial"

@@ -212,10 +212,10 @@ def test_the_planning_quality_labels_name_only_datasets_the_pools_hold(pool):
     uploads = {"handwritten-digits", "word-analogies"}  # what bench/plan_quality.py imports as a user's uploads
     named = {d for request in suite for ask in request["asks"] for d in ask["datasets"]}
     assert named - slugs - uploads == set()
-    assert len(suite) == 40 and len({r["id"] for r in suite}) == 40
+    assert len(suite) == 42 and len({r["id"] for r in suite}) == 42
     assert {r["modality"] for r in suite} == {"text", "image", "audio", "mixed"}
     not_servable = [r for r in suite if not r["fully_servable"]]
-    assert len(not_servable) == 16  # lung nodules: its records fail the source screen
+    assert len(not_servable) == 17  # lung nodules: its records fail the source screen; ethics verdicts
     for request in not_servable:
         assert request["why_not"]
         assert request.get("expect_end_state") == "unclear-request" or any(

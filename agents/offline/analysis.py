@@ -252,7 +252,8 @@ def joint_skills(text: str, chosen: list[SkillEvidence]) -> dict[str, str]:
                     within[a.capability.key] = b.capability.key
                     break
     # The setting said first, as a sentence's opening phrase: "In everyday chat conversations, can
-    # a model work out how long something takes?"
+    # a model work out how long something takes?", "Given a conversation between friends, what is the
+    # relationship between two people in it?"
     for opening in _OPENING.finditer(text):
         setting, rest = opening.span(1), opening.span(2)
         for b in chosen:
@@ -263,12 +264,13 @@ def joint_skills(text: str, chosen: list[SkillEvidence]) -> dict[str, str]:
                 if a is b or a.capability.key in within or a.capability.key in within.values():
                     continue
                 if any(rest[0] <= h.start and h.end <= rest[1] for h in a.strong + a.weak if not h.negated) and \
-                        not any(setting[0] <= h.start and h.end <= setting[1] for h in a.strong + a.weak):
+                        not any(setting[0] <= h.start and h.end <= setting[1] for h in a.strong):
                     within[a.capability.key] = b.capability.key
     return within
 
 
-_OPENING = re.compile(r"(?:^|[.!?]\s+)(?:in|within|during|across|throughout|inside)\s+([^,.;:!?]{1,60}),\s*([^.!?]*)")
+_OPENING = re.compile(r"(?:^|[.!?]\s+)(?:in|within|during|across|throughout|inside|given|for)\s+([^,.;:!?]{1,60}),"
+                      r"\s*([^.!?]*)")
 
 
 def _joined(gap: str) -> bool:

@@ -23,6 +23,8 @@ TIME_IN_CONVERSATIONS = ("How well does the model reason about time in conversat
     # The setting said first, as the sentence's opening phrase.
     ("In everyday chat conversations, can a model work out how long something mentioned takes, like a flight?",
      {"capability:temporal-reasoning": "capability:dialogue-understanding"}),
+    ("Given a conversation between friends, what is the relationship between two of the people mentioned in it?",
+     {"capability:relation-extraction": "capability:dialogue-understanding"}),
     # Two parts, not one in the other: a comma, or "and", between the skills' words.
     ("Commonsense and temporal reasoning questions", {}),
     ("Track who said what across the turns of a dialogue, and reason about the order of events", {}),

@@ -13,6 +13,8 @@
   outside them is filtered out (RecordFiltered), which is not a failure of the plan.
 - `keep_answers`: only records whose answer is one of the two the request names ("positive or
   negative" of a set that also has "neutral"); the item then chooses between those two.
+- `keep_durations`: only records whose answer is a duration, for a request that asks how long
+  things take, of a set that mixes durations with dates and times of day.
 - `keep_forms`: only records whose question has one of the forms the request names (question_form:
   the clock questions "What time is shown?" of a set that also has schedule and price problems);
   the others are filtered out (RecordFiltered).
@@ -130,6 +132,18 @@ def _keep_answers(draft: Draft, record: RecordView, params: dict[str, Any], ctx:
     if not any(normalise(v) in kept for v in values):
         raise RecordFiltered(f"its answer is {values[0] if values else 'missing'!r}; the request asks for "
                              f"{' or '.join(params['answers'])}")
+
+
+@operator("keep_durations")
+def _keep_durations(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """The record's answer (at `path`) must be a duration ("about 20 minutes"): the request asks how long."""
+    from agents.operators.distractors import duration_seconds
+
+    values = answer_values(get_path(record.payload, params["path"]))
+    # Most of its wordings, not one ("1400 hours" among the wordings of "2 o'clock" is a time of day).
+    if 2 * sum(duration_seconds(v) is not None for v in values) <= len(values):
+        raise RecordFiltered(f"its answer {values[0] if values else 'missing'!r} is not a duration; the request "
+                             "asks how long")
 
 
 @operator("keep_language")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from agents.operators import get_path
+from agents.operators import answer_values, get_path
 from agents.operators.asked import question_form
 from agents.planner.transform import section_fields
 from agents.types import CardView, FieldSpec, Operator, RecordView, TransformPlan
@@ -96,6 +96,30 @@ def named_forms(records: list[RecordView], path: str, request_text: str) -> list
     return sorted(kept) if sum(forms[f] for f in kept) < len(rows) else []
 
 
+# A request asking how long things take, of a set whose answers mix durations with dates and times.
+_ASKS_DURATION = re.compile(r"\bhow long\b|\bdurations?\b|\bhow much time\b|\blength of time\b")
+# ... and not other kinds of time beside it ("how long things take, when a meeting is").
+_ASKS_OTHER_TIME = re.compile(r"\bwhen\b|\bwhat time\b|\bdates?\b|\btimes? of (?:the )?day\b|\bbefore\b|\bafter\b|"
+                              r"\border\b|\bschedul")
+DURATION_SHARE = (0.2, 0.9)  # the answers a set must have as durations for the filter to mean anything
+
+
+def names_durations(records: list[RecordView], answer_path: str, request_text: str) -> bool:
+    """Whether the request asks how long things take and some of the records' answers (not all, nor
+    a stray few) are durations: then only those records serve."""
+    from agents.operators.distractors import duration_seconds
+
+    text = request_text.lower()
+    if not answer_path or not _ASKS_DURATION.search(text) or _ASKS_OTHER_TIME.search(text):
+        return False
+    answers = [answer_values(get_path(r.payload, answer_path)) for r in records]
+    answers = [a for a in answers if a]
+    if not answers:
+        return False
+    share = sum(2 * sum(duration_seconds(v) is not None for v in a) > len(a) for a in answers) / len(answers)
+    return DURATION_SHARE[0] <= share < DURATION_SHARE[1]
+
+
 def section_plan(plan: TransformPlan, card: CardView, records: list[RecordView], request_text: str
                  ) -> tuple[TransformPlan, CardView]:
     """The plan keeping only the records of the sections and question forms the request names
@@ -113,9 +137,13 @@ def section_plan(plan: TransformPlan, card: CardView, records: list[RecordView],
     if forms:
         steps.append(Operator(op="keep_forms", reads=[f"record:{path}"], writes=[],
                               params={"path": path, "forms": forms}))
+    answer = next((op.params.get("path", "") for op in plan.operators if op.op == "answer_text"), "")
+    durations = names_durations(records, answer, request_text)
+    if durations:
+        steps.append(Operator(op="keep_durations", reads=[f"record:{answer}"], writes=[], params={"path": answer}))
     if not steps:
         return plan, card
-    suffix = "".join(("+sections" if kept else "", "+forms" if forms else ""))
+    suffix = "".join(("+sections" if kept else "", "+forms" if forms else "", "+durations" if durations else ""))
     return plan.model_copy(update={"template": f"{plan.template}{suffix}",
                                    "operators": [*steps, *plan.operators]}), card
 
@@ -128,4 +156,6 @@ def kept_part(plan: TransformPlan) -> str:
             parts += [f"its {path.rsplit('.', 1)[-1]} {', '.join(values)}" for path, values in op.params["sections"].items()]
         elif op.op == "keep_forms":
             parts.append("its questions of the form " + ", ".join(f"'{f}'" for f in op.params["forms"]))
+        elif op.op == "keep_durations":
+            parts.append("its items whose answer is a duration")
     return "; ".join(parts)

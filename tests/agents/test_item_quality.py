@@ -175,6 +175,33 @@ def test_the_question_forms_a_request_names_keep_their_records_only():
     assert sorted(made) == ["half", "o'clock", "quarter"] and filtered == ["RecordFiltered"] * 4
 
 
+def test_a_request_asking_how_long_keeps_the_records_whose_answer_is_a_duration():
+    from agents.planner.sections import names_durations
+
+    c = card("time-dialogues", {"context": ["dialog"], "answer": ["answer"]}, styles={"context": "dialog"})
+    answers = [["about 20 minutes", "twenty minutes"], ["two years", "24 months"], ["3 days", "three days"],
+               ["2 o'clock", "two o'clock", "1400 hours", "2 PM"], ["the fourth Thursday of November"],
+               ["one week", "7 days"]] * 2
+    recs = [record(i, {"dialog": f"A: When? B: In <MASK>, {i}.", "answer": a}, c.dataset_id)
+            for i, a in enumerate(answers)]
+    text = "In everyday chat conversations, can a model work out how long something mentioned takes?"
+    assert names_durations(recs, "answer", text) is True
+    assert names_durations(recs, "answer", "Can a model reason about time in chats?") is False
+    assert names_durations(recs, "answer", "Time in chats: how long things take, when a meeting is?") is False
+    plan, _ = design_plan(c, recs)
+    kept, why, _ = plan_for_asks(plan, c, recs, [], request_text=text)
+    assert (kept.operators[0].op, kept.operators[0].params, why) == ("keep_durations", {"path": "answer"}, "")
+    made, filtered = [], 0
+    for i, rec in enumerate(recs):
+        try:
+            made.append(_made(kept, rec, i)["accepted_answers"][0])
+        except OperatorError as exc:
+            assert type(exc).__name__ == "RecordFiltered" and "is not a duration" in str(exc)
+            filtered += 1
+    # "1400 hours" is one wording of a time of day, not a duration: most wordings decide.
+    assert filtered == 4 and sorted(set(made)) == ["3 days", "about 20 minutes", "one week", "two years"]
+
+
 def _draft(options, answer_index=0, **extra):
     return SampleDraft(item_key="k", subtask_key="s", grounding_id=1, record_id=1, source_id="r",
                        question=extra.pop("question", "What time is it?"), options=options, answer_index=answer_index,

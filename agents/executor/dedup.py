@@ -64,7 +64,9 @@ def _media_identity(ref) -> str:
     return "ahash:" + np.packbits(bits).tobytes().hex() if bits is not None else ref.sha256
 
 
-Look = tuple[str, np.ndarray]  # the question and key (normalised) and the average hash of the item's picture
+# The question and key (normalised), the average hash of the item's picture, and its key with the
+# picture's bytes (one file asked about twice, in two wordings, for one answer).
+Look = tuple[str, np.ndarray, str]
 
 
 def look(draft: SampleDraft) -> Look | None:
@@ -73,7 +75,8 @@ def look(draft: SampleDraft) -> Look | None:
         bits = _average_hash(ref)
         if bits is not None:
             # Same question, same key: two round badges of two brands may hash alike; they are two items.
-            return f"{normalise(draft.question)}|{normalise(draft.answer)}", bits
+            return (f"{normalise(draft.question)}|{normalise(draft.answer)}", bits,
+                    f"{normalise(draft.answer)}|{ref.sha256}" if ref.sha256 else "")
     return None
 
 
@@ -96,7 +99,7 @@ class DuplicateIndex:
     questions: list[np.ndarray] = field(default_factory=list)
     passages: list[np.ndarray] = field(default_factory=list)
     exact: dict[str, str] = field(default_factory=dict)
-    looks: list[tuple[str, str, np.ndarray]] = field(default_factory=list)  # this run's pictures: key, question, hash
+    looks: list[tuple[str, str, np.ndarray, str]] = field(default_factory=list)  # this cell's pictures: key, *Look
 
     @staticmethod
     def _split(vector: list[float]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -133,7 +136,10 @@ class DuplicateIndex:
             return Check(name="near_duplicate", ok=False,
                          detail=f"asks the same question about the same media as {self.exact[exact]}")
         if seen is not None:
-            for key, question, bits in self.looks:
+            for key, question, bits, answered in self.looks:
+                if seen[2] and answered == seen[2]:
+                    return Check(name="near_duplicate", ok=False,
+                                 detail=f"asks about the same picture as {key}, for the same answer, in other words")
                 differ = int(np.count_nonzero(bits != seen[1]))
                 if question == seen[0] and differ <= LOOK_MAX_BITS:
                     return Check(name="near_duplicate", ok=False,

@@ -325,3 +325,13 @@ def test_one_picture_recoloured_is_the_same_picture_to_the_duplicate_check(tmp_p
     check = index.check(sepia_draft, [], look(sepia_draft))
     assert not check.ok and check.detail.startswith("asks the same question")
     assert index.check(drafts[2], [], look(drafts[2])).ok
+    # One file asked about in other words for the same answer ("What do they sit on?", "Where do they
+    # sit?": "field") is one item; the same file with another answer, or another file, is another.
+    reworded = drafts[0].model_copy(update={"question": "What brand made this car?"})
+    check = index.check(reworded, [], look(reworded))
+    assert (check.ok, check.detail) == (False, "asks about the same picture as first, for the same answer, in "
+                                               "other words")
+    other_answer = _draft(["BMW", "Tesla"], question="What brand made this car?", media=[refs[0]])
+    assert index.check(other_answer, [], look(other_answer)).ok
+    other_file = drafts[2].model_copy(update={"question": "What brand made this car?"})
+    assert index.check(other_file, [], look(other_file)).ok

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from agents.operators import Draft, ItemContext, OperatorError, get_path, has_blank, normalise, operator
@@ -344,24 +345,32 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
 LIST_MIN_LABELS = 3
 
 
+@lru_cache(maxsize=64)
+def _label_patterns(names: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
+    """One label of the set, and a list of them ("a, b or c"): compiled once per label set, not per item."""
+    one = "(?:" + "|".join(re.escape(n) for n in names) + ")"
+    return (re.compile(rf"(?<![\w-]){one}(?![\w-])", re.IGNORECASE),
+            re.compile(rf"(?<![\w-]){one}(?:\s*,\s*(?:(?:or|and)\s+)?{one}|\s+(?:or|and)\s+{one})+(?![\w-])",
+                       re.IGNORECASE))
+
+
 def relist_options(question: str, labels: list[str], options: list[str]) -> tuple[str, str]:
     """The question with a list of the dataset's labels it carries ("positive, negative or neutral";
     "AFTER, BEFORE, BEGINS, ...") replaced by the item's own options, when they differ: a question
     must not offer answers its options do not have. Returns (question, the list replaced or "")."""
-    names = sorted({label.strip() for label in labels if label.strip()}, key=len, reverse=True)
+    names = tuple(sorted({label.strip() for label in labels if label.strip()}, key=len, reverse=True))
     if len(names) < LIST_MIN_LABELS or not question:
         return question, ""
-    one = "(?:" + "|".join(re.escape(n) for n in names) + ")"
-    pattern = re.compile(rf"(?<![\w-]){one}(?:\s*,\s*(?:(?:or|and)\s+)?{one}|\s+(?:or|and)\s+{one})+(?![\w-])",
-                         re.IGNORECASE)
+    label, listing = _label_patterns(names)
     shown = {normalise(o) for o in options}
-    for match in pattern.finditer(question):
-        listed = re.findall(rf"(?<![\w-]){one}(?![\w-])", match.group(0), re.IGNORECASE)
+    for match in listing.finditer(question):
+        listed = label.findall(match.group(0))
         if len(listed) < LIST_MIN_LABELS or {normalise(x) for x in listed} == shown:
             continue
         # In the list's own order and words ("positive, negative or neutral" -> "positive or negative").
         ordered = list(dict.fromkeys(x for x in listed if normalise(x) in shown))
-        ordered += [o for o in options if normalise(o) not in {normalise(x) for x in ordered}]
+        named = {normalise(x) for x in ordered}
+        ordered += [o for o in options if normalise(o) not in named]
         words = ", ".join(ordered[:-1]) + f" or {ordered[-1]}" if len(ordered) > 1 else ordered[0]
         return question[:match.start()] + words + question[match.end():], match.group(0)
     return question, ""

@@ -73,6 +73,11 @@ def question_path(plan: TransformPlan) -> str:
                  if op.op == "read_text" and op.params.get("into") == "question"), "")
 
 
+def answer_path(plan: TransformPlan) -> str:
+    """The record path the plan reads its answer text from ("" when it reads none that way)."""
+    return next((op.params.get("path", "") for op in plan.operators if op.op == "answer_text"), "")
+
+
 def named_forms(records: list[RecordView], path: str, request_text: str) -> list[str]:
     """The question forms (question_form) the request names, where the records' questions fall into
     forms and it names some, not all: a form is named by a word of the request in its first sentence
@@ -85,11 +90,12 @@ def named_forms(records: list[RecordView], path: str, request_text: str) -> list
     forms = Counter(form for form, _ in rows)
     if not rows or len(forms) < 2:
         return []
+    form_stems = {form: _stems(form) for form in forms}
     asked = {w for w in _stems(_QUOTED.sub(" ", request_text)) if w not in _ITEM_WORDS}
     kept: set[str] = set()
     for word in asked:
         said = Counter(form for form, stems in rows if any(_same_stem(s, word) for s in stems))
-        having = {form for form in said if any(_same_stem(s, word) for s in _stems(form))}  # in its question proper
+        having = {form for form in said if any(_same_stem(s, word) for s in form_stems[form])}  # the question proper
         if not having or set(said) - having or sum(forms[f] for f in having) > FORM_MAX_SHARE * len(rows):
             continue  # in no form, also in questions of other forms, or in most questions: no part
         kept |= {form for form in having if forms[form] >= FORM_MIN_RECORDS}
@@ -137,7 +143,7 @@ def section_plan(plan: TransformPlan, card: CardView, records: list[RecordView],
     if forms:
         steps.append(Operator(op="keep_forms", reads=[f"record:{path}"], writes=[],
                               params={"path": path, "forms": forms}))
-    answer = next((op.params.get("path", "") for op in plan.operators if op.op == "answer_text"), "")
+    answer = answer_path(plan)
     durations = names_durations(records, answer, request_text)
     if durations:
         steps.append(Operator(op="keep_durations", reads=[f"record:{answer}"], writes=[], params={"path": answer}))

@@ -31,7 +31,7 @@ from agents.operators import (
     plan_validate,
 )
 from agents.planner.coverage import plan_serves
-from agents.planner.sections import section_plan
+from agents.planner.sections import answer_path, section_plan
 from agents.planner.transform import (
     MIN_COVERAGE,
     answer_clusters,
@@ -247,8 +247,8 @@ def binary_labels_plan(plan: TransformPlan, ask: Ask) -> tuple[TransformPlan | N
     the one distractor is the other label; None and why when its answers are not those labels."""
     labels = [str(label) for label in ask.params.get("labels") or []]
     bank_op = next((op for op in plan.operators if op.op == "distractors_from_bank"), None)
-    answer_op = next((op for op in plan.operators if op.op == "answer_text"), None)
-    if len(labels) != 2 or bank_op is None or answer_op is None or bank_op.params.get("extractive", True):
+    answer = answer_path(plan)
+    if len(labels) != 2 or bank_op is None or not answer or bank_op.params.get("extractive", True):
         return None, f"its items are {plan.answer_type} items, not a choice between {labels[0]!r} and {labels[-1]!r}"
     bank, clusters = bank_op.params["bank"], bank_op.params["clusters"]
     found = [_label_of(label, bank) for label in labels]
@@ -263,8 +263,8 @@ def binary_labels_plan(plan: TransformPlan, ask: Ask) -> tuple[TransformPlan | N
     params = {**bank_op.params, "bank": kept, "clusters": {n: c for n, c in clusters.items() if n in kept_norm},
               "k": 1, "min_distractors": 1, "all_labels": list(bank)}
     params.pop("nearest", None)
-    ops = [Operator(op="keep_answers", reads=[f"record:{answer_op.params['path']}"], writes=[],
-                    params={"path": answer_op.params["path"], "answers": kept, "serves": [ask.key]})]
+    ops = [Operator(op="keep_answers", reads=[f"record:{answer}"], writes=[],
+                    params={"path": answer, "answers": kept, "serves": [ask.key]})]
     ops += [op.model_copy(update={"params": params}) if op is bank_op else op for op in plan.operators]
     return plan.model_copy(update={"template": f"{plan.template}+{'-'.join(labels)}", "operators": ops,
                                    "answer_type": "binary"}), ""

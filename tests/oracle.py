@@ -8,6 +8,7 @@ import re
 from functools import cache
 
 from agents.operators import normalise
+from agents.tools.screen import mend_agreement
 from tests.conftest import SEED_POOL
 
 _OPTION = re.compile(r"^([A-H])\. (.*)$", re.M)
@@ -37,8 +38,10 @@ def _records() -> list[tuple[str, str, frozenset[str]]]:
         for record in data.get("data", []) if isinstance(data, dict) else []:
             inputs = record.get("input") or {}
             asked = inputs.get("question") or inputs.get("prompt") if isinstance(inputs, dict) else ""
-            rows.append((normalise(json.dumps(inputs or record, ensure_ascii=False)),
-                         normalise(asked) if isinstance(asked, str) else "", frozenset(_answers(record))))
+            # The question as the source screen mends it ("who stand ..." -> "who stands ...").
+            asked = mend_agreement(asked)[0] if isinstance(asked, str) else ""
+            rows.append((normalise(json.dumps(inputs or record, ensure_ascii=False)) + " " + normalise(asked),
+                         normalise(asked), frozenset(_answers(record))))
     return rows
 
 

@@ -27,7 +27,8 @@ DIMENSIONS = 384  # one embedding; a fingerprint is the question's, then the pas
 
 
 def question_text(draft: SampleDraft) -> str:
-    return "\n".join(part for part in (draft.question, draft.speech_text) if part)
+    """The item's words: its question, and what its recording says or its rendered page shows."""
+    return "\n".join(part for part in (draft.question, draft.speech_text, draft.rendered_text) if part)
 
 
 PERCEPTUAL_MIN_SIDE = 64  # below, two different scans of one digit may look alike at 16x16: bytes decide
@@ -70,7 +71,10 @@ Look = tuple[str, np.ndarray, str]
 
 
 def look(draft: SampleDraft) -> Look | None:
-    """What the item asks about which picture, for telling one picture in two tints apart from two pictures."""
+    """What the item asks about which picture, for telling one picture in two tints apart from two pictures.
+    A page the platform rendered is its text, not a picture: two pages of print hash alike."""
+    if draft.rendered_text:
+        return None
     for ref in draft.media:
         bits = _average_hash(ref)
         if bits is not None:
@@ -81,8 +85,12 @@ def look(draft: SampleDraft) -> Look | None:
 
 
 def exact_key(draft: SampleDraft) -> str:
-    """The same question about the same media: a hash, empty for items without media."""
-    media = ",".join(sorted(_media_identity(m) for m in draft.media if m.sha256))
+    """The same question about the same media: a hash, empty for items without media. A rendered
+    page is told by the text it shows (two pages of print look alike to an average hash)."""
+    identities = [_media_identity(m) for m in draft.media if m.sha256 and not (draft.rendered_text and m.kind == "image")]
+    if draft.rendered_text:
+        identities.append("text:" + hashlib.sha256(normalise(draft.rendered_text).encode()).hexdigest())
+    media = ",".join(sorted(identities))
     return hashlib.sha256(f"{normalise(draft.question)}|{media}".encode()).hexdigest() if media else ""
 
 
@@ -123,7 +131,7 @@ class DuplicateIndex:
         """The embeddings of the question (and spoken words) and of the passage, end to end, for items
         whose content is text (spoken text included); an item about a source image or recording is its
         media: two logos of one brand share their text, not their image."""
-        if self.embedder is None or (draft.media and not draft.speech_text):
+        if self.embedder is None or (draft.media and not draft.speech_text and not draft.rendered_text):
             return []
         texts = [question_text(draft)] + ([draft.context[:1500]] if draft.context else [])
         vectors = self.embedder.embed(texts)

@@ -21,6 +21,7 @@ the key is a duration the item's text does not state, no candidate within a fact
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from functools import lru_cache
@@ -148,13 +149,36 @@ def content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z]+", str(text).lower()) if len(w) >= 3 and w not in STOPWORDS]
 
 
+_AGENT_SUFFIXES = ("ist", "ian", "eer", "er", "or")  # who does or studies it: "scientist", "musician"
+AGENT_BASE_MIN = 4
+
+
+def _built_on(word: str, asked: str) -> bool:
+    """The option's word is made of the question's: a compound of it and another word ("shellfish"
+    for "... has a shell") or the one who does it ("scientist" for "... of science", "pianist" for
+    "piano")."""
+    from agents.tools.screen import is_word
+
+    if len(asked) >= 4 and word != asked:
+        rest = word[len(asked):] if word.startswith(asked) else word[: -len(asked)] if word.endswith(asked) else ""
+        if len(rest) >= 3 and is_word(rest):
+            return True
+    for suffix in _AGENT_SUFFIXES:
+        base = word[: -len(suffix)]
+        if word.endswith(suffix) and len(base) >= AGENT_BASE_MIN:
+            common = len(os.path.commonprefix([base, asked]))
+            return common >= max(AGENT_BASE_MIN, len(base) - 1)
+    return False
+
+
 def root_shown(option: str, question: str) -> str:
     """A word of the option whose root a word of the question shares ("cats" in "... as cat is to
-    what?"); "" when none does. Names in the question (capitalised past its first word: "How would
-    Nate feel?") are whom it is about, not a root of the answer."""
+    what?"), or that is built on a word of the question ("shellfish", "scientist"); "" when none is.
+    Names in the question (capitalised past its first word: "How would Nate feel?") are whom it is
+    about, not a root of the answer."""
     words = re.findall(r"[A-Za-z]+", str(question))
     asked = [w for w in content_words(" ".join(w for i, w in enumerate(words) if i == 0 or not w[:1].isupper()))]
-    return next((w for w in content_words(option) if any(shares_root(w, q) for q in asked)), "")
+    return next((w for w in content_words(option) if any(shares_root(w, q) or _built_on(w, q) for q in asked)), "")
 
 
 def is_paraphrase(key: str, other: str) -> bool:

@@ -3,10 +3,12 @@ checked, each by what it is to the item (agents.tools.screen measures):
 
 - the question the item asks: sentences telling how to format a free answer ("Answer by typing a
   word, not a number": every item is multiple-choice) are removed; broken end punctuation
-  (".?" -> "?"), a lower-case first letter and a missing question mark, and misspelt words with one
-  reading ("Whcih" -> "Which") are mended (the source record keeps the original; the sample's
+  (".?" -> "?"), a lower-case first letter and a missing question mark, a verb left uninflected by
+  a machine-written question ("what do a man sit on" -> "What does a man sit on?"), and misspelt
+  words with one reading ("Whcih" -> "Which") are mended (the source record keeps the original; the sample's
   `source_repair` check says what changed); a misspelt word with several readings ("Cound":
-  could? count? found?) or a garbled text rejects the record;
+  could? count? found?), a question without a verb ("What the largest source...?") or a garbled text
+  rejects the record;
 - the passage or dialogue the item shows: a garbled text rejects the record (a typo in a quoted
   post is the data, not a defect);
 - the images and recordings the item carries: a file that does not decode, is too small, shows no
@@ -65,10 +67,14 @@ def screen_record(plan: TransformPlan, record: RecordView, *, media: bool = True
         if role == "question":
             # Every item is multiple-choice: a source's instructions for a free answer go.
             mended, removed = without_format_instructions(text)
+            agreement: list[str] = []
+            if english:
+                mended, agreement = measure.mend_agreement(mended)
             mended, repairs = measure.repair_punctuation(mended)
-            repairs = [f"removed {sentence!r}" for sentence in removed] + repairs
+            repairs = [f"removed {sentence!r}" for sentence in removed] + agreement + repairs
             if english:
                 mended, spelling, unsure = measure.mend_spelling(mended)
+                unsure = unsure or measure.verbless_question(mended)
                 if unsure:
                     raise SourceRejected(f"the question fails the source screen: {unsure}")
                 repairs += spelling

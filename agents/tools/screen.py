@@ -5,8 +5,10 @@ Each function returns the problem in words ("" when there is none); the executor
 
 - Text: garble (the share of a text's words that an English dictionary does not know, from the
   packaged frequency list of `pyspellchecker`); a misspelt word in a question (an unknown word one
-  edit from exactly one frequent word: "Cound you please...") and punctuation left broken (".?"),
-  which `mend_spelling` and `repair_punctuation` mend, being safe: one reading only.
+  edit from exactly one frequent word: "Cound you please..."), punctuation left broken (".?") and
+  a verb a machine-written question left uninflected ("who stand in a field", lemminflect's
+  tables), which `mend_spelling`, `repair_punctuation` and `mend_agreement` mend, being safe: one
+  reading only.
 - Images: decodes, a minimal size, a contrast and entropy floor (no discernible content), and 8-bit
   intensity wrap-around (values past 255 that came back near 0: neighbouring pixels jump by most of
   the range all over a mostly mid-grey picture).
@@ -128,6 +130,81 @@ def mend_spelling(text: str) -> tuple[str, list[str], str]:
 
 _BROKEN = ((re.compile(r"\s*\.\s*\?(\s*)$"), r"?\1"), (re.compile(r"\?\s*\.(\s*)$"), r"?\1"),
            (re.compile(r"\s+\?(\s*)$"), r"?\1"), (re.compile(r"([?!])\1+(\s*)$"), r"\1\2"))
+
+
+# Machine-written questions made from captions keep their verbs uninflected ("what do a group of
+# people sit on", "who stand in a field"). The mend is one reading only: the verb agrees with the
+# singular subject the question asks about.
+_AUXILIARIES = frozenset({"is", "are", "was", "were", "am", "be", "been", "do", "does", "did", "has", "have", "had",
+                          "can", "could", "will", "would", "shall", "should", "may", "might", "must"})
+_DO_SINGULAR = re.compile(r"^(\s*(?:what|who|whom|where|which|how|why|when)\s+)(do)(\s+(?:a|an|one|this|that|each|"
+                          r"every|his|her|its|my|your)\b)", re.IGNORECASE)
+_WH_VERB = re.compile(r"^(\s*(?:what|who)\s+)([a-z]+)(\s+([a-z]+))?", re.IGNORECASE)
+# After a verb, not after a noun, in a question with no other verb: "what wear a hat", "who stand in".
+_OBJECT_START = frozenset({"a", "an", "the", "his", "her", "their", "its", "my", "your", "our", "some", "him",
+                           "them", "me", "us", "in", "on", "at", "next", "around", "behind", "near", "past",
+                           "through", "with", "by", "under", "over", "into", "onto", "beside", "along", "across",
+                           "up", "down", "inside", "outside", "against", "toward", "towards", "between", "among"})
+
+
+@lru_cache(maxsize=4096)
+def _verb_lemmas(word: str) -> tuple[tuple[str, ...], bool]:
+    """The verb lemmas of a word and whether it can be a noun (lemminflect's tables)."""
+    from lemminflect import getAllLemmas
+
+    lemmas = getAllLemmas(word)
+    return tuple(lemmas.get("VERB", ())), "NOUN" in lemmas
+
+
+def _finite(word: str) -> bool:
+    """A word that can only be a tensed verb or participle ("is", "contains", "won", "filled"): the
+    question may already have its verb."""
+    if word in _AUXILIARIES:
+        return True
+    lemmas, noun = _verb_lemmas(word)  # "ground", "dogs", "papers" are nouns here
+    return not noun and any(lemma != word and not word.endswith("ing") for lemma in lemmas)
+
+
+def mend_agreement(text: str) -> tuple[str, list[str]]:
+    """A question whose verb was left uninflected, mended to agree with its singular subject
+    ("what do a man sit on" -> "what does a man sit on", "who stand in a field" -> "who stands in a
+    field"); and what was mended. Only where the uninflected word can be nothing but the verb: a noun
+    reading ("what time in the morning", "what type of bird is it") or another verb leaves the text."""
+    from lemminflect import getInflection
+
+    found = _DO_SINGULAR.match(text)
+    if found:
+        does = "Does" if found.group(2)[0].isupper() else "does"
+        return text[:found.start(2)] + does + text[found.end(2):], [f"{found.group(2)!r} -> {does!r}"]
+    found = _WH_VERB.match(text)
+    if not found:
+        return text, []
+    word, following = found.group(2).lower(), (found.group(4) or "").lower()
+    lemmas, noun = _verb_lemmas(word)
+    if word in _AUXILIARIES or word not in lemmas:
+        return text, []
+    if noun and following not in _OBJECT_START:
+        return text, []
+    rest = re.findall(r"[a-z]+", text[found.end(2):].lower())
+    if any(_finite(w) for w in rest):
+        return text, []
+    inflected = getInflection(word, "VBZ")
+    if not inflected or inflected[0] == word:
+        return text, []
+    verb = inflected[0]
+    return text[:found.start(2)] + verb + text[found.end(2):], [f"{found.group(2)!r} -> {verb!r}"]
+
+
+_WH_THE = re.compile(r"^\s*(?:what|which|who|where|when|why|how)\s+(?:the|a|an)\s", re.IGNORECASE)
+
+
+def verbless_question(text: str) -> str:
+    """A question that lost its verb ("What the largest source of energy in the body?": is? was?):
+    no one can mend it safely. The problem in words, "" when there is none."""
+    first = re.split(r"(?<=[.?!])\s+", text.strip(), maxsplit=1)[0]
+    if not _WH_THE.match(first) or any(_finite(w) for w in re.findall(r"[a-z]+", first.lower())):
+        return ""
+    return f"the question has no verb ({first[:60]!r})"
 
 
 _QUESTION_START = re.compile(r"^(what|who|whom|whose|which|where|when|why|how|is|are|was|were|do|does|did|can|could|"

@@ -273,6 +273,13 @@ def test_a_key_sharing_its_root_with_the_question_alone_is_a_leak():
     # Distractors of the same root make the root no giveaway: the relation decides.
     same_root = _draft(["swims", "swimming", "decreased", "swam"], question="decrease is to decreases as swim is to what?")
     assert verify(same_root, modalities=["text"], tools=NoMediaTools(), ledger=NullLedger()).status == "ok"
+    # A key built on a word of the clue: a compound of it, or the one who does it.
+    for options, clue, word in ((["snail", "octopus", "shellfish", "frog"], "Water animal that has a shell", "shellfish"),
+                                (["scientist", "engineer", "farmer", "banker"], "Expert in an area of science",
+                                 "scientist")):
+        clued = _draft(options, options.index(word), question=f'Which word does this clue describe: "{clue}"?')
+        assert verify(clued, modalities=["text"], tools=NoMediaTools(), ledger=NullLedger()).rejected_reasons == [
+            f"answer_leakage: the key's word {word!r} shares its root with a word of the question; no other option's does"]
 
 
 def test_a_key_written_in_the_picture_is_a_leak(tmp_path):

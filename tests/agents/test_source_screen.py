@@ -53,6 +53,36 @@ def test_free_answer_instructions_leave_a_choice_item_and_a_bare_question_is_cap
     assert screened.repairs == ["q: first letter capitalised", "q: question mark added"]
 
 
+def test_a_machine_written_question_gets_its_verb_inflected_where_only_the_verb_reading_fits():
+    screened = screen_record(_plan(), _record("what do a group of people sit on"))
+    assert screened.record.payload["q"] == "What does a group of people sit on?"
+    assert screened.repairs == ["q: 'do' -> 'does'", "q: first letter capitalised", "q: question mark added"]
+    mended = {text: measure.mend_agreement(text)[0] for text in (
+        "who stand in the middle of a dirt field", "what wear a hat", "what sit on the ground",
+        "what stand next to a cow",
+        # a noun reading or a verb of its own: left as written
+        "What time is it?", "What type of animal?", "What color shirt", "What team in the league won the cup?",
+        "What room in the house has a fireplace?", "What do the people hold?", "Who painted this?",
+        "who stand in front of a table filled with food")}
+    assert mended == {
+        "who stand in the middle of a dirt field": "who stands in the middle of a dirt field",
+        "what wear a hat": "what wears a hat", "what sit on the ground": "what sits on the ground",
+        "what stand next to a cow": "what stands next to a cow",
+        "What time is it?": "What time is it?", "What type of animal?": "What type of animal?",
+        "What color shirt": "What color shirt",
+        "What team in the league won the cup?": "What team in the league won the cup?",
+        "What room in the house has a fireplace?": "What room in the house has a fireplace?",
+        "What do the people hold?": "What do the people hold?", "Who painted this?": "Who painted this?",
+        "who stand in front of a table filled with food": "who stand in front of a table filled with food"}
+
+
+def test_a_question_that_lost_its_verb_rejects_the_record():
+    with pytest.raises(SourceRejected, match=r"^the question fails the source screen: the question has no verb "
+                                             r"\('What the largest endogenous substrate source in the body\?'\)$"):
+        screen_record(_plan(), _record("What the largest endogenous substrate source in the body?\n"))
+    assert screen_record(_plan(), _record("What the hell is this?")).repairs == []
+
+
 def test_a_misspelling_with_several_readings_or_a_garbled_text_rejects_the_record():
     with pytest.raises(SourceRejected, match=r"^the question fails the source screen: misspelt word 'cound' "
                                              r"\('could' or 'found' or 'sound'\?\)$"):

@@ -517,7 +517,7 @@ def test_with_an_llm_the_item_author_rewrites_questions_about_the_artwork_it_see
             return ok_json({"letter": "H"})  # never the key without the image
         return scripted_model(request) if name == "ItemReview" else art_planner(request)
 
-    from agents.tools.screen import repair_punctuation
+    from agents.tools.screen import mend_agreement, repair_punctuation
 
     llm_engine.default = model
     started = services.build_start(auto_approve=True, team=team_a, user=user_a, target_size=4, engine="llm",
@@ -529,8 +529,8 @@ def test_with_an_llm_the_item_author_rewrites_questions_about_the_artwork_it_see
     samples = list(run.version.samples.filter(status="ok"))
     assert len(samples) == 4
     for sample in samples:
-        # The author rewrites the question as the source screen mended it ("who sit ..." -> "Who sit ...?").
-        source, _ = repair_punctuation(sample.source_record.payload["input"]["prompt"])
+        # The author rewrites the question as the source screen mended it ("who sit ..." -> "Who sits ...?").
+        source, _ = repair_punctuation(mend_agreement(sample.source_record.payload["input"]["prompt"])[0])
         assert sample.question == f"In this painting, {source.rstrip('?')}?"
         assert sample.context == ""
         assert (sample.engine, sample.provenance["operators"][-1]) == ("llm", "author:rewrite_question")

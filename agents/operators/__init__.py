@@ -340,11 +340,13 @@ def spoken_form(text: str) -> str:
 
 @operator("speak_text")
 def _speak_text(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
-    """A text field read aloud by one voice (a passage as a person would read it: spoken_form); the
-    field then holds an instruction to listen."""
+    """A text field read aloud by one voice (a passage as a person would read it: spoken_form; a
+    blank said as "blank"); the field then holds an instruction to listen."""
     field = params.get("field", "question")
     text = " ".join(draft.get(field, "").split())
     text = spoken_form(text) if field == "context" else text
+    # A blank is said, not skipped: "______ is a common coding mistake" would lose its subject.
+    text = " ".join(_BLANK.sub(" blank ", text).split())
     if not text:
         raise OperatorError(f"{field} is empty; nothing to speak")
     limit = int(params.get("max_chars", MAX_SPOKEN_CHARS))

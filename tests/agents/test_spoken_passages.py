@@ -111,3 +111,12 @@ def test_a_post_is_read_aloud_as_a_person_reads_it():
     spoken, _ = spoken_passage_plan(plan, c)
     draft = plan_apply(spoken, recs[0], ItemContext(seed=0, item_key="k", ordinal=0, dry_run=True))
     assert draft["speech"] == [("Q", f"Jet Blue {POSTS[0][0]}")]
+
+
+def test_a_blank_in_a_spoken_question_is_said_not_skipped():
+    from agents.operators import OPERATORS
+
+    draft = {"question": "______ is a widespread coding mistake that lets an attacker overwrite memory."}
+    OPERATORS["speak_text"](draft, None, {"field": "question"}, ItemContext(seed=0, item_key="k", ordinal=0,
+                                                                             dry_run=True))
+    assert draft["speech"] == [("Q", "blank is a widespread coding mistake that lets an attacker overwrite memory.")]

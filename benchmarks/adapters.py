@@ -144,7 +144,8 @@ def llm_config_from_settings() -> LLMConfig:
     return LLMConfig(
         base_url=settings.OPENAI_BASE_URL, api_key=settings.OPENAI_API_KEY, default=default,
         roles={role: RoleConfig(**values) for role, values in settings.LLM_ROLE_SETTINGS.items()},
-        json_schema=settings.LLM_JSON_SCHEMA, timeout_s=settings.LLM_TIMEOUT_S,
+        structured_output=settings.LLM_STRUCTURED_OUTPUT, json_schema=settings.LLM_JSON_SCHEMA,
+        timeout_s=settings.LLM_TIMEOUT_S,
         max_retries=settings.LLM_MAX_RETRIES, retry_after_max_s=settings.LLM_RETRY_AFTER_MAX_S,
         concurrency=settings.LLM_CONCURRENCY,
         prices={model: tuple(price) for model, price in settings.LLM_PRICES.items()},

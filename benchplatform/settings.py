@@ -311,7 +311,13 @@ LLM_ROLE_SETTINGS = {
            "max_tokens": env_int(f"LLM_MAX_TOKENS_{role.upper()}", LLM_MAX_TOKENS)}
     for role in LLM_ROLES
 }
-# Does the server take `response_format: {"type": "json_schema"}`? Otherwise the schema goes into the prompt.
+# How replies are held to their schema: "auto" (json_schema first; an endpoint that refuses it gets
+# json_object with the schema, then the schema in the prompt, remembered per endpoint), or one of
+# "json_schema", "json_object", "prompt". LLM_JSON_SCHEMA=false is "prompt" (kept for older setups).
+LLM_STRUCTURED_OUTPUT = env_str("LLM_STRUCTURED_OUTPUT", "auto")
+if LLM_STRUCTURED_OUTPUT not in ("auto", "json_schema", "json_object", "prompt"):
+    raise ValueError(f"LLM_STRUCTURED_OUTPUT must be auto, json_schema, json_object or prompt, "
+                               f"not {LLM_STRUCTURED_OUTPUT!r}")
 LLM_JSON_SCHEMA = env_bool("LLM_JSON_SCHEMA", True)
 LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 60.0)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 4)

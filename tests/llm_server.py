@@ -190,6 +190,9 @@ def _completion(request_body: dict[str, Any], reply: Reply) -> dict[str, Any]:
 @pytest.fixture
 def llm_server():
     """A fresh server per test; `llm_server.base_url` is its OpenAI base URL."""
+    from agents.llm.client import forget_mode
+
     server = LLMServer().start()
     yield server
     server.stop()
+    forget_mode(server.base_url)  # a later server on the same port is another endpoint

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -21,8 +22,10 @@ from agents.llm.cache import ResponseCache, cache_key
 from agents.llm.fence import FENCE_INSTRUCTION, has_fenced_data
 from agents.llm.openai_backend import OpenAIChatBackend
 from agents.llm.structured import (
+    NEXT_MODE,
     ReplyError,
     parse_reply,
+    refuses_format,
     repair_message,
     response_format,
     schema_instruction,
@@ -38,6 +41,28 @@ from agents.llm.types import (
     T,
     _Outcome,
 )
+
+
+# What each endpoint was found to take (structured output "auto"), for every client of this process.
+_negotiated: dict[str, str] = {}
+_negotiated_lock = threading.Lock()
+
+
+def negotiated_mode(base_url: str) -> str:
+    """The structured-output mode an endpoint was found to take; "json_schema" until it refuses it."""
+    with _negotiated_lock:
+        return _negotiated.get(base_url.rstrip("/"), "json_schema")
+
+
+def remember_mode(base_url: str, mode: str) -> None:
+    with _negotiated_lock:
+        _negotiated[base_url.rstrip("/")] = mode
+
+
+def forget_mode(base_url: str) -> None:
+    """Negotiate again with this endpoint (its server was replaced)."""
+    with _negotiated_lock:
+        _negotiated.pop(base_url.rstrip("/"), None)
 
 
 class LLMClient:
@@ -120,13 +145,21 @@ class LLMClient:
         return {"request": request, "role_config": role_config, "messages": messages, "key": key,
                 "hit": hit, "lookup_ms": round((time.monotonic() - started) * 1000), "outcome": None}
 
-    def _with_system_notes(self, messages: list[dict[str, Any]], schema: type[BaseModel]) -> list[dict[str, Any]]:
-        """The caller's messages with the fence rule (when data is fenced) and, without server-side
-        JSON schema support, the schema instruction added to the first system message."""
+    def _mode(self) -> str:
+        """The structured-output mode of the next request: the configured one, or what this
+        endpoint was found to take."""
+        mode = self.config.structured_mode()
+        return negotiated_mode(self.config.base_url) if mode == "auto" else mode
+
+    def _with_system_notes(self, messages: list[dict[str, Any]], schema: type[BaseModel],
+                           mode: str = "json_schema") -> list[dict[str, Any]]:
+        """The caller's messages with the fence rule (when data is fenced) and, where the server does
+        not hold the reply to the schema by itself (json_object, prompt), the schema instruction
+        added to the first system message."""
         notes = []
         if any(has_fenced_data(str(m.get("content", ""))) for m in messages):
             notes.append(FENCE_INSTRUCTION)
-        if not self.config.json_schema:
+        if mode != "json_schema":
             notes.append(schema_instruction(schema))
         if not notes:
             return [dict(m) for m in messages]
@@ -150,30 +183,48 @@ class LLMClient:
     def _rounds(self, p: dict[str, Any]) -> _Outcome:
         request: LLMRequest = p["request"]
         role_config = p["role_config"]
-        fmt = response_format(request.schema) if self.config.json_schema else None
-        messages = list(p["messages"])
-        usage, attempts, rounds = LLMUsage(), 0, []
-        logged_request = {"messages": loggable(messages), "schema": request.schema.__name__, "model": role_config.model,
-                          "temperature": role_config.temperature, "max_tokens": role_config.max_tokens,
-                          "response_format": fmt is not None, "cache_key": p["key"]}
-        for round_index in range(2):
+        mode = self._mode()
+        messages = self._with_system_notes(request.messages, request.schema, mode)
+        usage, attempts, rounds, refusals = LLMUsage(), 0, [], []
+
+        def logged() -> dict[str, Any]:
+            return {"messages": loggable(messages), "schema": request.schema.__name__, "model": role_config.model,
+                    "temperature": role_config.temperature, "max_tokens": role_config.max_tokens,
+                    "structured_output": mode, "cache_key": p["key"]}
+        logged_request = logged()
+        round_index = 0
+        while round_index < 2:
             try:
                 completion = self.backend.chat(messages=messages, model=role_config.model,
-                                               temperature=role_config.temperature,
-                                               max_tokens=role_config.max_tokens, response_format=fmt)
+                                               temperature=role_config.temperature, max_tokens=role_config.max_tokens,
+                                               response_format=response_format(request.schema, mode))
             except LLMUnavailableError as exc:
                 attempts += exc.attempts
                 exc.attempts = attempts
+                if (exc.refused and mode in NEXT_MODE and self.config.structured_mode() == "auto"
+                        and refuses_format(str(exc))):
+                    # The endpoint does not take this response format: the next one, remembered.
+                    refusals.append(f"{mode}: {exc}")
+                    mode = NEXT_MODE[mode]
+                    remember_mode(self.config.base_url, mode)
+                    messages = self._with_system_notes(request.messages, request.schema, mode)
+                    if round_index:  # the repair round's exchange, in the new mode
+                        messages += p["repair"]
+                    logged_request = logged()
+                    continue
                 return _Outcome(error=exc, request=logged_request, usage=usage,
-                                response={"error": str(exc), "rounds": rounds, "attempts": attempts})
+                                response={"error": str(exc), "rounds": rounds, "attempts": attempts,
+                                          **({"format_refused": refusals} if refusals else {})})
             usage, attempts = usage + completion.usage, attempts + completion.attempts
             try:
                 value = parse_reply(completion.text, request.schema)
             except ReplyError as exc:
                 rounds.append({"raw_text": completion.text, "error": str(exc)})
                 if round_index == 0:
-                    messages = [*messages, {"role": "assistant", "content": completion.text}, repair_message(exc)]
-                    logged_request = {**logged_request, "messages": loggable(messages)}
+                    p["repair"] = [{"role": "assistant", "content": completion.text}, repair_message(exc)]
+                    messages = [*messages, *p["repair"]]
+                    logged_request = logged()
+                    round_index += 1
                     continue
                 error = LLMOutputError("the reply gave no valid object after one repair round",
                                        raw_text=completion.text, rounds=rounds, usage=usage, attempts=attempts)
@@ -181,6 +232,8 @@ class LLMClient:
                                 response={"raw_text": completion.text, "error": str(exc), "rounds": rounds,
                                           "attempts": attempts})
             rounds.append({"raw_text": completion.text, "error": ""})
+            if refusals:
+                rounds[-1]["format_refused"] = refusals
             result = LLMResult(value=value, usage=usage, model=role_config.model, latency_ms=0, cached=False,
                                raw_text=completion.text, attempts=attempts, cache_key=p["key"],
                                cost=self.config.cost(role_config.model, usage.prompt_tokens, usage.completion_tokens))

@@ -3,13 +3,17 @@ Ollama, llama.cpp server) through the `openai` package.
 
 The package's own retries are off: this module retries 429, 5xx, timeouts, connection errors and
 bodies that are not chat completions, with exponential backoff and jitter, waiting at least what
-Retry-After asks (capped). A semaphore per endpoint bounds the requests in flight; it is held only
+Retry-After asks (capped). A 4xx, or a 5xx whose message says the request itself is invalid
+(llama-cpp-python answers an unsupported response format with HTTP 500 and a validation error), is
+not retried: sent again it fails again. The server's own message is kept in the error's text (the
+run's error and the ledger), never in its `summary`. A semaphore per endpoint bounds the requests in flight; it is held only
 while a request is on the wire, never during a backoff."""
 from __future__ import annotations
 
 import email.utils
 import json
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +26,31 @@ from openai.types.chat import ChatCompletion
 from agents.llm.types import LLMConfig, LLMUnavailableError, LLMUsage
 
 _RETRY_STATUSES = {408, 409, 429}
+# A 5xx that is the server refusing the request, not failing at it: retrying cannot help.
+_INVALID_REQUEST = re.compile(r"validation errors?\b|\binput should be\b|\bextra inputs are not permitted\b|"
+                              r"\bnot supported\b|\bunsupported\b|\bunrecognized\b|\bmust be one of\b|"
+                              r"\binvalid (?:request|value|type|schema|grammar|json schema|response[_ ]format)\b|"
+                              r"\bfailed to parse (?:grammar|schema|json schema)\b", re.IGNORECASE)
+SERVER_MESSAGE_MAX = 400
+
+
+def server_message(exc: openai.APIStatusError) -> str:
+    """What the server said about an error, on one line: the OpenAI-style `error.message`, a
+    FastAPI `detail`, or the SDK's own message."""
+    body: Any = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        body = inner.get("message") or inner.get("detail") or body.get("detail") if isinstance(inner, dict) else inner
+    text = body if isinstance(body, str) and body.strip() else (json.dumps(body) if body else exc.message)
+    return " ".join(str(text).split())[:SERVER_MESSAGE_MAX]
+
+
+def refuses_request(status: int, message: str) -> bool:
+    """A status and message that say the request is wrong (not retried): any 4xx but 408/409/429,
+    and a 500 or 501 whose message says the request is invalid or unsupported."""
+    if status < 500:
+        return status not in _RETRY_STATUSES
+    return status in (500, 501) and bool(_INVALID_REQUEST.search(message))
 _semaphores: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 _semaphores_lock = threading.Lock()
 
@@ -124,15 +153,18 @@ class OpenAIChatBackend:
                 usage = LLMUsage(reply.usage.prompt_tokens, reply.usage.completion_tokens) if reply.usage else LLMUsage()
                 return Completion(text=reply.choices[0].message.content or "", usage=usage, attempts=attempts)
             except openai.APIStatusError as exc:
-                status = exc.status_code
-                if status not in _RETRY_STATUSES and status < 500:
+                status, said = exc.status_code, server_message(exc)
+                if refuses_request(status, said):
                     # A redirect is not followed either: the client was built not to (see common.outbound).
                     summary = f"HTTP {status} from the endpoint" + (" (a redirect, not followed)"
-                                                                    if 300 <= status < 400 else "")
-                    raise LLMUnavailableError(f"the LLM endpoint refused the request: HTTP {status}: {exc.message}",
-                                              status=status, attempts=attempts, summary=summary) from exc
+                                                                    if 300 <= status < 400 else
+                                                                    " (the request was refused)" if status >= 500 else "")
+                    raise LLMUnavailableError(f"the LLM endpoint refused the request: HTTP {status}: {said}",
+                                              status=status, attempts=attempts, summary=summary,
+                                              refused=True) from exc
                 retry_after = retry_after_seconds(exc.response.headers)
-                failure, failure_status, summary = f"HTTP {status}", status, f"HTTP {status} from the endpoint"
+                failure, failure_status = f"HTTP {status}: {said}", status
+                summary = f"HTTP {status} from the endpoint"
             except openai.APITimeoutError:
                 failure, failure_status = f"timed out after {self.config.timeout_s} s", None
                 summary = f"no reply within {self.config.timeout_s:g} s"

@@ -20,9 +20,25 @@ def schema_instruction(schema: type[BaseModel]) -> str:
             + json.dumps(schema.model_json_schema(), sort_keys=True))
 
 
-def response_format(schema: type[BaseModel]) -> dict[str, Any]:
-    return {"type": "json_schema",
-            "json_schema": {"name": schema.__name__[:64], "schema": schema.model_json_schema(), "strict": False}}
+def response_format(schema: type[BaseModel], mode: str = "json_schema") -> dict[str, Any] | None:
+    """The `response_format` of a request in this structured-output mode (None: the prompt carries
+    the schema)."""
+    if mode == "json_schema":
+        return {"type": "json_schema",
+                "json_schema": {"name": schema.__name__[:64], "schema": schema.model_json_schema(), "strict": False}}
+    if mode == "json_object":  # llama-cpp-python enforces the schema given here with a grammar
+        return {"type": "json_object", "schema": schema.model_json_schema()}
+    return None
+
+
+# Which mode to try when an endpoint refuses a response format, and what a refusal about the format
+# says ("response_format.type: Input should be 'text' or 'json_object'").
+NEXT_MODE = {"json_schema": "json_object", "json_object": "prompt"}
+_FORMAT_REFUSAL = re.compile(r"response_format|json_schema|json_object|\bschema\b|grammar", re.IGNORECASE)
+
+
+def refuses_format(message: str) -> bool:
+    return bool(_FORMAT_REFUSAL.search(message))
 
 
 def extract_json_object(text: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,9 +35,12 @@ class LLMConfig(BaseModel):
     api_key: str = ""
     default: RoleConfig
     roles: dict[str, RoleConfig] = Field(default_factory=dict)
-    # Ask for `response_format: json_schema` (OpenAI, vLLM, recent llama.cpp/Ollama); otherwise the
-    # schema goes into the system prompt and the JSON is extracted from the text.
-    json_schema: bool = True
+    # How replies are held to their schema: "json_schema" (OpenAI, vLLM, llama.cpp's llama-server,
+    # Ollama), "json_object" with the schema beside it (llama-cpp-python's server), or "prompt" (the
+    # schema in the system prompt, the JSON extracted from the text). "auto" starts with json_schema
+    # and steps down when the endpoint refuses the format, remembering per endpoint what it takes.
+    structured_output: Literal["auto", "json_schema", "json_object", "prompt"] = "auto"
+    json_schema: bool = True  # False: "prompt", whatever structured_output says (LLM_JSON_SCHEMA=false)
     timeout_s: float = 60.0
     max_retries: int = 4
     backoff_base_s: float = 0.5
@@ -47,6 +50,10 @@ class LLMConfig(BaseModel):
     concurrency: int = 4
     # USD per 1M tokens: {model: (input, output)}. A model missing here costs 0 (and says so in the ledger).
     prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+    def structured_mode(self) -> str:
+        """The configured structured-output mode ("auto" until negotiated)."""
+        return self.structured_output if self.json_schema else "prompt"
 
     def for_role(self, role: str) -> RoleConfig:
         return self.roles.get(role, self.default)
@@ -108,10 +115,12 @@ class LLMUnavailableError(LLMError):
     until the retries ran out, or refused the request (4xx). `summary` says what happened in a
     few words and never quotes the reply: it is what may be shown to whoever named the endpoint."""
 
-    def __init__(self, message: str, *, status: int | None = None, attempts: int = 0, summary: str = "") -> None:
+    def __init__(self, message: str, *, status: int | None = None, attempts: int = 0, summary: str = "",
+                 refused: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.attempts = attempts
+        self.refused = refused  # the endpoint said the request itself is wrong (not retried)
         self.summary = summary or (f"HTTP {status} from the endpoint" if status else "the endpoint failed")
 
 

@@ -233,6 +233,87 @@ def test_a_client_error_is_not_retried(llm_server):
         make_client(llm_server).complete(MESSAGES, Answer, role="design")
     assert (caught.value.status, caught.value.attempts) == (400, 1)
     assert len(llm_server.requests) == 1
+    assert str(caught.value) == "the LLM endpoint refused the request: HTTP 400: bad model"
+
+
+def _invalid(said: str) -> Reply:
+    return Reply(status=500, body=json.dumps({"error": {"message": said, "type": "internal_server_error"}}).encode())
+
+
+# llama-cpp-python's answer to a json_schema response format: HTTP 500 with a validation error.
+FORMAT_REFUSED = ("1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  Input should be 'text' "
+                  "or 'json_object' [type=literal_error, input_value='json_schema', input_type=str]")
+
+
+def test_a_server_error_that_says_the_request_is_invalid_is_not_retried_and_its_message_is_kept(llm_server):
+    said = ("1 validation error for CreateChatCompletionRequest\nmessages.0.role\n  Input should be 'system', "
+            "'user' or 'assistant' [type=literal_error, input_value='robot', input_type=str]")
+    llm_server.queue(_invalid(said))
+    ledger = RecordingLedger()
+    with pytest.raises(LLMUnavailableError) as caught:
+        make_client(llm_server, ledger=ledger).complete(MESSAGES, Answer, role="design")
+    assert (caught.value.status, caught.value.attempts, len(llm_server.requests)) == (500, 1, 1)
+    assert str(caught.value) == ("the LLM endpoint refused the request: HTTP 500: 1 validation error for "
+                                 "CreateChatCompletionRequest messages.0.role Input should be 'system', 'user' or "
+                                 "'assistant' [type=literal_error, input_value='robot', input_type=str]")
+    assert caught.value.summary == "HTTP 500 from the endpoint (the request was refused)"  # no reply quoted
+    assert ledger.llm_calls[0]["response"]["error"] == str(caught.value)
+
+
+def test_an_endpoint_that_refuses_json_schema_gets_json_object_with_the_schema_and_keeps_it(llm_server):
+    def server(request):
+        if request.body.get("response_format", {}).get("type") == "json_schema":
+            return _invalid(FORMAT_REFUSED)
+        return ok_json(VALID)
+
+    llm_server.default = server
+    ledger = RecordingLedger()
+    client = make_client(llm_server, ledger=ledger)
+    first = client.complete(MESSAGES, Answer, role="design")
+    assert (first.value, first.attempts) == (Answer(**VALID), 2)
+    sent = [r.body.get("response_format", {}).get("type") for r in llm_server.requests]
+    assert sent == ["json_schema", "json_object"]
+    assert llm_server.requests[1].body["response_format"]["schema"] == Answer.model_json_schema()
+    assert "Reply with one JSON object" in llm_server.requests[1].body["messages"][0]["content"]
+    call = ledger.llm_calls[0]
+    assert call["request"]["structured_output"] == "json_object"
+    assert call["response"]["rounds"][-1]["format_refused"] == [
+        "json_schema: the LLM endpoint refused the request: HTTP 500: " + " ".join(FORMAT_REFUSED.split())]
+    # Every later call to this endpoint, from any client of the process, asks json_object at once.
+    second = make_client(llm_server).complete([*MESSAGES[:1], {"role": "user", "content": "And of Spain?"}],
+                                              Answer, role="design")
+    assert (second.attempts, llm_server.requests[-1].body["response_format"]["type"]) == (1, "json_object")
+
+
+def test_an_endpoint_that_takes_no_response_format_gets_the_schema_in_the_prompt(llm_server):
+    def server(request):
+        if "response_format" in request.body:
+            return Reply(status=400, body=b'{"error": {"message": "response_format is not supported"}}')
+        return ok(f"Here you go: {json.dumps(VALID)}")
+
+    llm_server.default = server
+    result = make_client(llm_server).complete(MESSAGES, Answer, role="design")
+    assert (result.value, result.attempts) == (Answer(**VALID), 3)
+    assert [r.body.get("response_format", {}).get("type") for r in llm_server.requests] == [
+        "json_schema", "json_object", None]
+
+
+def test_a_structured_output_mode_set_for_the_endpoint_is_not_negotiated(llm_server):
+    llm_server.queue(_invalid(FORMAT_REFUSED))
+    with pytest.raises(LLMUnavailableError):
+        make_client(llm_server, structured_output="json_schema").complete(MESSAGES, Answer, role="design")
+    assert len(llm_server.requests) == 1
+    llm_server.queue(ok_json(VALID))
+    make_client(llm_server, structured_output="json_object").complete(MESSAGES, Answer, role="design")
+    assert llm_server.requests[-1].body["response_format"]["type"] == "json_object"
+
+
+def test_retries_that_run_out_say_what_the_server_said_last(llm_server):
+    llm_server.queue(server_error(503), server_error(500))
+    with pytest.raises(LLMUnavailableError) as caught:
+        make_client(llm_server, max_retries=1).complete(MESSAGES, Answer, role="design")
+    assert str(caught.value) == "the LLM endpoint failed 2 times; last: HTTP 500: internal error"
+    assert caught.value.summary == "HTTP 500 from the endpoint (2 attempts)"
 
 
 # --- concurrency -------------------------------------------------------------------------------

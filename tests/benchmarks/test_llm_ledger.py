@@ -83,7 +83,7 @@ def test_ledger_rows_have_exact_tokens_cost_request_and_response(llm_settings, l
     assert paid.cost == Decimal("0.004800")  # 1200 x 2.0/1M + 300 x 8.0/1M
     assert paid.request["messages"] == MESSAGES
     assert (paid.request["model"], paid.request["temperature"], paid.request["max_tokens"]) == ("gpt-4.1", 0.0, 300)
-    assert paid.request["response_format"] is True
+    assert paid.request["structured_output"] == "json_schema"
     assert paid.response["raw_text"] == raw
     assert paid.response["value"] == VERDICT
     assert paid.latency_ms == first.latency_ms

@@ -17,7 +17,33 @@ class ReplyError(ValueError):
 
 def schema_instruction(schema: type[BaseModel]) -> str:
     return ("Reply with one JSON object and nothing else. It must validate against this JSON schema:\n"
-            + json.dumps(schema.model_json_schema(), sort_keys=True))
+            + json.dumps(wire_schema(schema), sort_keys=True))
+
+
+# What a grammar engine is asked to compile: llama.cpp turns a string's maxLength into that many
+# rules (above about 1,000 llama-cpp-python's parser fails, then crashes), and an unbounded list of
+# free strings lets a small model run on to max_tokens. Longer limits are checked after parsing.
+WIRE_MAX_STRING = 1000
+WIRE_MAX_ITEMS = 32
+
+
+def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """The reply schema as sent to the server: every string at most WIRE_MAX_STRING characters,
+    every list at most WIRE_MAX_ITEMS items (the model's own limits where they are tighter). The
+    pydantic model still validates the reply with its own limits."""
+    def bounded(node: Any) -> Any:
+        if isinstance(node, list):
+            return [bounded(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: bounded(value) for key, value in node.items()}
+        if out.get("type") == "string" and "enum" not in out and "const" not in out:
+            out["maxLength"] = min(int(out.get("maxLength", WIRE_MAX_STRING)), WIRE_MAX_STRING)
+        if out.get("type") == "array":
+            out["maxItems"] = min(int(out.get("maxItems", WIRE_MAX_ITEMS)), WIRE_MAX_ITEMS)
+        return out
+
+    return bounded(schema.model_json_schema())
 
 
 def response_format(schema: type[BaseModel], mode: str = "json_schema") -> dict[str, Any] | None:
@@ -25,9 +51,9 @@ def response_format(schema: type[BaseModel], mode: str = "json_schema") -> dict[
     the schema)."""
     if mode == "json_schema":
         return {"type": "json_schema",
-                "json_schema": {"name": schema.__name__[:64], "schema": schema.model_json_schema(), "strict": False}}
+                "json_schema": {"name": schema.__name__[:64], "schema": wire_schema(schema), "strict": False}}
     if mode == "json_object":  # llama-cpp-python enforces the schema given here with a grammar
-        return {"type": "json_object", "schema": schema.model_json_schema()}
+        return {"type": "json_object", "schema": wire_schema(schema)}
     return None
 
 

@@ -23,6 +23,7 @@ from agents.llm import (
     extract_json_object,
     fence_data,
 )
+from agents.llm.structured import WIRE_MAX_ITEMS, WIRE_MAX_STRING, wire_schema
 from tests.llm_server import (
     LLMServer,
     Reply,
@@ -91,7 +92,7 @@ def test_valid_structured_reply_asks_for_the_json_schema(llm_server):
     assert sent.body["max_tokens"] == 256
     assert sent.body["messages"] == MESSAGES
     assert sent.body["response_format"] == {"type": "json_schema", "json_schema": {
-        "name": "Answer", "schema": Answer.model_json_schema(), "strict": False}}
+        "name": "Answer", "schema": wire_schema(Answer), "strict": False}}
     assert len(ledger.llm_calls) == 1
     call = ledger.llm_calls[0]
     assert (call["role"], call["model"], call["prompt_tokens"], call["completion_tokens"], call["cached"]) == (
@@ -125,7 +126,7 @@ def test_without_server_json_schema_the_schema_is_in_the_prompt_and_json_is_extr
     assert len(body["messages"]) == 2
     assert body["messages"][0]["role"] == "system"
     assert body["messages"][0]["content"].startswith("You answer geography questions.\n\nReply with one JSON object")
-    assert json.dumps(Answer.model_json_schema(), sort_keys=True) in body["messages"][0]["content"]
+    assert json.dumps(wire_schema(Answer), sort_keys=True) in body["messages"][0]["content"]
 
 
 def test_extract_json_object_prefers_a_fenced_block_and_skips_non_json_braces():
@@ -273,7 +274,7 @@ def test_an_endpoint_that_refuses_json_schema_gets_json_object_with_the_schema_a
     assert (first.value, first.attempts) == (Answer(**VALID), 2)
     sent = [r.body.get("response_format", {}).get("type") for r in llm_server.requests]
     assert sent == ["json_schema", "json_object"]
-    assert llm_server.requests[1].body["response_format"]["schema"] == Answer.model_json_schema()
+    assert llm_server.requests[1].body["response_format"]["schema"] == wire_schema(Answer)
     assert "Reply with one JSON object" in llm_server.requests[1].body["messages"][0]["content"]
     call = ledger.llm_calls[0]
     assert call["request"]["structured_output"] == "json_object"
@@ -449,3 +450,39 @@ def test_fenced_data_arrives_fenced_with_the_data_rule(llm_server):
     assert sent[1]["content"] == "Use this record:\n" + fence_data("record 1", record)
     boundary = fence_id("record 1", record)
     assert sent[1]["content"].endswith(f"{record}\n<<<END DATA id={boundary}>>>")
+
+
+def _reply_schemas():
+    from agents.baseline import DirectItems
+    from agents.executor.author import AuthorReply
+    from agents.executor.llm_checks import BlindAnswer, ItemReview
+    from agents.judge.llm_judge import JudgeReply
+    from agents.planner.llm_brain import AssessReply, DesignReply, ScopeReply
+
+    return [ScopeReply, DesignReply, AssessReply, BlindAnswer, ItemReview, AuthorReply, JudgeReply, DirectItems]
+
+
+@pytest.mark.parametrize("schema", _reply_schemas(), ids=lambda s: s.__name__)
+def test_every_reply_schema_is_bounded_on_the_wire(schema):
+    """Strings and lists a grammar engine can compile and a small model cannot run on with."""
+    def walk(node, path="$"):
+        if isinstance(node, dict):
+            if node.get("type") == "string" and "enum" not in node:
+                assert node.get("maxLength", 10**9) <= WIRE_MAX_STRING, path
+            if node.get("type") == "array":
+                assert node.get("maxItems", 10**9) <= WIRE_MAX_ITEMS, path
+            for key, value in node.items():
+                walk(value, f"{path}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}[{i}]")
+    walk(wire_schema(schema))
+    assert schema.model_json_schema() != {}  # the model's own limits stay for validation
+
+
+def test_a_limit_above_the_wire_cap_is_still_checked_after_parsing():
+    from agents.baseline import DirectItem
+
+    wire = wire_schema(DirectItem)["properties"]
+    assert (wire["question"]["maxLength"], wire["context"]["maxLength"]) == (WIRE_MAX_STRING, WIRE_MAX_STRING)
+    assert DirectItem.model_json_schema()["properties"]["context"]["maxLength"] == 8000

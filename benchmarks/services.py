@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from agents.executor.baselines import odd_one_out
-from agents.executor.cell import run_cell
+from agents.executor.cell import LLMServiceDown, run_cell
 from agents.offline import ENGINE as OFFLINE_ENGINE
 from agents.offline.design import OfflineBrain
 from agents.planner.allocation import Claim, allocate
@@ -562,6 +562,14 @@ def _build_cell_claimed(run: AgentRun, *, on_progress: Callable[[int, int], None
             AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.BUDGET_EXHAUSTED, stage="done",
                                                       error=str(exc), finished_at=timezone.now())
             run_event(run, "budget_exhausted", f"{exc}; the samples made so far are kept", level="warning")
+            if run.parent_id:
+                build_finish(run_id=run.parent_id, queue_cells=queue_cells)
+            return
+        except LLMServiceDown as exc:
+            # The service, not the items: nothing was rejected for it, and a rerun goes on where this stopped.
+            if llm is not None:
+                llm.close()
+            _mark_failed(run, str(exc))
             if run.parent_id:
                 build_finish(run_id=run.parent_id, queue_cells=queue_cells)
             return

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 
 from agents.executor.author import author_apply, author_request
 from agents.executor.dedup import DuplicateIndex, Look, exact_key, look
-from agents.executor.llm_checks import ambiguity_finish, ambiguity_request, blind_check_finish, blind_request
+from agents.executor.llm_checks import (
+    ambiguity_finish,
+    ambiguity_request,
+    blind_check_finish,
+    blind_request,
+    service_down,
+    take,
+)
 from agents.executor.repair import (
     MAX_REPAIRS,
     clashing_options,
@@ -25,13 +32,18 @@ from agents.executor.toolbox import ToolBox
 from agents.executor.verify import recheck_options, verify
 from agents.operators import ItemContext, OperatorError, RecordFiltered, plan_apply, plan_for_item
 from agents.operators.screen import MAX_AUDIO_SECONDS, Screened, SourceRejected, screen_record
-from agents.llm import LLMError
+from agents.llm import LLMError, LLMUnavailableError
 from agents.planner.budget import Budget, BudgetExhausted
 from agents.ports import LLM, Ledger, Pool, Sink, Tools
 from agents.tools.embedding import Embedder
 from agents.types import Cell, CellReport, Check, RecordView, SampleDraft, TransformPlan
 
 BATCH = 100
+# While the LLM service is down, a cell pauses and asks again (doubling waits, capped) rather than
+# rejecting items whose checks could not run; after OUTAGE_GIVE_UP_S without an answer it stops.
+OUTAGE_FIRST_WAIT_S = 2.0
+OUTAGE_MAX_WAIT_S = 60.0
+OUTAGE_GIVE_UP_S = 900.0
 SCREENED_LISTED = 100  # records listed by name in the event; the count covers them all
 POLL_S = 0.005  # how often a cell waiting for a call looks at the others' calls
 
@@ -143,15 +155,20 @@ class _Maker:
                                         "status": "repaired" if draft.status == "ok" else "rejected"})
 
 
-def _llm_checked(draft: SampleDraft, llm: LLM, handles: dict[str, object], *, prune: bool = True) -> SampleDraft:
+class LLMServiceDown(LLMUnavailableError):
+    """The LLM service stayed unreachable longer than a cell waits: the cell stopped; the items whose
+    checks could not run were neither accepted nor rejected (a later run draws their records again)."""
+
+
+def _llm_checked(draft: SampleDraft, outcomes: dict[str, object], *, prune: bool = True) -> SampleDraft:
     """The LLM checks' verdicts added to a draft; an item found ambiguous is repaired by dropping the
     other options found correct, when a distractor remains (and `prune`: no option count is asked)."""
     added: list = []
     others: set[int] = set()
-    if "blind" in handles:
-        added.append(blind_check_finish(draft, llm=llm, handle=handles["blind"]))
-    if "ambiguity" in handles:
-        check, others = ambiguity_finish(draft, llm=llm, handle=handles["ambiguity"])
+    if "blind" in outcomes:
+        added.append(blind_check_finish(draft, outcomes["blind"]))
+    if "ambiguity" in outcomes:
+        check, others = ambiguity_finish(draft, outcomes["ambiguity"])
         added.append(check)
     checks = [*draft.checks, *added]
     if others and prune and all(c.ok for c in checks if c.name != "ambiguity"):
@@ -178,12 +195,14 @@ class _Pending:
 
 def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, ledger: Ledger, sink: Sink,
              engine: str = "offline", embedder: Embedder | None = None, llm: LLM | None = None,
-             budget: Budget | None = None) -> CellReport:
+             budget: Budget | None = None, outage_give_up_s: float = OUTAGE_GIVE_UP_S) -> CellReport:
     """Realise the cell. With an LLM, the item author may improve every item (agents.executor.author),
     then every item goes through the ambiguity check and items that carry media through the blind
     check (the model must not find the key without the media); the budget is checked before each
     call and a spent budget stops the cell cleanly (BudgetExhausted propagates after the items made
-    so far are kept)."""
+    so far are kept). A check that could not run because the service is down is no verdict: the cell
+    waits and asks again, and stops with LLMServiceDown after `outage_give_up_s` without an answer,
+    leaving those items undecided."""
     budget = budget or Budget()
     order = draw_order(cell, pool.record_ids(cell.dataset_id))
     mine = set(order)
@@ -249,7 +268,39 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
             advance()
             time.sleep(POLL_S)
 
-    def finish_oldest(*, draining: bool = False) -> None:
+    requests = {"blind": blind_request, "ambiguity": ambiguity_request}
+    outage = {"since": 0.0, "said": False}
+
+    def ride_out(item: _Pending, outcomes: dict[str, object]) -> dict[str, object]:
+        """The checks' outcomes once the service answers again: while it is down, wait (doubling)
+        and ask again; LLMServiceDown when it stays down too long."""
+        delay = OUTAGE_FIRST_WAIT_S
+        while any(service_down(o) for o in outcomes.values()):
+            outage["since"] = outage["since"] or time.monotonic()
+            down_s = time.monotonic() - outage["since"]
+            failure = next(o for o in outcomes.values() if service_down(o))
+            if down_s >= outage_give_up_s:
+                raise LLMServiceDown(f"the LLM service did not answer for {down_s:.0f} s ({failure.summary}); the "
+                                     "cell stopped, and the items it was checking were neither accepted nor "
+                                     "rejected: run the build again to go on", status=failure.status,
+                                     summary=failure.summary)
+            if not outage["said"]:
+                outage["said"] = True
+                sink.event("waiting_for_llm", f"waiting for the LLM service ({failure.summary}); the cell asks "
+                           f"again, for up to {outage_give_up_s:.0f} s, and rejects nothing meanwhile",
+                           level="warning", data={"error": failure.summary})
+            time.sleep(min(delay, max(0.0, outage_give_up_s - down_s)))
+            delay = min(2 * delay, OUTAGE_MAX_WAIT_S)
+            for name in [n for n, o in outcomes.items() if service_down(o)]:
+                outcomes[name] = take(llm, llm.submit(requests[name](item.draft)))
+        if outage["since"]:
+            sink.event("llm_back", f"the LLM service answers again after {time.monotonic() - outage['since']:.0f} s")
+            outage.update(since=0.0, said=False)
+        return outcomes
+
+    drawn = False  # every record drawn (no exception): the last items still wait out an outage
+
+    def finish_oldest(*, draining: bool = False, ride: bool = True) -> None:
         item = in_flight.popleft()
         if item.author is not None and not draining:
             wait(item.author)
@@ -263,11 +314,18 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
             # The budget ran out before this item's checks: kept (its media are referenced), never accepted.
             item.draft = item.draft.model_copy(update={"status": "rejected", "checks": [
                 *item.draft.checks, Check(name="llm_checks", ok=False, detail="the budget ran out before the checks")]})
+        if not item.checks:
+            store(item.draft)
+            return
         if not draining:
             for handle in item.checks.values():
                 wait(handle)
-        store(_llm_checked(item.draft, llm, item.checks, prune=fixed_option_count(cell.plan) is None)
-              if item.checks else item.draft)
+        outcomes = {name: take(llm, handle) for name, handle in item.checks.items()}
+        if ride:
+            outcomes = ride_out(item, outcomes)
+        if any(service_down(o) for o in outcomes.values()):
+            return  # no verdict: neither accepted nor rejected; a later run draws the record again
+        store(_llm_checked(item.draft, outcomes, prune=fixed_option_count(cell.plan) is None))
 
     try:
         for start in range(0, len(order), BATCH):
@@ -306,9 +364,16 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                     budget.check()
                     item.author = llm.submit(author_request(draft, intent=cell.intent, plan=cell.plan,
                                                             record_payload=json.dumps(record.payload, ensure_ascii=False)))
+        drawn = True
     finally:
+        stopped: LLMServiceDown | None = None
         while in_flight:  # calls already paid for are recorded and their samples kept, even when the budget ends
-            finish_oldest(draining=True)
+            try:
+                finish_oldest(draining=True, ride=drawn and stopped is None)
+            except LLMServiceDown as exc:
+                stopped = exc  # the rest are recorded without waiting, and left undecided
+        if stopped is not None:
+            raise stopped
     if screened_out:
         sink.event("records_screened_out", f"{len(screened_out)} drawn records failed the source screen and were "
                    "replaced", level="warning", data={"records": screened_out[:SCREENED_LISTED]})

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.llm import LLMError, LLMRequest, fence_data
+from agents.llm import LLMError, LLMRequest, LLMUnavailableError, fence_data
 from agents.ports import LLM
 from agents.types import Check, SampleDraft
 
@@ -76,12 +76,22 @@ def blind_request(draft: SampleDraft) -> LLMRequest:
     return LLMRequest(blind_prompt(draft), BlindAnswer, "verify", draft.item_key)
 
 
-def blind_check_finish(draft: SampleDraft, *, llm: LLM, handle) -> Check:
-    """The blind check of a submitted call (LLM.submit(blind_request(draft)))."""
+def take(llm: LLM, handle) -> Any:
+    """A submitted call's result, or its LLMError (recorded in the ledger either way)."""
     try:
-        reply = llm.result(handle)
+        return llm.result(handle)
     except LLMError as exc:
-        return _judge(draft, exc)
+        return exc
+
+
+def service_down(outcome: Any) -> bool:
+    """The call failed because the endpoint was unreachable or kept failing, not because of what it
+    said: no verdict on the item (a refusal of the request is not an outage)."""
+    return isinstance(outcome, LLMUnavailableError) and not outcome.refused
+
+
+def blind_check_finish(draft: SampleDraft, reply: Any) -> Check:
+    """The blind check of a call's outcome (take(llm, llm.submit(blind_request(draft))))."""
     return _judge(draft, reply)
 
 
@@ -124,16 +134,21 @@ def ambiguity_request(draft: SampleDraft) -> LLMRequest:
     return LLMRequest(ambiguity_prompt(draft), ItemReview, "verify", draft.item_key)
 
 
-def ambiguity_finish(draft: SampleDraft, *, llm: LLM, handle) -> tuple[Check, set[int]]:
-    """The ambiguity check of a submitted call, and the indices of the options that the model found
-    correct besides the key (the ones a repair drops)."""
-    try:
-        reply = llm.result(handle).value
-    except LLMError as exc:
-        return Check(name="ambiguity", ok=False, detail=f"the ambiguity check could not run: {exc}"), set()
+def ambiguity_finish(draft: SampleDraft, outcome: Any) -> tuple[Check, set[int]]:
+    """The ambiguity check of a call's outcome, and the indices of the options that the model found
+    correct besides the key (the ones a repair drops). A reply naming an option the item does not
+    have is no verdict on the item: the check did not run."""
+    if isinstance(outcome, LLMError):
+        return Check(name="ambiguity", ok=False, detail=f"the ambiguity check could not run: {outcome}"), set()
+    reply = outcome.value
     order = blind_order(draft, "ambiguity")
     shown = {re.sub(r"[^A-H]", "", letter.upper())[:1] for letter in reply.correct} - {""}
-    picked = {order[LETTERS.index(letter)] for letter in shown if LETTERS.index(letter) < len(order)}
+    missing = sorted(letter for letter in shown if LETTERS.index(letter) >= len(order))
+    if missing:
+        return Check(name="ambiguity", ok=False,
+                     detail=f"the ambiguity check could not run: the verifier named {', '.join(missing)}, which the "
+                            f"item does not have (options A-{LETTERS[len(order) - 1]}); no verdict"), set()
+    picked = {order[LETTERS.index(letter)] for letter in shown}
     keyed = draft.answer_index or 0
     key_letter = LETTERS[order.index(keyed)]
     reason = " ".join(reply.reason.split())[:300]

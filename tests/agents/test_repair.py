@@ -3,6 +3,8 @@ medium that fails its check is made again by a milder plan, clashing options are
 item an LLM verifier finds ambiguous loses the other defensible options. Outcome: repaired."""
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 
 from agents.executor.cell import run_cell
@@ -230,3 +232,72 @@ def test_the_ledger_keeps_the_digest_of_inline_media_not_the_media():
     assert logged[0]["content"][1]["omitted"].startswith("26 base64 characters, sha256 ")
     assert logged[0]["content"][2]["omitted"].startswith("4 base64 characters, sha256 ")
     assert "QUJD" not in str(logged)
+
+
+class _Outage(_Reviewer):
+    """The reviewer behind a service that is down for its first `down` verify calls."""
+
+    def __init__(self, correct_by_item, *, down: int) -> None:
+        super().__init__(correct_by_item)
+        self.down = down
+
+    def reply(self, request):
+        from agents.llm import LLMUnavailableError
+
+        if request.schema is ItemReview and self.down > 0:
+            self.down -= 1
+            return LLMUnavailableError("the LLM endpoint failed 5 times; last: connection error",
+                                       summary="connection refused (5 attempts)")
+        return super().reply(request)
+
+
+def test_an_item_whose_check_could_not_run_for_an_outage_waits_and_is_never_rejected_for_it(monkeypatch):
+    import agents.executor.cell as cell_module
+
+    monkeypatch.setattr(cell_module, "OUTAGE_FIRST_WAIT_S", 0.01)
+    items = [{"input": {"question": f"Question {i}?", "options": [f"right {i}", f"wrong {i}"]},
+              "output": {"answer": "A"}} for i in range(2)]
+    operators = _reading_plan("blur", 1)[1:2] + _reading_plan("blur", 1)[4:]
+    reviewer = _Outage({"s/d/r0": {"right 0"}, "s/d/r1": {"right 1"}}, down=3)
+    sink = ListSink()
+    report = run_cell(_cell(operators, quota=2), modalities=["text"], pool=_pool(items), tools=_NoTools(),
+                      ledger=NullLedger(), sink=sink, llm=reviewer)
+    assert (report.accepted, report.rejected) == (2, 0)
+    assert [s.status for s in sink.samples] == ["ok", "ok"]
+    assert [kind for kind, _, _ in sink.events][:2] == ["waiting_for_llm", "llm_back"]
+    assert sink.event_data["waiting_for_llm"] == {"error": "connection refused (5 attempts)"}
+
+
+def test_a_service_down_too_long_stops_the_cell_with_its_items_undecided(monkeypatch):
+    import agents.executor.cell as cell_module
+    from agents.executor.cell import LLMServiceDown
+
+    monkeypatch.setattr(cell_module, "OUTAGE_FIRST_WAIT_S", 0.01)
+    items = [{"input": {"question": f"Question {i}?", "options": [f"right {i}", f"wrong {i}"]},
+              "output": {"answer": "A"}} for i in range(3)]
+    operators = _reading_plan("blur", 1)[1:2] + _reading_plan("blur", 1)[4:]
+    sink = ListSink()
+    with pytest.raises(LLMServiceDown, match=r"^the LLM service did not answer for 0 s \(connection refused \(5 "
+                                             r"attempts\)\); the cell stopped, and the items it was checking were "
+                                             r"neither accepted nor rejected: run the build again to go on$"):
+        run_cell(_cell(operators, quota=3), modalities=["text"], pool=_pool(items), tools=_NoTools(),
+                 ledger=NullLedger(), sink=sink, llm=_Outage({}, down=10**6), outage_give_up_s=0.05)
+    assert sink.samples == []  # nothing accepted, nothing rejected: a rerun draws the same records
+
+
+def test_a_verifier_naming_an_option_the_item_does_not_have_gives_no_verdict():
+    class _Wanderer(_Reviewer):
+        def reply(self, request):
+            if request.schema is ItemReview:
+                return ItemReview(correct=["A", "F"], reason="F is right")
+            return super().reply(request)
+
+    items = [{"input": {"question": "Question?", "options": ["right", "wrong"]}, "output": {"answer": "A"}}]
+    operators = _reading_plan("blur", 1)[1:2] + _reading_plan("blur", 1)[4:]
+    sink = ListSink()
+    run_cell(_cell(operators, quota=1), modalities=["text"], pool=_pool(items), tools=_NoTools(), ledger=NullLedger(),
+             sink=sink, llm=_Wanderer({}))
+    (sample,) = sink.samples
+    assert sample.status == "rejected"
+    assert sample.rejected_reasons == ["ambiguity: the ambiguity check could not run: the verifier named F, which "
+                                       "the item does not have (options A-B); no verdict"]

@@ -1,6 +1,8 @@
 """Rule-based verification of a sample draft (the checks that need no LLM)."""
 from __future__ import annotations
 
+import difflib
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -53,10 +55,41 @@ def _one_correct(draft: SampleDraft) -> Check:
     return Check(name="one_correct_option", ok=True)
 
 
+# "The answer is A.", "the correct option is (B)", "Option C is correct", "Answer: D": a letter named
+# as the answer.
+_LETTER_ANSWER = re.compile(r"\b(?i:(?:the\s+)?(?:correct\s+|right\s+)?(?:answer|option|choice)\s+is:?\s+)"
+                            r"\(?(?i:option\s+)?([A-H])\)?(?![\w'])|"
+                            r"\b(?i:option|choice)\s+\(?([A-H])\)?\s+(?i:is\s+(?:the\s+)?(?:correct|right|answer))\b|"
+                            r"\b(?i:answer)\s*:\s*\(?([A-H])\)?(?![\w'])")
+NEAR_VERBATIM_MIN_WORDS = 4  # a phrase this long, copied with small changes, is the key written out
+NEAR_VERBATIM_RATIO = 0.85
+
+
+def near_verbatim(option: str, text: str) -> bool:
+    """Whether a run of the text is the option copied with small changes ("the cat sat on a mat" in
+    "...the cats sat on the mat..."): words compared as strings over windows of the option's length."""
+    words, said = normalise(option).split(), normalise(text).split()
+    if len(words) < NEAR_VERBATIM_MIN_WORDS or len(said) < len(words) - 1:
+        return False
+    target = " ".join(words)
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(target)
+    for size in {len(words) - 1, len(words), len(words) + 1}:
+        for start in range(0, max(1, len(said) - size + 1)):
+            matcher.set_seq1(" ".join(said[start:start + size]))
+            if matcher.real_quick_ratio() >= NEAR_VERBATIM_RATIO and matcher.ratio() >= NEAR_VERBATIM_RATIO:
+                return True
+    return False
+
+
 def _leakage(draft: SampleDraft) -> Check:
     """The correct option written in the question or context while no distractor is gives it away."""
     text = normalise(f"{draft.question} {draft.context}")
     padded = f" {text} "
+    said = _LETTER_ANSWER.search(f"{draft.question}\n{draft.context}")
+    if said:
+        return Check(name="answer_leakage", ok=False,
+                     detail=f"the text names a letter as the answer ({said.group(0).strip()!r})")
 
     def shown(option: str, min_length: int) -> bool:
         folded = normalise(option)
@@ -75,6 +108,10 @@ def _leakage(draft: SampleDraft) -> Check:
                      detail="the answer the blank hides is written elsewhere in the text")
     # A root the key shares with the question, while no distractor shares one: "cats" for "... as cat
     # is to what?", "chemist" for "Scientist who specializes in chemistry".
+    if near_verbatim(answer, f"{draft.question} {draft.context}") and not any(
+            near_verbatim(d, f"{draft.question} {draft.context}") or shown(d, 1) for d in distractors):
+        return Check(name="answer_leakage", ok=False,
+                     detail="the key is written in the question or context with small changes; no other option is")
     root = root_shown(answer, draft.question) if len(answer.split()) <= 3 else ""
     if root and not any(root_shown(d, draft.question) for d in distractors):
         return Check(name="answer_leakage", ok=False,

@@ -282,6 +282,26 @@ def test_a_key_sharing_its_root_with_the_question_alone_is_a_leak():
             f"answer_leakage: the key's word {word!r} shares its root with a word of the question; no other option's does"]
 
 
+def test_a_letter_named_as_the_answer_or_a_key_copied_with_small_changes_is_a_leak():
+    def reasons(options, index=0, **extra):
+        item = _draft(options, index, **extra)
+        return verify(item, modalities=["text"], tools=NoMediaTools(), ledger=NullLedger()).rejected_reasons
+
+    options = ["He walked his dog in the park", "He sold his car to a friend", "He cooked dinner for two"]
+    assert reasons(options, question="What did he do yesterday?", context="The answer is A.") == [
+        "answer_leakage: the text names a letter as the answer ('The answer is A')"]
+    assert reasons(options, question="What did he do yesterday? Answer: B", context="") == [
+        "answer_leakage: the text names a letter as the answer ('Answer: B')"]
+    assert reasons(options, question="What did he do yesterday?",
+                   context="Yesterday he walked the dog in the park before work.") == [
+        "answer_leakage: the key is written in the question or context with small changes; no other option is"]
+    # A passage that holds every option near-verbatim (extractive reading) gives none away; a choice
+    # named in passing is no answer.
+    assert reasons(options, question="What did he do yesterday?",
+                   context="He walked his dog in the park, then he sold his car to a friend and cooked dinner "
+                           "for two. He chose option A for the exam.") == []
+
+
 def test_a_key_written_in_the_picture_is_a_leak(tmp_path):
     from agents.tools.media import LocalTools
 

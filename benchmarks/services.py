@@ -325,7 +325,8 @@ def _plan_run(run: AgentRun) -> PlanResult:
     if run.engine == Engine.LLM:
         client = llm_client_for_run(run=run)
         client.ledger = BudgetLedger(client.ledger, budget)
-        brain = LLMBrain(client, budget=budget)
+        brain = LLMBrain(client, budget=budget, fallback=OfflineBrain(embedder=default_embedder())
+                         if settings.LLM_FALLBACK == "offline" else None)
     else:
         brain = OfflineBrain(embedder=default_embedder())
     build_request = BuildRequest(text=request.text, target_size=request.target_size, modalities=request.modalities,

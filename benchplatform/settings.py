@@ -319,6 +319,11 @@ if LLM_STRUCTURED_OUTPUT not in ("auto", "json_schema", "json_object", "prompt")
     raise ValueError(f"LLM_STRUCTURED_OUTPUT must be auto, json_schema, json_object or prompt, "
                                f"not {LLM_STRUCTURED_OUTPUT!r}")
 LLM_JSON_SCHEMA = env_bool("LLM_JSON_SCHEMA", True)
+# A planning step whose reply cannot be validated even after the repair round: "offline" (the offline
+# rules do that step, said in the spec's trace) or "fail" (the run fails with the model's reply).
+LLM_FALLBACK = env_str("LLM_FALLBACK", "offline")
+if LLM_FALLBACK not in ("offline", "fail"):
+    raise ValueError(f"LLM_FALLBACK must be offline or fail, not {LLM_FALLBACK!r}")
 LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 60.0)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 4)
 LLM_RETRY_AFTER_MAX_S = env_float("LLM_RETRY_AFTER_MAX_S", 30.0)

@@ -11,11 +11,11 @@ import json
 import re
 from pathlib import Path
 from string import Template
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agents.llm import LLMError, LLMRequest, fence_data
+from agents.llm import LLMError, LLMOutputError, LLMRequest, fence_data
 from agents.offline.analysis import basic_problems
 from agents.planner.ask_reply import AskReply, asks_from_reply
 from agents.planner.brain import CandidateView, DesignOutcome, Feedback, Judgement
@@ -71,11 +71,23 @@ class AssessReply(BaseModel):
 class LLMBrain:
     engine = ENGINE
 
-    def __init__(self, llm: LLM, *, budget: Budget | None = None, max_subtasks: int = MAX_SUBTASKS) -> None:
+    def __init__(self, llm: LLM, *, budget: Budget | None = None, max_subtasks: int = MAX_SUBTASKS,
+                 fallback: Any = None) -> None:
+        """`fallback`: a brain (the offline one) that does a step whose reply could not be validated
+        even after the repair round (LLM_FALLBACK=offline); None: such a reply fails the run."""
         self.llm = llm
         self.budget = budget or Budget()
         self.max_subtasks = max_subtasks
+        self.fallback = fallback
         self.notes: list[str] = []  # what fell back to rules, for the trace
+
+    def _fall_back(self, step: str, exc: LLMOutputError) -> None:
+        """Say that the offline rules do this step instead; re-raise without a fallback."""
+        if self.fallback is None:
+            raise exc
+        first = str(exc).split("; raw reply:")[0]
+        self.notes.append(f"{step}: the model's reply could not be validated ({first}); the offline rules did "
+                          f"this step (LLM_FALLBACK=offline)")
 
     def _ask(self, role: str, system: str, user: str, schema: type[BaseModel]):
         self.budget.check()
@@ -95,7 +107,11 @@ class LLMBrain:
                          problems=too_short)
         asked = f"Requested modalities: {sorted(request.modalities)}" if request.modalities else \
             "No modalities were named; infer them from the request."
-        reply: ScopeReply = self._ask("scope", prompt("scope"), f"Request:\n{request.text}\n\n{asked}", ScopeReply)
+        try:
+            reply: ScopeReply = self._ask("scope", prompt("scope"), f"Request:\n{request.text}\n\n{asked}", ScopeReply)
+        except LLMOutputError as exc:
+            self._fall_back("scope", exc)
+            return self.fallback.scope(request)
         asks, notes = asks_from_reply(reply.asks)
         self.notes.extend(notes)
         if request.modalities:
@@ -130,7 +146,13 @@ class LLMBrain:
         user = prompt("design", max_subtasks=self.max_subtasks, request=request.text,
                       scope=json.dumps(scope.model_dump()), asks=asks_text, round=round_no,
                       current=current_text, feedback=feedback_text)
-        reply: DesignReply = self._ask("design", "You design benchmarks for evaluating AI models.", user, DesignReply)
+        try:
+            reply: DesignReply = self._ask("design", "You design benchmarks for evaluating AI models.", user,
+                                           DesignReply)
+        except LLMOutputError as exc:
+            self._fall_back(f"design round {round_no}", exc)
+            return self.fallback.design(request=request, scope=scope, round_no=round_no, current=current,
+                                        feedback=feedback)
         subtasks: list[SubtaskDraft] = []
         seen: set[str] = set()
         capabilities = {a.key for a in scope.asks if a.kind == "capability"}
@@ -147,6 +169,16 @@ class LLMBrain:
             subtasks.append(draft.model_copy(update={"modalities": scope.modalities, "serves": serves}))
         decisions = [Decision(round=round_no, action=d.action, key=d.key, rationale=d.rationale)
                      for d in reply.decisions]
+        # What an earlier round grounded leaves only by a decision with a reason, never by silence
+        # (an empty reply in round 2 had discarded the one subtask round 1 grounded).
+        discarded = {d.key for d in reply.decisions if d.action == "discard" and d.rationale.strip()}
+        flagged = {f.key for f in feedback if f.key}  # the feedback's reasons to change these
+        for kept in current:
+            if kept.key not in seen | discarded | flagged and len(subtasks) < self.max_subtasks:
+                seen.add(kept.key)
+                subtasks.append(kept)
+                decisions.append(Decision(round=round_no, action="keep", key=kept.key,
+                                          rationale="the reply left it out without a reason to discard it"))
         for draft in subtasks:
             if not any(d.key == draft.key for d in decisions):
                 action = "keep" if any(c.key == draft.key for c in current) else "propose"

@@ -257,9 +257,10 @@ def test_a_spoken_build_synthesises_each_dialogue_with_piper_a_voice_per_speaker
 
 
 def test_an_llm_that_returns_garbage_fails_the_plan_with_the_reason_and_keeps_the_raw_text(
-        team_a, user_a, pool_a, llm_engine):
+        team_a, user_a, pool_a, llm_engine, settings):
     from tests.llm_server import ok
 
+    settings.LLM_FALLBACK = "fail"
     llm_engine.queue(ok(json.dumps({"topic": "t", "modalities": ["text"], "keywords": [], "rationale": ""})),
                      ok("Sure! Here are some subtasks: causal reasoning, maybe."), ok("{\"subtasks\": 7}"))
     started = services.build_start(team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=5, engine="llm",
@@ -274,6 +275,23 @@ def test_an_llm_that_returns_garbage_fails_the_plan_with_the_reason_and_keeps_th
     assert [r["raw_text"] for r in design.response["rounds"]] == [
         "Sure! Here are some subtasks: causal reasoning, maybe.", "{\"subtasks\": 7}"]
     assert not Spec.objects.filter(version=started.version).exists()  # nothing half-made is kept as a spec
+
+
+def test_a_design_reply_that_cannot_be_used_is_done_by_the_offline_rules_and_the_trace_says_so(
+        team_a, user_a, pool_a, llm_engine):
+    from tests.llm_server import ok
+
+    llm_engine.queue(ok(json.dumps({"topic": "t", "modalities": ["text"], "keywords": [], "rationale": ""})),
+                     ok("Sure! Here are some subtasks: causal reasoning, maybe."), ok("{\"subtasks\": 7}"))
+    started = services.build_start(team=team_a, user=user_a, text=CAUSAL_REQUEST, target_size=5, engine="llm",
+                                   run_in_background=False)
+    services.build_plan(run_id=started.run.id)
+
+    spec = Spec.objects.get(version=started.version)
+    notes = [step["notes"] for step in spec.trace if step["step"] == "notes"][0]
+    assert notes[0] == ("design round 1: the model's reply could not be validated (the reply gave no valid object "
+                        "after one repair round); the offline rules did this step (LLM_FALLBACK=offline)")
+    assert spec.subtasks.exists()
 
 
 def test_the_api_takes_engine_and_budgets_and_the_spec_page_shows_the_llm_calls(

@@ -184,7 +184,9 @@ class LLMClient:
         request: LLMRequest = p["request"]
         role_config = p["role_config"]
         mode = self._mode()
-        messages = self._with_system_notes(request.messages, request.schema, mode)
+        # The prepared messages are json_schema's (they make the cache key); other modes add the schema.
+        messages = p["messages"] if mode == "json_schema" else self._with_system_notes(request.messages,
+                                                                                      request.schema, mode)
         usage, attempts, rounds, refusals = LLMUsage(), 0, [], []
 
         def logged() -> dict[str, Any]:

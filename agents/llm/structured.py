@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -27,10 +28,12 @@ WIRE_MAX_STRING = 1000
 WIRE_MAX_ITEMS = 32
 
 
+@lru_cache(maxsize=256)
 def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
     """The reply schema as sent to the server: every string at most WIRE_MAX_STRING characters,
     every list at most WIRE_MAX_ITEMS items (the model's own limits where they are tighter). The
-    pydantic model still validates the reply with its own limits."""
+    pydantic model still validates the reply with its own limits. Built once per schema (every call
+    sends it): callers never change the dict."""
     def bounded(node: Any) -> Any:
         if isinstance(node, list):
             return [bounded(n) for n in node]

@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from agents.operators import Draft, ItemContext, OperatorError, get_path, has_blank, normalise, operator
+from agents.tools.screen import is_word
 from agents.types import RecordView
 
 # MiniLM: synonyms "road"/"street" 0.80, "sofa"/"couch" 0.86, "car"/"automobile" 0.86; kin that make
@@ -157,8 +158,6 @@ def _built_on(word: str, asked: str) -> bool:
     """The option's word is made of the question's: a compound of it and another word ("shellfish"
     for "... has a shell") or the one who does it ("scientist" for "... of science", "pianist" for
     "piano")."""
-    from agents.tools.screen import is_word
-
     if len(asked) >= 4 and word != asked:
         rest = word[len(asked):] if word.startswith(asked) else word[: -len(asked)] if word.endswith(asked) else ""
         if len(rest) >= 3 and is_word(rest):

@@ -99,7 +99,8 @@ def leaderboard(*, version: BenchmarkVersion) -> dict[str, Any]:
 def baseline_comparison(*, version: BenchmarkVersion) -> dict[str, Any] | None:
     """The latest direct-prompting baseline of the version beside the agent's samples, per dimension:
     the mean score the same judge gave each (None when that judge has not scored the agent's samples)."""
-    run = (AgentRun.objects.filter(version=version, kind=AgentRun.Kind.BASELINE, status=AgentRun.Status.SUCCEEDED)
+    run = (AgentRun.objects.filter(version=version, kind=AgentRun.Kind.BASELINE, status__in=[AgentRun.Status.SUCCEEDED,
+                                                                                   AgentRun.Status.PARTIAL])
            .order_by("-created_at", "-id").first())
     if run is None:
         return None

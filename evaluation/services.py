@@ -97,18 +97,34 @@ def _store(run: AgentRun, sample: Sample, judgement: Judgement) -> None:
             for dimension in ALL_DIMENSIONS])
 
 
+def judged_status(given: int, failed: int) -> str:
+    """A judge run that was to score `given` items with the LLM: failed when it scored none (whatever
+    the rules did), partial when it left some unscored."""
+    if failed and failed >= given:
+        return AgentRun.Status.FAILED
+    return AgentRun.Status.PARTIAL if failed else AgentRun.Status.SUCCEEDED
+
+
 def judge_run(*, run_id: int) -> None:
-    """Run a queued judge run to the end (a task; also in the foreground from scripts and tests)."""
+    """Run a queued judge run to the end (a task; also in the foreground from scripts and tests).
+    An LLM judge that scored none of the samples it was given fails the run; one that left some
+    unscored finishes it as partial (the rules' scores are stored either way)."""
     run = AgentRun.objects.select_related("version__request").get(pk=run_id, kind=AgentRun.Kind.JUDGE)
     now = timezone.now()
     if not AgentRun.objects.filter(pk=run_id, status__in=[AgentRun.Status.QUEUED, AgentRun.Status.RUNNING]).update(
             status=AgentRun.Status.RUNNING, stage="judging", started_at=now, heartbeat_at=now):
         return
+    with Heartbeat(AgentRun, run_id):
+        _judge_run_claimed(run)
+
+
+def _judge_run_claimed(run: AgentRun) -> None:
+    run_id = run.pk
     try:
         items = _items(run.version)
         for sample, item in items:
             _store(run, sample, judge_by_rules(item))
-        done, failed = 0, 0
+        done, failed, first_failure = 0, 0, ""
         if run.engine == Engine.LLM:
             model = llm_config_from_settings().for_role("judge").model
             scored = set(JudgeScore.objects.filter(sample__version=run.version, model=model, dimension="Overall",
@@ -118,10 +134,11 @@ def judge_run(*, run_id: int) -> None:
             client = llm_client_for_run(run=run)
 
             def store(judgement: Judgement) -> None:
-                nonlocal done, failed
+                nonlocal done, failed, first_failure
                 _store(run, by_key[judgement.item_key], judgement)
                 done += 1
                 failed += bool(judgement.error)
+                first_failure = first_failure or judgement.error
                 if done % 10 == 0 or done == len(unscored):
                     AgentRun.objects.filter(pk=run.pk).update(progress_done=len(items) - len(unscored) + done,
                                                               heartbeat_at=timezone.now())
@@ -131,14 +148,17 @@ def judge_run(*, run_id: int) -> None:
                                batch_size=settings.JUDGE_BATCH_SIZE, window=4 * max(1, client.config.concurrency))
             finally:
                 client.close()
-        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.SUCCEEDED, stage="done",
-                                                  progress_done=len(items), finished_at=timezone.now())
         message = f"{len(items)} samples scored by the rules judge"
         if run.engine == Engine.LLM:
-            message += f"; {done} judged by the LLM" + (f", {failed} of them not scored (see their rationale)"
+            message += f"; {done} judged by the LLM" + (f", {failed} of them not scored (first: {first_failure})"
                                                          if failed else "")
-        run_event(run, "judged", message, level="warning" if failed else "info",
-                  data={"samples": len(items), "llm_judged": done, "llm_not_scored": failed})
+        status = judged_status(done, failed)
+        AgentRun.objects.filter(pk=run.pk).update(
+            status=status, stage="done", progress_done=len(items) - failed, finished_at=timezone.now(),
+            error=f"The LLM judge scored none of the {done} samples it was given: {first_failure}"
+            if status == AgentRun.Status.FAILED else "")
+        run_event(run, "judged", message, level={AgentRun.Status.FAILED: "error", AgentRun.Status.PARTIAL: "warning"}
+                  .get(status, "info"), data={"samples": len(items), "llm_judged": done, "llm_not_scored": failed})
     except Exception as exc:
         logger.exception("judge run %s failed", run_id)
         AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.FAILED, stage="done",
@@ -382,6 +402,7 @@ def _judge_free_text(run: EvalRun) -> None:
                                             engine=Engine.LLM, status=AgentRun.Status.RUNNING, stage="free-text",
                                             progress_total=len(undecided))
     client = llm_client_for_run(run=judge_run_row)
+    decided, first_failure = 0, ""
     try:
         requests = [LLMRequest([{"role": "system", "content": "You decide whether a model's answer means the same as "
                                                                "the reference answer to a question."},
@@ -390,12 +411,18 @@ def _judge_free_text(run: EvalRun) -> None:
                                  + fence_data("model answer", a.raw)}], Equivalence, "judge", a.sample.item_key)
                     for a in undecided]
         for answer, result in zip(undecided, client.complete_many(requests, return_exceptions=True)):
-            if not isinstance(result, LLMError):
-                ModelAnswer.objects.filter(pk=answer.pk).update(correct=result.value.correct)
+            if isinstance(result, LLMError):
+                first_failure = first_failure or str(result)
+                continue
+            ModelAnswer.objects.filter(pk=answer.pk).update(correct=result.value.correct)
+            decided += 1
     finally:
         client.close()
-        AgentRun.objects.filter(pk=judge_run_row.pk).update(status=AgentRun.Status.SUCCEEDED, stage="done",
-                                                            progress_done=len(undecided), finished_at=timezone.now())
+        status = judged_status(len(undecided), len(undecided) - decided)
+        AgentRun.objects.filter(pk=judge_run_row.pk).update(
+            status=status, stage="done", progress_done=decided, finished_at=timezone.now(),
+            error=f"The LLM judge decided none of the {len(undecided)} free-text answers: {first_failure}"
+            if status == AgentRun.Status.FAILED else "")
 
 
 def eval_summary(*, run: EvalRun) -> dict[str, Any]:
@@ -444,12 +471,24 @@ def baseline_start(*, version: BenchmarkVersion, user) -> AgentRun:
     return run
 
 
+class _NothingWritten(Exception):
+    """The baseline's calls gave no item at all."""
+
+
 def baseline_run(*, run_id: int) -> None:
+    """Write and judge the direct-prompting items. No item written fails the run; calls that failed,
+    or items the judge left unscored, finish it as partial."""
     run = AgentRun.objects.select_related("version__request").get(pk=run_id, kind=AgentRun.Kind.BASELINE)
     now = timezone.now()
     if not AgentRun.objects.filter(pk=run_id, status__in=[AgentRun.Status.QUEUED, AgentRun.Status.RUNNING]).update(
             status=AgentRun.Status.RUNNING, stage="generating", started_at=now, heartbeat_at=now):
         return
+    with Heartbeat(AgentRun, run_id):
+        _baseline_run_claimed(run)
+
+
+def _baseline_run_claimed(run: AgentRun) -> None:
+    run_id = run.pk
     client = llm_client_for_run(run=run)
     try:
         BaselineItem.objects.filter(run=run).delete()
@@ -457,6 +496,9 @@ def baseline_run(*, run_id: int) -> None:
                                        return_exceptions=True)
         written = [item for result in results if not isinstance(result, LLMError) for item in result.value.items]
         failed = sum(isinstance(result, LLMError) for result in results)
+        if not written:
+            first = next((str(r) for r in results if isinstance(r, LLMError)), "the model wrote no item")
+            raise _NothingWritten(f"The LLM wrote no baseline item ({failed} of {len(results)} calls failed): {first}")
         rows = BaselineItem.objects.bulk_create([BaselineItem(
             team_id=run.team_id, run=run, version_id=run.version_id, position=n, question=item.question,
             context=item.context, options=item.options, answer_index=item.answer_index,
@@ -467,7 +509,11 @@ def baseline_run(*, run_id: int) -> None:
         by_key = {f"baseline/{row.position}": row for row in rows}
         intent = f"Request: {run.version.request.text}"
 
+        unscored = 0
+
         def store(judgement: Judgement) -> None:
+            nonlocal unscored
+            unscored += bool(judgement.error)
             row = by_key[judgement.item_key]
             BaselineItem.objects.filter(pk=row.pk).update(judge=judgement.judge, scores={
                 d: s.model_dump() for d, s in judgement.scores.items()})
@@ -476,11 +522,18 @@ def baseline_run(*, run_id: int) -> None:
                                   answer=row.answer, answer_index=row.answer_index, intent=intent)
                         for key, row in by_key.items()], llm=client, model=model, on_judgement=store,
                        batch_size=settings.JUDGE_BATCH_SIZE, window=4 * max(1, client.config.concurrency))
-        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.SUCCEEDED, stage="done",
-                                                  finished_at=timezone.now())
+        short = failed or unscored
+        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.PARTIAL if short else AgentRun.Status.SUCCEEDED,
+                                                  stage="done", finished_at=timezone.now())
         run_event(run, "baseline", f"{len(rows)} items written directly by the LLM and judged"
-                  + (f"; {failed} generation calls failed" if failed else ""),
-                  level="warning" if failed else "info", data={"items": len(rows), "failed_calls": failed})
+                  + (f"; {failed} generation calls failed" if failed else "")
+                  + (f"; {unscored} items not scored by the judge" if unscored else ""),
+                  level="warning" if short else "info",
+                  data={"items": len(rows), "failed_calls": failed, "not_scored": unscored})
+    except _NothingWritten as exc:
+        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.FAILED, stage="done",
+                                                  finished_at=timezone.now(), error=str(exc))
+        run_event(run, "failed", str(exc), level="error")
     except Exception as exc:
         logger.exception("baseline run %s failed", run_id)
         AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.FAILED, stage="done",

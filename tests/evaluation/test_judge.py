@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from agents.judge import ALL_DIMENSIONS, JudgeItem
 from agents.judge.rules import judge_by_rules
 from annotation.models import HumanReview
-from benchmarks.models import AgentRun, LLMCall, Sample
+from benchmarks.models import AgentRun, LLMCall, AgentRunEvent, Sample
 from dashboards.selectors import benchmark_quality
 from evaluation import services
 from evaluation.models import JudgeScore
@@ -92,7 +92,11 @@ def test_the_llm_judge_scores_every_dimension_in_batches_and_costs_its_calls(jud
 
     judge_llm.default = reply
     run = judge(version=version, user=user_a, engine="llm")
-    assert run.status == AgentRun.Status.SUCCEEDED and run.progress_done == 12
+    # 4 of 12 not scored by the model: the run is partial, and says why.
+    assert (run.status, run.progress_done, run.error) == (AgentRun.Status.PARTIAL, 8, "")
+    said = AgentRunEvent.objects.get(run=run, kind="judged")
+    assert (said.level, said.data["llm_not_scored"]) == ("warning", 4)
+    assert "4 of them not scored (first: the judge call failed" in said.message
 
     llm = {s.sample_id: s for s in JudgeScore.objects.filter(sample__version=version, model="gpt-4o",
                                                               dimension="UIA")}
@@ -110,7 +114,8 @@ def test_the_llm_judge_scores_every_dimension_in_batches_and_costs_its_calls(jud
 
     # A second run judges only what the model has not scored yet (the failed batch).
     judge_llm.default = lambda request: ok_json({"items": [_scores(i, 50) for i in ITEM_IDS.findall(request.text)]})
-    judge(version=version, user=user_a, engine="llm")
+    again = judge(version=version, user=user_a, engine="llm")
+    assert (again.status, again.progress_done) == (AgentRun.Status.SUCCEEDED, 12)
     assert [JudgeScore.objects.get(sample=s, model="gpt-4o", dimension="UIA").score for s in samples[3:9]] == [
         70.0, 50.0, 50.0, 50.0, 50.0, 70.0]
 
@@ -119,6 +124,18 @@ def test_the_llm_judge_scores_every_dimension_in_batches_and_costs_its_calls(jud
     text = first["messages"][1]["content"]
     assert "UIA — user-intention alignment" in text and "SSC — skill-specific challenge" in text
     assert version.request.text in text and text.count('label="item i') == 4
+
+
+def test_an_llm_judge_that_scores_nothing_fails_the_run(judge_llm, built_text_benchmark, user_a, judge):
+    # Every call refused: the rules judge still scores every sample, but the run did not do its job.
+    judge_llm.default = lambda request: server_error(400)
+    run = judge(version=built_text_benchmark.version, user=user_a, engine="llm")
+    assert (run.status, run.progress_done) == (AgentRun.Status.FAILED, 0)
+    assert run.error.startswith("The LLM judge scored none of the 12 samples it was given: the judge call failed: "
+                                "the LLM endpoint refused the request: HTTP 400")
+    assert AgentRunEvent.objects.get(run=run, kind="judged").level == "error"
+    assert JudgeScore.objects.filter(run=run, model="rules", dimension="Overall").count() == 12
+    assert not JudgeScore.objects.filter(run=run, model="gpt-4o", score__isnull=False).exists()
 
 
 def test_judge_against_humans_is_spearman_of_uia_and_intent(built_text_benchmark, judge_llm, user_a, judge):
@@ -202,6 +219,32 @@ def test_the_direct_prompting_baseline_is_written_by_the_llm_and_judged_like_the
     assert (comparison["judge"], comparison["items"]) == ("gpt-4o", 12)
     assert comparison["agent"]["UIA"] == 70.0 and comparison["baseline"]["UIA"] == 40.0
     assert comparison["baseline"]["Overall"] == comparison["agent"]["Overall"] == 65.0
+
+
+def test_a_baseline_that_writes_nothing_fails_and_one_left_unscored_is_partial(
+        judge_llm, built_text_benchmark, user_a, django_capture_on_commit_callbacks):
+    version = built_text_benchmark.version
+    judge_llm.default = lambda request: server_error(400)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.baseline_start(version=version, user=user_a)
+    run.refresh_from_db()
+    assert run.status == AgentRun.Status.FAILED
+    assert run.error.startswith("The LLM wrote no baseline item (2 of 2 calls failed): the LLM endpoint refused "
+                                "the request: HTTP 400")
+
+    def reply(request):  # items written, but the judge refuses
+        asked = re.search(r"Write (\d+) multiple-choice items", request.text)
+        if not asked:
+            return server_error(400)
+        return ok_json({"items": [{"question": f"Q{k}?", "options": ["w", "x", "y", "z"], "answer_index": 1}
+                                  for k in range(int(asked.group(1)))]})
+
+    judge_llm.default = reply
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.baseline_start(version=version, user=user_a)
+    run.refresh_from_db()
+    said = AgentRunEvent.objects.get(run=run, kind="baseline")
+    assert (run.status, said.level, said.data["not_scored"]) == (AgentRun.Status.PARTIAL, "warning", 12)
 
 
 def test_the_baseline_needs_an_llm(built_text_benchmark, user_a, settings):

@@ -263,10 +263,21 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = RunFilter
 
     def get_serializer_class(self):
-        return RunDetailSerializer if self.action == "retrieve" else RunSerializer
+        return RunDetailSerializer if self.action in ("retrieve", "cancel") else RunSerializer
 
     def get_queryset(self):
         return selectors.run_list_detailed(team_ids=team_ids_for_user(user=self.request.user))
+
+    @extend_schema(tags=["runs"], request=None, responses={200: RunDetailSerializer, 400: ERRORS_400},
+                   summary="Cancel a build run that has not finished",
+                   description="The run and its unfinished cells end as cancelled; a worker running them stops "
+                               "before its next item or LLM call. The samples, calls and costs so far are kept. "
+                               "Owners and editors only; a finished run is a 400.")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        run = self.get_object()
+        _spec_write(lambda: services.run_cancel(run=run, user=request.user))
+        return Response(RunDetailSerializer(self.get_queryset().get(pk=run.pk)).data)
 
 
 class SampleFilter(FilterSet):

@@ -418,8 +418,9 @@ class AgentRun(models.Model):
         FAILED = "failed", "Failed"
         BUDGET_EXHAUSTED = "budget_exhausted", "Stopped: budget spent"
         PARTIAL = "partial", "Finished short of its target"
+        CANCELLED = "cancelled", "Cancelled"
 
-    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.BUDGET_EXHAUSTED, Status.PARTIAL)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.BUDGET_EXHAUSTED, Status.PARTIAL, Status.CANCELLED)
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="runs")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -7,6 +7,7 @@ crash picks up where the state in our tables says the work stands.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -24,7 +25,7 @@ from agents.executor.cell import LLMServiceDown, run_cell
 from agents.offline import ENGINE as OFFLINE_ENGINE
 from agents.offline.design import OfflineBrain
 from agents.planner.allocation import Claim, allocate
-from agents.planner.budget import Budget, BudgetExhausted, BudgetLedger
+from agents.planner.budget import Budget, BudgetExhausted, BudgetLedger, RunStopped
 from agents.planner.coverage import coverage_requoted
 from agents.planner.grounding import GroundingConfig
 from agents.planner.llm_brain import LLMBrain
@@ -158,10 +159,57 @@ def _mark_running(run_id: int, stage: str) -> bool:
                      started_at=timezone.now())
 
 
+def _live(run: AgentRun) -> QuerySet[AgentRun]:
+    """The run's row unless someone cancelled it: a worker's last word never overwrites a cancel."""
+    return AgentRun.objects.filter(pk=run.pk).exclude(status=AgentRun.Status.CANCELLED)
+
+
 def _mark_failed(run: AgentRun, error: str) -> None:
-    AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.FAILED, error=error[:5000], stage="failed",
-                                              finished_at=timezone.now())
-    run_event(run, "failed", error[:2000], level="error")
+    if _live(run).update(status=AgentRun.Status.FAILED, error=error[:5000], stage="failed",
+                         finished_at=timezone.now()):
+        run_event(run, "failed", error[:2000], level="error")
+
+
+def run_stopped_check(run_id: int, *, every_s: float | None = None) -> Callable[[], str]:
+    """For Budget(stopped=...): the reason the run (or its build) was cancelled, "" while it goes on;
+    the database is read at most every `every_s` (BENCH_STOP_CHECK_S)."""
+    every_s = settings.BENCH_STOP_CHECK_S if every_s is None else every_s
+    state = {"at": -every_s, "reason": ""}
+
+    def stopped() -> str:
+        now = time.monotonic()
+        if not state["reason"] and now - state["at"] >= every_s:
+            state["at"] = now
+            row = AgentRun.objects.filter(pk=run_id).values_list("status", "error", "parent__status").first()
+            if row is None or AgentRun.Status.CANCELLED in (row[0], row[2]):
+                state["reason"] = (row[1] if row and row[0] == AgentRun.Status.CANCELLED else "") or "the run was cancelled"
+        return state["reason"]
+    return stopped
+
+
+def run_cancel(*, run: AgentRun, user) -> AgentRun:
+    """Cancel a build run that has not finished (owners and editors): it and its unfinished cells
+    end as cancelled at once; a worker running them stops before its next item or LLM call and
+    keeps what it made (samples, calls, costs). A queued cell never starts."""
+    if run.kind != AgentRun.Kind.BUILD:
+        raise ValidationError({"run": "Only a build run is cancelled (its cells with it)."})
+    if access_team_for_write(user=user, slug=run.team.slug) is None:
+        raise PermissionDenied("Only owners and editors of the run's team cancel it.")
+    reason = f"cancelled by {user.get_username()}"
+    with transaction.atomic():
+        locked = AgentRun.objects.select_for_update().get(pk=run.pk)
+        if locked.is_finished:
+            raise ValidationError({"run": f"The run has already finished ({locked.get_status_display().lower()})."})
+        now = timezone.now()
+        cells = list(locked.children.exclude(status__in=AgentRun.FINISHED).values_list("id", flat=True))
+        AgentRun.objects.filter(pk__in=[locked.pk, *cells]).update(status=AgentRun.Status.CANCELLED, stage="done",
+                                                                   error=reason, finished_at=now)
+        made = Sample.objects.filter(version_id=locked.version_id,
+                                     status__in=[Sample.Status.OK, Sample.Status.REPAIRED]).count()
+        run_event(locked, "cancelled", f"{reason}; {len(cells)} unfinished cell(s) stopped with it, the {made} "
+                  "samples made so far are kept", level="warning", data={"cells": cells, "samples": made})
+    locked.refresh_from_db()
+    return locked
 
 
 @transaction.atomic
@@ -228,6 +276,8 @@ def _cells_create(*, run: AgentRun, spec: Spec, queue_cells: bool) -> list[int]:
     """The cell runs of each kept grounding with a quota (a large quota is split into shards that
     draw disjoint records, so several workers share it); the ids still to execute (queued when asked)."""
     with transaction.atomic():
+        if AgentRun.objects.select_for_update().filter(pk=run.pk, status=AgentRun.Status.CANCELLED).exists():
+            return []  # cancelled while it planned (or waited for approval): no cell is made
         groundings = (Grounding.objects.filter(subtask__spec=spec, subtask__dropped=False, quota__gt=0)
                       .select_related("subtask"))
         for grounding in groundings:
@@ -237,7 +287,7 @@ def _cells_create(*, run: AgentRun, spec: Spec, queue_cells: bool) -> list[int]:
                     parent=run, grounding=grounding, kind=AgentRun.Kind.CELL, shard=shard,
                     defaults={"team_id": run.team_id, "version_id": run.version_id, "engine": run.engine,
                               "shards": len(shares), "quota": share, "progress_total": share})
-        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.RUNNING, stage="executing")
+        _live(run).update(status=AgentRun.Status.RUNNING, stage="executing")
         pending = list(run.children.exclude(status__in=AgentRun.FINISHED).values_list("id", flat=True))
         if queue_cells:
             for cell_id in pending:
@@ -264,7 +314,11 @@ def _build_plan_claimed(run: AgentRun, *, queue_cells: bool) -> list[int]:
     try:
         spec = Spec.objects.filter(version=version).first()
         if spec is None:
-            result = _plan_run(run)
+            try:
+                result = _plan_run(run)
+            except RunStopped as exc:
+                run_event(run, "stopped", f"planning stopped: {exc}; no spec was kept", level="warning")
+                return []
             spec = _spec_persist(version=version, result=result)
             run_event(run, "planned", f"spec {result.end_state}: {len(result.subtasks)} subtask(s)"
                       + (f"; {result.reason}" if result.reason else ""),
@@ -272,7 +326,7 @@ def _build_plan_claimed(run: AgentRun, *, queue_cells: bool) -> list[int]:
                       data={"end_state": result.end_state,
                             "quotas": {s.key: s.quota for s in result.subtasks}})
         if spec.end_state == "budget-exhausted":
-            AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.BUDGET_EXHAUSTED, stage="planning",
+            _live(run).update(status=AgentRun.Status.BUDGET_EXHAUSTED, stage="planning",
                                                       error=_plan_reason(spec), finished_at=timezone.now())
             run_event(run, "budget_exhausted", _plan_reason(spec), level="warning")
             return []
@@ -282,7 +336,7 @@ def _build_plan_claimed(run: AgentRun, *, queue_cells: bool) -> list[int]:
         if spec.status == Spec.Status.DRAFT:
             held = _auto_approve_held(spec) if version.request.auto_approve else {}
             if not version.request.auto_approve or held:
-                AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.AWAITING_APPROVAL, stage="review")
+                _live(run).update(status=AgentRun.Status.AWAITING_APPROVAL, stage="review")
                 why = ("the spec waits for review: edit quotas, drop a subtask, re-plan or approve it to build"
                        if not held else
                        "the spec waits for review although the request asked to approve it: "
@@ -309,9 +363,11 @@ def planner_config_from_settings() -> PlannerConfig:
                                                    embedder=default_embedder()))
 
 
-def _request_budget(request: BenchmarkRequest) -> Budget:
-    """The request's budget, less what its earlier runs (a re-plan's predecessors) already spent."""
-    budget = Budget(tokens=request.budget_tokens, money=request.budget_money)
+def _request_budget(request: BenchmarkRequest, *, run: AgentRun | None = None) -> Budget:
+    """The request's budget, less what its earlier runs (a re-plan's predecessors) already spent;
+    with `run`, it also stops when that run is cancelled."""
+    budget = Budget(tokens=request.budget_tokens, money=request.budget_money,
+                    stopped=run_stopped_check(run.pk) if run is not None else None)
     spent = LLMCall.objects.filter(run__version__request=request).aggregate(
         prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"), cost=Sum("cost"))
     budget.charge(tokens=(spent["prompt"] or 0) + (spent["completion"] or 0), money=spent["cost"] or Decimal(0))
@@ -321,7 +377,7 @@ def _request_budget(request: BenchmarkRequest) -> Budget:
 def _plan_run(run: AgentRun) -> PlanResult:
     """Plan the run's request with the run's engine, within the request's budget."""
     request = run.version.request
-    budget = _request_budget(request)
+    budget = _request_budget(request, run=run)
     if run.engine == Engine.LLM:
         client = llm_client_for_run(run=run)
         client.ledger = BudgetLedger(client.ledger, budget)
@@ -534,7 +590,7 @@ def _build_cell_claimed(run: AgentRun, *, on_progress: Callable[[int, int], None
     spent = _request_budget(run.version.request).exhausted_reason()
     if spent:
         # Nothing more may be spent on this request: the cell stops before its first item.
-        AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.BUDGET_EXHAUSTED, stage="done",
+        _live(run).update(status=AgentRun.Status.BUDGET_EXHAUSTED, stage="done",
                                                   error=spent, finished_at=timezone.now())
         run_event(run, "budget_exhausted", spent, level="warning")
         if run.parent_id:
@@ -546,7 +602,7 @@ def _build_cell_claimed(run: AgentRun, *, on_progress: Callable[[int, int], None
                     quota=run.quota, seed=run.version.request.seed, shard=run.shard, shards=run.shards,
                     intent=f"Request: {run.version.request.text}\nSubtask: {grounding.subtask.name}: "
                            f"{grounding.subtask.description}")
-        budget, llm = _request_budget(run.version.request), None
+        budget, llm = _request_budget(run.version.request, run=run), None
         if run.engine == Engine.LLM:  # the item author, and the blind and ambiguity checks
             llm = llm_client_for_run(run=run)
             llm.ledger = BudgetLedger(llm.ledger, budget)
@@ -557,10 +613,15 @@ def _build_cell_claimed(run: AgentRun, *, on_progress: Callable[[int, int], None
                               embedder=default_embedder(), llm=llm, budget=budget)
             if llm is not None:
                 llm.close()
+        except RunStopped as exc:
+            if llm is not None:
+                llm.close()
+            run_event(run, "stopped", f"the cell stopped: {exc}; the samples it made are kept", level="warning")
+            return  # its build was cancelled with it: nothing to finish
         except BudgetExhausted as exc:
             if llm is not None:
                 llm.close()
-            AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.BUDGET_EXHAUSTED, stage="done",
+            _live(run).update(status=AgentRun.Status.BUDGET_EXHAUSTED, stage="done",
                                                       error=str(exc), finished_at=timezone.now())
             run_event(run, "budget_exhausted", f"{exc}; the samples made so far are kept", level="warning")
             if run.parent_id:
@@ -574,7 +635,7 @@ def _build_cell_claimed(run: AgentRun, *, on_progress: Callable[[int, int], None
             if run.parent_id:
                 build_finish(run_id=run.parent_id, queue_cells=queue_cells)
             return
-        AgentRun.objects.filter(pk=run.pk).update(
+        _live(run).update(
             status=AgentRun.Status.SUCCEEDED, stage="done", finished_at=timezone.now(),
             progress_done=report.accepted, progress_total=report.quota)
         run_event(run, "cell_done", f"{report.accepted} of {report.quota} samples made "
@@ -727,7 +788,7 @@ def build_finish(*, run_id: int, queue_cells: bool = True) -> None:
                 ("not served as asked: " + "; ".join(unserved)) if unserved else "") if part)
         else:
             status, error = AgentRun.Status.SUCCEEDED, ""
-        AgentRun.objects.filter(pk=run.pk).update(status=status, error=error, stage="done",
+        _live(run).update(status=status, error=error, stage="done",
                                                   finished_at=timezone.now(), progress_done=accepted)
     # Embedding every option takes seconds: measured after the run's row lock is released.
     BenchmarkVersion.objects.filter(pk=version.pk, frozen=False).update(baselines=version_baselines(version))

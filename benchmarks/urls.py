@@ -11,6 +11,7 @@ urlpatterns = [
     path("benchmarks/<int:pk>/refresh/", views.benchmark_refresh, name="benchmark-refresh"),
     path("benchmarks/<int:pk>/export/<str:fmt>/", views.version_export, name="version-export"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),
+    path("runs/<int:pk>/cancel/", views.run_cancel, name="run-cancel"),
     path("samples/<int:pk>/", views.sample_detail, name="sample-detail"),
     path("media/<uuid:uid>/", views.media_asset, name="media-asset"),
 ]

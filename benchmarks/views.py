@@ -26,14 +26,16 @@ SAMPLES_PER_PAGE = 50
 RECENT_EVENTS = 8
 
 
-def _progress_context(run: AgentRun | None) -> dict:
+def _progress_context(run: AgentRun | None, *, user=None) -> dict:
     """What the run-progress fragment shows; the detail page renders it first, the poller after."""
     if run is None:
         return {"run": None}
     percent = min(100, round(100 * run.progress_done / run.progress_total)) if run.progress_total else 0
+    can_cancel = (not run.is_finished and user is not None
+                  and access_team_for_write(user=user, slug=run.team.slug) is not None)
     return {"run": run, "percent": percent, "cells": selectors.run_cells(run=run),
             "events": selectors.run_events_recent(run=run, limit=RECENT_EVENTS),
-            "costs": selectors.run_costs(run=run) if run.is_finished else None}
+            "costs": selectors.run_costs(run=run) if run.is_finished else None, "can_cancel": can_cancel}
 
 
 def _version_number(request: HttpRequest) -> int | None:
@@ -84,7 +86,7 @@ def benchmark_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "filter_subtask": subtask_key,
             "filter_status": status,
             "page": Paginator(samples, SAMPLES_PER_PAGE).get_page(request.GET.get("page")),
-            **_progress_context(selectors.build_run_for_version(version=version)),
+            **_progress_context(selectors.build_run_for_version(version=version), user=request.user),
         })
     return render(request, "benchmarks/benchmark_detail.html", context)
 
@@ -178,9 +180,26 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.run_get(team_ids=team_ids_for_user(user=request.user), pk=pk)
     if run is None:
         raise Http404("No such run in your teams.")
-    response = render(request, "benchmarks/_run_progress.html", _progress_context(run))
+    response = render(request, "benchmarks/_run_progress.html", _progress_context(run, user=request.user))
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_http_methods(["POST"])
+@login_required
+def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a build run that has not finished; back to its benchmark's page."""
+    run = selectors.run_get(team_ids=team_ids_for_user(user=request.user), pk=pk)
+    if run is None:
+        raise Http404("No such run in your teams.")
+    try:
+        services.run_cancel(run=run, user=request.user)
+        messages.success(request, f"Run #{run.pk} is cancelled; the samples it made are kept.")
+    except PermissionDenied:
+        return HttpResponse("Only owners and editors cancel a run.", status=403)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(f"{reverse('benchmark-detail', args=[run.version.benchmark_id])}?version={run.version.number}")
 
 
 @require_safe

@@ -215,6 +215,8 @@ BENCH_REAP_EVERY_S = env_float("BENCH_REAP_EVERY_S", 15.0)
 if BENCH_HEARTBEAT_S > 0 and BENCH_RUN_STALE_AFTER_S < 3 * BENCH_HEARTBEAT_S:
     raise ValueError(f"BENCH_RUN_STALE_AFTER_S ({BENCH_RUN_STALE_AFTER_S:g}) must be at least three heartbeats "
                      f"(3 x BENCH_HEARTBEAT_S = {3 * BENCH_HEARTBEAT_S:g}), or live runs would be taken from their workers")
+# A cancelled run's worker notices before its next item or LLM call, reading the run's row at most this often.
+BENCH_STOP_CHECK_S = env_float("BENCH_STOP_CHECK_S", 2.0)
 # Upload files no pending import needs, untouched for this long, are removed by the reaper.
 BENCH_UPLOAD_STALE_AFTER_S = env_float("BENCH_UPLOAD_STALE_AFTER_S", 3600.0)
 

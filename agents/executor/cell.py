@@ -343,6 +343,7 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                 if key in existing:
                     skipped += 1
                     continue
+                budget.check_stopped()  # a stopped run makes no more items, with or without an LLM
                 seen += 1
                 ordinal = accepted + len(in_flight)
                 try:

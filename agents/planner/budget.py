@@ -2,6 +2,7 @@
 roles check the budget before each call, so a run stops cleanly between calls, never in one."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -10,12 +11,20 @@ class BudgetExhausted(Exception):
     pass
 
 
+class RunStopped(BudgetExhausted):
+    """Someone stopped the run: it ends as a spent budget does, between calls and items, keeping
+    what was made."""
+
+
 class Budget:
-    def __init__(self, *, tokens: int | None = None, money: Decimal | float | None = None) -> None:
+    def __init__(self, *, tokens: int | None = None, money: Decimal | float | None = None,
+                 stopped: Callable[[], str] | None = None) -> None:
+        """`stopped`: why the run was stopped by a person ("" while it goes on); asked at every check."""
         self.tokens = tokens
         self.money = Decimal(str(money)) if money is not None else None
         self.spent_tokens = 0
         self.spent_money = Decimal(0)
+        self.stopped = stopped
 
     @property
     def limited(self) -> bool:
@@ -32,8 +41,15 @@ class Budget:
             return f"the money budget is spent: ${self.spent_money:.4f} of ${self.money:.4f} used"
         return ""
 
+    def check_stopped(self) -> None:
+        """Raise RunStopped when the run was stopped."""
+        stopped = self.stopped() if self.stopped is not None else ""
+        if stopped:
+            raise RunStopped(stopped)
+
     def check(self) -> None:
-        """Raise BudgetExhausted when nothing is left for another call."""
+        """Raise RunStopped when the run was stopped, BudgetExhausted when nothing is left for another call."""
+        self.check_stopped()
         reason = self.exhausted_reason()
         if reason:
             raise BudgetExhausted(reason)

@@ -12,7 +12,7 @@ from typing import Any
 from agents.planner.allocation import Claim, allocate
 from agents.planner.asks import capability_ask, with_floor_asks
 from agents.planner.brain import Brain, Feedback
-from agents.planner.budget import Budget, BudgetExhausted
+from agents.planner.budget import Budget, BudgetExhausted, RunStopped
 from agents.planner.coverage import coverage_end_state, plan_coverage
 from agents.planner.grounding import NO_INPUTS, GroundingConfig, PlanCache, assign, ground_all, unserved_reasons
 from agents.planner.sections import kept_part
@@ -110,6 +110,7 @@ def plan(request: BuildRequest, pool: Pool, brain: Brain, *, config: PlannerConf
             stable = False
             for _ in range(config.design_rounds):
                 round_no += 1
+                budget.check_stopped()  # a stopped run plans no further round, whatever the brain
                 gap_feedback = any(f.kind == "allocation-gap" for f in feedback)
                 outcome = brain.design(request=request, scope=scope, round_no=round_no, current=current,
                                        feedback=feedback)
@@ -168,6 +169,8 @@ def plan(request: BuildRequest, pool: Pool, brain: Brain, *, config: PlannerConf
             feedback = [Feedback(kind="allocation-gap", detail=diagnosis, gap=gap)]
             current = [d for d in current if d.key in {s.key for s in grounded}]
         return _end(brain, scope, ask_reasons, last, end_state, reason, trace)
+    except RunStopped:
+        raise  # not an end state of the plan: the run was stopped, and no spec is kept
     except BudgetExhausted as exc:
         trace.append({"step": "budget", "budget": budget.summary(), "reason": str(exc)})
         return _end(brain, scope or Scope(topic=request.text[:120], modalities=["text"], keywords=[],

@@ -334,7 +334,8 @@ def test_schema_lists_the_api_paths(client, db):
     ours = {path for path in response.json()["paths"]
             if path.split("/")[2] in {"requests", "benchmarks", "runs", "samples"}}
     assert ours == {"/api/requests/", "/api/benchmarks/", "/api/benchmarks/{id}/", "/api/benchmarks/{id}/freeze/", "/api/benchmarks/{id}/refresh/",
-                    "/api/benchmarks/{id}/export/", "/api/runs/", "/api/runs/{id}/", "/api/samples/",
+                    "/api/benchmarks/{id}/export/", "/api/runs/", "/api/runs/{id}/", "/api/runs/{id}/cancel/",
+                    "/api/samples/",
                     "/api/samples/{id}/"}
 
 

@@ -39,6 +39,7 @@ from agents.planner.relevance import (
     search_query,
 )
 from agents.planner.search import media_of
+from agents.planner.sections import kept_part
 from agents.planner.transform import (
     MIN_COVERAGE,
     design_plan,
@@ -414,8 +415,13 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
                                   "failures": dict(run.failures.most_common(3))}})
         if run.coverage < MIN_COVERAGE:
             common = run.failures.most_common(1)
-            entry["rejected"] = (f"the plan works on {run.usable} of {run.checked} records"
-                                 + (f"; most fail as: {common[0][0]} ({common[0][1]})" if common else ""))
+            if not run.checked and run.filtered:
+                # Every record drawn was outside the part the request names: say which part, not "0 of 0".
+                entry["rejected"] = (f"none of the {run.filtered} records tried is in the part of it the request "
+                                     f"names ({kept_part(plan) or 'its filters'})")
+            else:
+                entry["rejected"] = (f"the plan works on {run.usable} of {run.checked} records"
+                                     + (f"; most fail as: {common[0][0]} ({common[0][1]})" if common else ""))
             unusable.append(f"{card.slug}: {entry['rejected']}")
             continue
         tried = run.checked + run.filtered

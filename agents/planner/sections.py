@@ -10,6 +10,7 @@ from collections import Counter
 
 from agents.operators import answer_values, get_path
 from agents.operators.asked import question_form
+from agents.operators.screen import SourceRejected, screen_record
 from agents.planner.transform import section_fields
 from agents.types import CardView, FieldSpec, Operator, RecordView, TransformPlan
 
@@ -139,7 +140,7 @@ def section_plan(plan: TransformPlan, card: CardView, records: list[RecordView],
         card = card.model_copy(update={"fields": {**card.fields,
                                                   **{f"section:{p}": FieldSpec(paths=[p]) for p in kept}}})
     path = question_path(plan)
-    forms = named_forms(records, path, request_text)
+    forms = named_forms(_as_screened(plan, records) if path else records, path, request_text)
     if forms:
         steps.append(Operator(op="keep_forms", reads=[f"record:{path}"], writes=[],
                               params={"path": path, "forms": forms}))
@@ -152,6 +153,19 @@ def section_plan(plan: TransformPlan, card: CardView, records: list[RecordView],
     suffix = "".join(("+sections" if kept else "", "+forms" if forms else "", "+durations" if durations else ""))
     return plan.model_copy(update={"template": f"{plan.template}{suffix}",
                                    "operators": [*steps, *plan.operators]}), card
+
+
+def _as_screened(plan: TransformPlan, records: list[RecordView]) -> list[RecordView]:
+    """The records as the items will read them (the source screen's repairs made, the records it
+    rejects left out): `keep_forms` sees a question after the screen has mended it ("what do a group
+    of people" is "what does a group of people" by then), so its forms are taken from the same text."""
+    kept = []
+    for record in records:
+        try:
+            kept.append(screen_record(plan, record, media=False).record)
+        except SourceRejected:
+            continue
+    return kept
 
 
 def kept_part(plan: TransformPlan) -> str:

@@ -11,6 +11,7 @@ from agents.operators import ItemContext, OperatorError, is_raw_structure, plan_
 from agents.operators.distractors import answer_kind, duration_seconds, is_paraphrase, passage_spans
 from agents.planner.transform import design_plan, label_noun, semantics_noun
 from agents.operators.asked import question_form
+from agents.operators.screen import screen_record
 from agents.planner.sections import named_forms, named_sections
 from agents.planner.variants import plan_for_asks
 from agents.tools.embedding import default_embedder
@@ -173,6 +174,29 @@ def test_the_question_forms_a_request_names_keep_their_records_only():
         except OperatorError as exc:
             filtered.append(type(exc).__name__)
     assert sorted(made) == ["half", "o'clock", "quarter"] and filtered == ["RecordFiltered"] * 4
+
+
+def test_question_forms_are_taken_from_the_questions_as_the_source_screen_leaves_them():
+    # The screen mends "What do a group of people ..." into "What does ...": a plan keeping the form
+    # of the raw text kept no record at all (an art VQA set ended ungroundable on "0 of 0 records").
+    c = card("art-vqa", {"question": ["question"], "answer": ["answer"]})
+    rows = [("What do a group of people hold?", "flags"), ("What do a group of people hold?", "oars"),
+            ("What do a group of people watch?", "a ship"), ("What do a group of people watch?", "a dance"),
+            ("What colour is the sky?", "grey"), ("What colour is the sky?", "blue"),
+            ("What colour is the horse?", "white"), ("What colour is the horse?", "brown"),
+            ("Which animal is in the field?", "cow"), ("Which animal is in the field?", "sheep")]
+    recs = [record(i, {"question": q, "answer": a}, c.dataset_id) for i, (q, a) in enumerate(rows)]
+    plan, _ = design_plan(c, recs)
+    kept, why, _ = plan_for_asks(plan, c, recs, [], request_text="Ask what the people in a painting are doing.")
+    assert (kept.operators[0].op, kept.operators[0].params["forms"], why) == (
+        "keep_forms", ["what does a group of people hold", "what does a group of people watch"], "")
+    made = []
+    for i, rec in enumerate(recs):
+        try:
+            made.append(_made(kept, screen_record(kept, rec, media=False).record, i)["accepted_answers"][0])
+        except OperatorError:
+            continue
+    assert sorted(made) == ["a dance", "a ship", "flags", "oars"]
 
 
 def test_a_request_asking_how_long_keeps_the_records_whose_answer_is_a_duration():

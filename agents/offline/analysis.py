@@ -281,6 +281,53 @@ def _joined(gap: str) -> bool:
             and not any(w in _PARTING for w in words))
 
 
+# A request in explicit parts: "in two parts: some items ..., the others ...", "half of the items ...,
+# the other half ...". Each part is read on its own, with the media it names.
+_IN_PARTS = re.compile(r"\bin (?:two|three|four|2|3|4) parts\b|\bsome (?:of the )?(?:items|questions|samples)\b.*"
+                       r"\b(?:the )?(?:others|rest)\b|\bhalf (?:of )?(?:the )?(?:items|questions|samples)\b.*"
+                       r"\bother half\b")
+_PART_BREAK = re.compile(r";|,?\s+(?:(?:and|while|but|with)\s+)?(?:the\s+)?(?:others|rest|other half|remaining "
+                         r"(?:items|questions|samples))\b")
+
+
+_PART_LEAD = re.compile(r"^(?:(?:are|is|will be|should be|must be|can be)\s+)")
+
+
+def request_parts(text: str) -> list[str]:
+    """The parts of a request that says its items come in parts (after a colon that opens them),
+    each with its own words; [] for a request in one piece."""
+    if not _IN_PARTS.search(text):
+        return []
+    body = text.split(":", 1)[1] if ":" in text else text
+    parts = [_PART_LEAD.sub("", " ".join(p.split()).strip(" ,.")) for p in _PART_BREAK.split(body)]
+    parts = [p for p in parts if len(p.split()) >= 3]
+    return parts if len(parts) >= 2 else []
+
+
+def _parts_asked(text: str, chosen: list[tuple[SkillEvidence, bool, str]], medium_words: set[str]
+                 ) -> list[tuple[str, frozenset[str], list[tuple[SkillEvidence, bool, str]]]]:
+    """Each part of a request in parts that no chosen skill covers, with the skills its own words ask
+    (with the media that part names): a part of written questions beside a part of flag pictures is
+    not the flag skill's, and was silently left out of the plan."""
+    covered = {e.capability.key for e, _, _ in chosen}
+    out = []
+    for part in request_parts(text):
+        plain = blank(part, NOT_MEDIA)
+        part_media = frozenset(m for m in MEDIA if any(not h.negated for h in find(plain, MEDIA_CUES[m])))
+        evidence = [e for e in skill_evidence(blank(part, NOT_SKILLS), CAPABILITIES)
+                    if e.capability.media == part_media]
+        found = [c for c in choose_skills(evidence, medium_words=medium_words) if c[0].strong_weight]
+        if any(e.capability.key in covered or any(h.words in {w for c, _, _ in chosen for w in
+                                                              (x.words for x in c.strong)} for h in e.strong)
+               for e, _, _ in found):
+            continue  # a chosen skill's part
+        if not found and any(find(part, c.strong) for c in CAPABILITIES if c.key in covered):
+            continue  # its words are a chosen skill's own
+        covered |= {e.capability.key for e, _, _ in found}
+        out.append((part, part_media, found))
+    return out
+
+
 def content_words(text: str) -> list[str]:
     """The request's words that could name a skill: no stop words, no generic or media words."""
     words = re.findall(r"[a-z][a-z'-]*[a-z]|[a-z]", text)
@@ -406,6 +453,7 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
         split = choose_skills(parts, medium_words=medium_words)
         if split and frozenset().union(*(e.capability.media for e, _, _ in split)) == skill_media:
             chosen, pool = split, parts
+    part_asks = _parts_asked(asked, chosen, medium_words)
     trace = {"media": media, "skill_media": sorted(skill_media),
              "skills": [{"capability": e.capability.key, "score": round(e.score, 4),
                          "strong": evidence_words(e.strong), "weak": evidence_words(e.weak), "semantic": e.semantic}
@@ -441,6 +489,21 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
     if not chosen and words:
         rivals = [e for e in pool if len({h.cue for h in e.weak}) >= 2]
         asks.append(_custom_ask(words, original, short=len(words) < 3, ambiguous=bool(rivals)))
+    for part, part_media, found in part_asks:
+        trace.setdefault("parts", []).append({"part": part, "media": sorted(part_media),
+                                              "skills": [e.capability.key for e, _, _ in found]})
+        part_skill_asks = [capability_ask(key=e.capability.key, text=e.capability.name[0].lower()
+                                          + e.capability.name[1:] + (f" ({why})" if why else ""),
+                                          evidence=e.words, capability=e.capability.key,
+                                          confidence=_clip(e.score / 2), uncertain=uncertain)
+                           for e, uncertain, why in found]
+        own = [w for w in content_words(part) if w not in said]
+        if not part_skill_asks and own:
+            # A part no skill names: its own ask, in its words, so the plan serves it or says it cannot.
+            part_skill_asks = [_custom_ask(own, part, short=len(own) < 3, ambiguous=False)]
+        for ask in part_skill_asks:
+            ask.params.update(part=part, media=sorted(part_media))  # its items carry the part's media only
+            asks.append(ask)
     asks += per_item
 
     problems = _problems(original, text, media, question, formats, count, given)

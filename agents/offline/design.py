@@ -112,6 +112,8 @@ class OfflineBrain:
         modalities = scope.modalities
         if capability.media and capability.media < skill_media(scope):
             modalities = sorted({"text", *capability.media, *(set(media_of(scope.modalities)) - skill_media(scope))})
+        if "media" in ask.params:  # a part of a request in parts: the media that part names
+            modalities = sorted({"text", *ask.params["media"]})
         schema = {"question": "text", "options": "list[text]", "answer": "text"}
         for medium in sorted(media_of(modalities)):
             schema[medium] = medium
@@ -136,10 +138,13 @@ class OfflineBrain:
     def _own_words(self, asks: list[Ask], request: BuildRequest, scope: Scope, *, why: str) -> SubtaskDraft:
         """A subtask in the request's own words, serving these asks: for a skill no capability names,
         or for one whose capability found no dataset (the team's own data may use the request's words)."""
-        schema = {"question": "text", "options": "list[text]", "answer": "text"}
-        for medium in sorted(media_of(scope.modalities)):
-            schema[medium] = medium
         custom = next((a for a in asks if a.params.get("capability") == "custom"), None)
+        # A part of a request in parts takes the media that part names, not the whole request's.
+        part = next((a for a in asks if "media" in a.params), None)
+        modalities = sorted({"text", *part.params["media"]}) if part else scope.modalities
+        schema = {"question": "text", "options": "list[text]", "answer": "text"}
+        for medium in sorted(media_of(modalities)):
+            schema[medium] = medium
         # Named after the words that asked its skill (a retried taxonomy skill's too), not the request's
         # first keywords, which may belong to another skill of the request.
         asked = list(dict.fromkeys(w for a in asks for phrase in a.evidence for w in phrase.split()
@@ -158,7 +163,7 @@ class OfflineBrain:
         # capability says so); a skill in the request's own words gets the media its datasets have.
         synthesis = question_synthesis(scope)
         return SubtaskDraft(key=key, name=name[:120], description=description,
-                            modalities=scope.modalities,  # type: ignore[arg-type]
+                            modalities=modalities,  # type: ignore[arg-type]
                             keywords=list(dict.fromkeys([*words, *scope.keywords]))[:8], sample_schema=schema,
                             importance=1.0, roles=["question", "answer"],
                             synthesis=synthesis,  # type: ignore[arg-type]
@@ -178,7 +183,8 @@ class OfflineBrain:
             if len(drafts) >= self.max_subtasks:
                 break
             capability = BY_KEY.get(ask.params.get("capability", ""))
-            if capability is not None and (capability.media == skill_media(scope)
+            part_media = frozenset(ask.params["media"]) if "media" in ask.params else None
+            if capability is not None and (capability.media == skill_media(scope) or capability.media == part_media
                                            or (capability.media and capability.media < skill_media(scope))
                                            or (not capability.media and skill_media(scope) == {"audio"})):
                 draft = self._draft(capability, ask, request, scope)

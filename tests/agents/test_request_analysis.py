@@ -20,6 +20,9 @@ from tests.agents.test_offline_engine import MemoryPool, causal_pool
 from tests.agents.test_planner_loop import dialogue_pool
 
 
+EXAM_PART = "written high-school geography multiple-choice questions with four options"
+
+
 def cap(key: str, uncertain: bool = False):
     return (f"capability:{key}", "capability", {"capability": key}, uncertain)
 
@@ -173,6 +176,21 @@ CASES = [
     ("A two-part benchmark for a multimodal model: recognise handwritten digits in small scanned images, and "
      "recognise which letter a speaker says in short recordings.",
      [cap("handwriting-recognition"), cap("speech-recognition"), IMAGE, AUDIO]),
+    # A request in explicit parts: a part no chosen skill covers is its own ask, with that part's media
+    # (the written exam part of a flags quiz had been left out, and the plan said ok).
+    ("A geography quiz for a multimodal assistant in two parts: some items show a national flag picture and ask "
+     "which country it belongs to, the others are written high-school geography multiple-choice questions with "
+     "four options.",
+     [cap("visual-geography"),
+      ("capability:custom-high-school-geography-multiple-choice", "capability",
+       {"capability": "custom", "words": EXAM_PART, "part": EXAM_PART, "media": []}, False),
+      IMAGE, ("options:4", "option_count", {"count": 4}, False), CHOICE]),
+    ("Half of the items should show a handwritten digit to recognise, the other half are sentiment questions "
+     "about short product reviews.",
+     [cap("handwriting-recognition"),
+      ("capability:sentiment-analysis", "capability", {"capability": "sentiment-analysis", "part":
+                                                       "sentiment questions about short product reviews",
+                                                       "media": []}, False), IMAGE]),
     ("Can a model answer trivia questions when the question is given only as speech?",
      [cap("world-knowledge"), AUDIO, question("speech")]),
     ("Can a model answer general knowledge questions with the question only as speech?",
@@ -302,6 +320,18 @@ def _design(text: str, **kwargs):
     request = BuildRequest(text=text, target_size=10)
     scope = brain.scope(request)
     return brain, request, scope, brain.design(request=request, scope=scope, round_no=1, current=[], feedback=[])
+
+
+def test_each_part_of_a_request_in_parts_is_a_subtask_on_that_parts_media():
+    _, _, _, outcome = _design("Half of the items should show a handwritten digit to recognise, the other half are "
+                               "sentiment questions about short product reviews.")
+    assert sorted((s.key, s.modalities, s.serves) for s in outcome.subtasks) == [
+        ("handwriting-recognition", ["image", "text"], ["capability:handwriting-recognition"]),
+        ("sentiment-analysis", ["text"], ["capability:sentiment-analysis"])]
+    _, _, _, outcome = _design("A geography quiz in two parts: some items show a national flag picture and ask which "
+                               "country it belongs to, the others are written high-school geography questions.")
+    assert sorted((s.key, s.modalities) for s in outcome.subtasks) == [
+        ("high-school-geography", ["text"]), ("visual-geography", ["image", "text"])]
 
 
 def test_design_proposes_one_subtask_per_capability_ask_and_names_what_it_serves():

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from string import Template
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from agents.llm import LLMError, LLMOutputError, LLMRequest, fence_data
-from agents.offline.analysis import basic_problems
+from agents.offline.analysis import analyse, basic_problems
 from agents.planner.ask_reply import AskReply, asks_from_reply
 from agents.planner.brain import CandidateView, DesignOutcome, Feedback, Judgement
 from agents.planner.budget import Budget
@@ -38,7 +39,7 @@ def prompt(name: str, **values: object) -> str:
 
 class ScopeReply(BaseModel):
     topic: str = Field(min_length=1, max_length=300)
-    modalities: list[Modality] = Field(min_length=1)
+    modalities: list[Modality] = Field(min_length=1, max_length=3)  # a grammar bounds it: no ["audio", "audio", ...]
     keywords: list[str] = Field(default_factory=list, max_length=12)
     asks: list[AskReply] = Field(default_factory=list, max_length=16)
     problems: list[Problem] = Field(default_factory=list, max_length=4)  # why the request cannot be planned
@@ -66,6 +67,16 @@ class ScoreReply(BaseModel):
 
 class AssessReply(BaseModel):
     scores: list[ScoreReply]
+
+
+@lru_cache(maxsize=128)
+def assess_schema(slugs: tuple[str, ...]) -> type[AssessReply]:
+    """The judge's reply schema for these candidates: `dataset` one of their slugs (an enum the
+    server's grammar holds a small model to: it wrote "card_causal-reasoning" for a slug), at most
+    one score per candidate."""
+    score = create_model("ScoreReply", __base__=ScoreReply, dataset=(Literal[slugs], ...))  # type: ignore[valid-type]
+    return create_model("AssessReply", __base__=AssessReply,
+                        scores=(list[score], Field(max_length=len(slugs))))  # type: ignore[valid-type]
 
 
 class LLMBrain:
@@ -121,7 +132,14 @@ class LLMBrain:
             named = {a.params["modality"] for a in asks if a.kind == "input_modality"}
             named |= {{"speech": "audio", "image": "image"}[a.params["modality"]] for a in asks
                       if a.kind == "question_modality"}
-            modalities = set(reply.modalities) | named | {"text"}
+            # Media neither the request's words nor its asks name are the model's guess (a small one named
+            # all three for a text request): left out, and said.
+            words = set(analyse(request).modalities)
+            guessed = set(reply.modalities) - named - words - {"text"}
+            if guessed:
+                self.notes.append(f"scope: the model named {', '.join(sorted(guessed))} as input media, but neither "
+                                  "the request's words nor its asks do; left out")
+            modalities = (set(reply.modalities) - guessed) | named | {"text"}
         perturbations = [a for a in asks if a.kind == "perturbation"
                          and ("audio" if a.params["kind"] == "audio_noise" else "image") in modalities]
         first = perturbations[0].params if perturbations else None
@@ -211,7 +229,8 @@ class LLMBrain:
         self.budget.check()
         calls = [LLMRequest([{"role": "system", "content": "You judge datasets for benchmark subtasks."},
                              {"role": "user", "content": self._assess_prompt(request, subtask, candidates)}],
-                            AssessReply, "grounding") for subtask, candidates in batch]
+                            assess_schema(tuple(c.slug for c in candidates)), "grounding")
+                 for subtask, candidates in batch]
         replies = self.llm.complete_many(calls, return_exceptions=True)
         results = []
         for (subtask, candidates), reply in zip(batch, replies, strict=True):

@@ -61,3 +61,38 @@ def test_a_design_round_keeps_a_subtask_the_reply_dropped_without_a_reason():
     outcome = LLMBrain(_Model({"design": reply})).design(request=REQUEST, scope=scope, round_no=2,
                                                          current=[_draft("causes")], feedback=[])
     assert outcome.subtasks == []
+
+
+def test_input_media_only_the_model_names_are_left_out_and_said():
+    from agents.planner.llm_brain import ScopeReply
+
+    # A small model named all three media for a text request (and kept that answer on every re-plan).
+    reply = ScopeReply(topic="causes", modalities=["text", "image", "audio"], keywords=["cause"], asks=[])
+    brain = LLMBrain(_Model({"scope": reply}))
+    assert brain.scope(REQUEST).modalities == ["text"]
+    assert brain.notes == ["scope: the model named audio, image as input media, but neither the request's words "
+                           "nor its asks do; left out"]
+    # Media the request's words name stay.
+    photos = BuildRequest(text="Can a model tell which animal a blurry photo shows?", target_size=10)
+    brain = LLMBrain(_Model({"scope": reply}))
+    assert brain.scope(photos).modalities == ["image", "text"]
+    with pytest.raises(ValueError):  # the reply schema bounds the list (a grammar holds a small model to it)
+        ScopeReply(topic="t", modalities=["audio"] * 4)
+
+
+def test_the_judges_schema_takes_only_the_candidates_slugs():
+    from pydantic import ValidationError
+
+    from agents.planner.llm_brain import assess_schema
+
+    schema = assess_schema(("causal-reasoning", "copa"))
+    assert schema.model_json_schema()["$defs"]["ScoreReply"]["properties"]["dataset"]["enum"] == [
+        "causal-reasoning", "copa"]
+    ok = {"dataset": "copa", "alignment": 0.9, "simplicity": 0.8, "risk": 0.1}
+    assert schema.model_validate({"scores": [ok]}).scores[0].dataset == "copa"
+    for bad in ({"scores": [{**ok, "dataset": "card_causal-reasoning"}]},  # a made-up name
+                {"scores": [{**ok, "alignment": 25689347}]},  # a score off its 0-1 scale
+                {"scores": [ok, ok, ok]}):  # more scores than candidates
+        with pytest.raises(ValidationError):
+            schema.model_validate(bad)
+    assert assess_schema(("causal-reasoning", "copa")) is schema

@@ -192,14 +192,23 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.run_get(team_ids=team_ids_for_user(user=request.user), pk=pk)
     if run is None:
         raise Http404("No such run in your teams.")
+    return _post_action(request, lambda: services.run_cancel(run=run, user=request.user),
+                        done=f"Run #{run.pk} is cancelled; the samples it made are kept.",
+                        denied="Only owners and editors cancel a run.",
+                        back=f"{reverse('benchmark-detail', args=[run.version.benchmark_id])}?version={run.version.number}")
+
+
+def _post_action(request: HttpRequest, call, *, done: str, denied: str, back: str) -> HttpResponse:
+    """A page's POST action: `done` as a message when it worked, a 403 saying `denied` when the user
+    may not, the refusal's reasons as a message otherwise; then back to `back`."""
     try:
-        services.run_cancel(run=run, user=request.user)
-        messages.success(request, f"Run #{run.pk} is cancelled; the samples it made are kept.")
+        call()
+        messages.success(request, done)
     except PermissionDenied:
-        return HttpResponse("Only owners and editors cancel a run.", status=403)
+        return HttpResponse(denied, status=403)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect(f"{reverse('benchmark-detail', args=[run.version.benchmark_id])}?version={run.version.number}")
+    return redirect(back)
 
 
 @require_safe
@@ -259,14 +268,10 @@ def version_or_404(request: HttpRequest, pk: int):
 @login_required
 def version_freeze(request: HttpRequest, pk: int) -> HttpResponse:
     benchmark, version = version_or_404(request, pk)
-    try:
-        freezing.version_freeze(version=version, user=request.user)
-        messages.success(request, f"v{version.number} is frozen: its samples no longer change; download it below.")
-    except PermissionDenied:
-        return HttpResponse("Only owners and editors freeze a version.", status=403)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return redirect(f"{reverse('benchmark-detail', args=[benchmark.pk])}?version={version.number}")
+    return _post_action(request, lambda: freezing.version_freeze(version=version, user=request.user),
+                        done=f"v{version.number} is frozen: its samples no longer change; download it below.",
+                        denied="Only owners and editors freeze a version.",
+                        back=f"{reverse('benchmark-detail', args=[benchmark.pk])}?version={version.number}")
 
 
 @require_safe

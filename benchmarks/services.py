@@ -610,7 +610,8 @@ def _build_cell_claimed(run: AgentRun, *, on_progress: Callable[[int, int], None
             report = run_cell(cell, modalities=grounding.subtask.modalities, pool=DjangoPool(team_id=run.team_id),
                               tools=DjangoTools(), ledger=DjangoLedger(run=run),
                               sink=DjangoSink(run=run, on_progress=on_progress), engine=OFFLINE_ENGINE,
-                              embedder=default_embedder(), llm=llm, budget=budget)
+                              embedder=default_embedder(), llm=llm, budget=budget,
+                              min_acceptance=(settings.LLM_CELL_MIN_ACCEPTANCE, settings.LLM_CELL_ACCEPTANCE_AFTER))
             if llm is not None:
                 llm.close()
         except RunStopped as exc:
@@ -639,8 +640,9 @@ def _build_cell_claimed(run: AgentRun, *, on_progress: Callable[[int, int], None
             status=AgentRun.Status.SUCCEEDED, stage="done", finished_at=timezone.now(),
             progress_done=report.accepted, progress_total=report.quota)
         run_event(run, "cell_done", f"{report.accepted} of {report.quota} samples made "
-                  f"({report.rejected} rejected by verification, {report.skipped_existing} already there)",
-                  level="warning" if report.exhausted else "info", data=report.model_dump())
+                  f"({report.rejected} rejected by verification, {report.skipped_existing} already there)"
+                  + (f"; stopped early: {report.stopped}" if report.stopped else ""),
+                  level="warning" if report.exhausted or report.stopped else "info", data=report.model_dump())
     except Exception as exc:
         logger.exception("cell run %s failed", run_id)
         _mark_failed(run, f"Cell failed: {exc}\n{traceback.format_exc(limit=5)}")

@@ -326,6 +326,10 @@ LLM_JSON_SCHEMA = env_bool("LLM_JSON_SCHEMA", True)
 LLM_FALLBACK = env_str("LLM_FALLBACK", "offline")
 if LLM_FALLBACK not in ("offline", "fail"):
     raise ValueError(f"LLM_FALLBACK must be offline or fail, not {LLM_FALLBACK!r}")
+# An LLM cell stops drawing records when its checks accept fewer than this share of the items it has
+# decided, once it has decided at least LLM_CELL_ACCEPTANCE_AFTER (each record costs calls).
+LLM_CELL_MIN_ACCEPTANCE = env_float("LLM_CELL_MIN_ACCEPTANCE", 0.1)
+LLM_CELL_ACCEPTANCE_AFTER = env_int("LLM_CELL_ACCEPTANCE_AFTER", 30)
 LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 60.0)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 4)
 LLM_RETRY_AFTER_MAX_S = env_float("LLM_RETRY_AFTER_MAX_S", 30.0)

@@ -45,6 +45,11 @@ OUTAGE_FIRST_WAIT_S = 2.0
 OUTAGE_MAX_WAIT_S = 60.0
 OUTAGE_GIVE_UP_S = 900.0
 SCREENED_LISTED = 100  # records listed by name in the event; the count covers them all
+# With an LLM, a cell whose items the checks reject nearly all of stops drawing: every record costs
+# calls (a small author damaging most items cost 46 calls per accepted sample). Decided this run:
+# at least MIN_ACCEPTANCE_AFTER items, of which fewer than MIN_ACCEPTANCE accepted.
+MIN_ACCEPTANCE = 0.1
+MIN_ACCEPTANCE_AFTER = 30
 POLL_S = 0.005  # how often a cell waiting for a call looks at the others' calls
 
 
@@ -195,14 +200,16 @@ class _Pending:
 
 def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, ledger: Ledger, sink: Sink,
              engine: str = "offline", embedder: Embedder | None = None, llm: LLM | None = None,
-             budget: Budget | None = None, outage_give_up_s: float = OUTAGE_GIVE_UP_S) -> CellReport:
+             budget: Budget | None = None, outage_give_up_s: float = OUTAGE_GIVE_UP_S,
+             min_acceptance: tuple[float, int] = (MIN_ACCEPTANCE, MIN_ACCEPTANCE_AFTER)) -> CellReport:
     """Realise the cell. With an LLM, the item author may improve every item (agents.executor.author),
     then every item goes through the ambiguity check and items that carry media through the blind
     check (the model must not find the key without the media); the budget is checked before each
     call and a spent budget stops the cell cleanly (BudgetExhausted propagates after the items made
     so far are kept). A check that could not run because the service is down is no verdict: the cell
     waits and asks again, and stops with LLMServiceDown after `outage_give_up_s` without an answer,
-    leaving those items undecided."""
+    leaving those items undecided. With an LLM, a cell that accepts fewer than `min_acceptance[0]` of
+    the first `min_acceptance[1]` or more items it decides stops drawing (CellReport.stopped)."""
     budget = budget or Budget()
     order = draw_order(cell, pool.record_ids(cell.dataset_id))
     mine = set(order)
@@ -212,7 +219,9 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     for key, vector, exact in sink.fingerprints():
         dedup.add(key, vector, exact)
     accepted = sum(1 for status in existing.values() if status in ("ok", "repaired"))
+    accepted_before = accepted
     rejected = skipped = seen = 0
+    low_acceptance = ""
     transform_failures: Counter[str] = Counter()
     screened_out: list[dict[str, str]] = []
     sink.progress(min(accepted, cell.quota), cell.quota)
@@ -327,9 +336,20 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
             return  # no verdict: neither accepted nor rejected; a later run draws the record again
         store(_llm_checked(item.draft, outcomes, prune=fixed_option_count(cell.plan) is None))
 
+    def too_few_accepted() -> bool:
+        """The LLM cell's acceptance this run is below its floor: say why and stop drawing."""
+        nonlocal low_acceptance
+        made, floor, after = accepted - accepted_before, *min_acceptance
+        if llm is None or low_acceptance or made + rejected < after or made >= floor * (made + rejected):
+            return bool(low_acceptance)
+        low_acceptance = (f"the checks accepted {made} of the {made + rejected} items decided this run (below "
+                   f"{floor:.0%}): drawing more records would spend calls on items that fail; the plan or the "
+                   "dataset needs a look")
+        return True
+
     try:
         for start in range(0, len(order), BATCH):
-            if accepted >= cell.quota:
+            if accepted >= cell.quota or too_few_accepted():
                 break
             for record in pool.records(cell.dataset_id, order[start:start + BATCH]):
                 if in_flight:
@@ -337,7 +357,7 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
                 while in_flight and (len(in_flight) >= window or accepted + len(in_flight) >= cell.quota):
                     finish_oldest()
                     advance()
-                if accepted >= cell.quota:
+                if accepted >= cell.quota or too_few_accepted():
                     break
                 key = item_key(cell, record.source_id)
                 if key in existing:
@@ -382,9 +402,12 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
         sink.event("records_unusable", f"{sum(transform_failures.values())} drawn records could not be transformed",
                    level="warning", data={"reasons": dict(transform_failures.most_common(5))})
     exhausted = accepted < cell.quota
-    if exhausted:
+    if low_acceptance:
+        sink.event("low_acceptance", f"{cell.dataset_slug}: {low_acceptance}; {accepted} of {cell.quota} made",
+                   level="warning", data={"accepted": accepted, "rejected": rejected, "quota": cell.quota})
+    elif exhausted:
         sink.event("source_exhausted",
                    f"{cell.dataset_slug} ran out of usable records: {accepted} of {cell.quota} made",
                    level="warning", data={"accepted": accepted, "quota": cell.quota})
     return CellReport(quota=cell.quota, accepted=accepted, rejected=rejected, skipped_existing=skipped,
-                      exhausted=exhausted, records_seen=seen)
+                      exhausted=exhausted, records_seen=seen, stopped=low_acceptance)

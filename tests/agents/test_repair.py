@@ -301,3 +301,25 @@ def test_a_verifier_naming_an_option_the_item_does_not_have_gives_no_verdict():
     assert sample.status == "rejected"
     assert sample.rejected_reasons == ["ambiguity: the ambiguity check could not run: the verifier named F, which "
                                        "the item does not have (options A-B); no verdict"]
+
+
+def test_an_llm_cell_whose_checks_reject_nearly_everything_stops_drawing_and_says_why():
+    class _Contrary(_Reviewer):  # the verifier finds only the wrong option right: every item is rejected
+        def reply(self, request):
+            if request.schema is ItemReview:
+                return ItemReview(correct=["B"] if "A. right" in request.messages[-1]["content"] else ["A"],
+                                  reason="judged")
+            return super().reply(request)
+
+    items = [{"input": {"question": f"Question {i}?", "options": [f"right {i}", f"wrong {i}"]},
+              "output": {"answer": "A"}} for i in range(40)]
+    operators = _reading_plan("blur", 1)[1:2] + _reading_plan("blur", 1)[4:]
+    sink = ListSink()
+    report = run_cell(_cell(operators, quota=10), modalities=["text"], pool=_pool(items), tools=_NoTools(),
+                      ledger=NullLedger(), sink=sink, llm=_Contrary({}), min_acceptance=(0.1, 6))
+    # Stopped once 6 items were decided, none accepted (the ones already sent are finished and kept).
+    assert report.accepted == 0 and 6 <= report.rejected < 40
+    assert report.stopped == ("the checks accepted 0 of the 6 items decided this run (below 10%): drawing more "
+                              "records would spend calls on items that fail; the plan or the dataset needs a look")
+    kinds = [kind for kind, _, _ in sink.events]
+    assert "low_acceptance" in kinds and "source_exhausted" not in kinds

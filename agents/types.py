@@ -14,7 +14,7 @@ EndState = Literal["ok", "partial", "ungroundable", "unclear-request", "design-n
                    "budget-exhausted"]
 AskKind = Literal["capability", "input_modality", "question_modality", "perturbation", "option_count",
                   "answer_format", "difficulty", "language", "no_textual_hints", "adversarial_options",
-                  "knowledge_link"]
+                  "knowledge_link", "material"]
 
 
 class BuildRequest(BaseModel):
@@ -286,6 +286,7 @@ class CellReport(BaseModel):
     skipped_existing: int
     exhausted: bool
     records_seen: int
+    stopped: str = ""  # why the cell stopped drawing before its quota or its records ran out
 
 
 class MediaCheck(BaseModel):

@@ -21,6 +21,7 @@ from agents.offline.lexicon import (
     GENERIC_WORDS,
     MEDIA_CUES,
     MEDIA_PROTOTYPES,
+    NEGATORS,
     NOT_MEDIA,
     NOT_SKILLS,
     TEXT_ONLY,
@@ -114,6 +115,25 @@ def media_margins(request_vector: list[float] | None, embedder: Embedder | None)
     return {medium: sims[medium] - max(s for m, s in sims.items() if m != medium) for medium in MEDIA}
 
 
+# Words that may stand between a negator and the medium it denies ("without any images", "no image
+# or audio", "do not use recordings"); any other word qualifies the medium ("no English recordings"
+# asks for recordings in other languages, not for none).
+_DENIAL_FILLER = frozenset({"a", "an", "any", "the", "or", "nor", "and", "use", "using", "used", "need", "needs",
+                            "include", "including", "included", "show", "showing", "shown", "play", "playing",
+                            "with", "extra", "additional", "given", "attached", "input", "inputs"})
+
+
+def _qualified(text: str, hit: Hit) -> bool:
+    """The negation before a medium's word denies a kind of that medium, not the medium."""
+    before = re.findall(r"[a-z]+", text[max(0, hit.start - 40):hit.start])[-3:]
+    last = max((i for i, w in enumerate(before) if w in NEGATORS), default=None)
+    if last is None:
+        return False
+    between = before[last + 1:]
+    media_words = {w for cues in MEDIA_CUES.values() for cue in cues for w in cue.lower().split()}
+    return any(w not in _DENIAL_FILLER and w not in media_words for w in between)
+
+
 def _media_evidence(text: str, margins: dict[str, float] | None,
                     implied: dict[str, tuple[float, list[str]]], conditions: dict[str, list[tuple[str, list[str]]]],
                     question: tuple[str, list[str]] | None) -> dict[str, dict]:
@@ -126,7 +146,8 @@ def _media_evidence(text: str, margins: dict[str, float] | None,
         hits = find(plain, MEDIA_CUES[medium])
         positive = [h for h in hits if not h.negated]
         denied = [h for h in hits if h.negated and not re.match(
-            r"\s+(?:noise|quality|descriptions?|captions?|hints?|metadata|text|clues?)\b", plain[h.end:])]
+            r"\s+(?:(?:of|with)\s+)?(?:noise|quality|descriptions?|captions?|hints?|metadata|text|clues?)\b", plain[h.end:])
+            and not _qualified(plain, h)]
         lexical = min(weight_of(positive), 2.0)
         from_conditions = min(CONDITION_IMPLIES * len(conditions.get(medium, [])), 1.0)
         from_question = 2.0 if question and {"speech": "audio", "image": "image"}[question[0]] == medium else 0.0
@@ -251,6 +272,18 @@ def joint_skills(text: str, chosen: list[SkillEvidence]) -> dict[str, str]:
                 if hb is not None:
                     within[a.capability.key] = b.capability.key
                     break
+    # The setting inside the skill's phrase: "how the people in a conversation are related".
+    for b in chosen:
+        for hb in (h for h in b.strong + b.weak if not h.negated):
+            lead = re.findall(r"[a-z'-]+", text[max(0, hb.start - 20):hb.start].lower())[-2:]
+            if b.capability.key in within or not lead or not set(lead) & _JOINING:
+                continue
+            for a in chosen:
+                if a is b or a.capability.key in within or a.capability.key in within.values():
+                    continue
+                if any(h.start >= hb.end and _joined_after(text[hb.end:h.start]) for h in a.strong + a.weak
+                       if not h.negated):
+                    within[a.capability.key] = b.capability.key
     # The setting said first, as a sentence's opening phrase: "In everyday chat conversations, can
     # a model work out how long something takes?", "Given a conversation between friends, what is the
     # relationship between two people in it?"
@@ -271,6 +304,14 @@ def joint_skills(text: str, chosen: list[SkillEvidence]) -> dict[str, str]:
 
 _OPENING = re.compile(r"(?:^|[.!?]\s+)(?:in|within|during|across|throughout|inside|given|for)\s+([^,.;:!?]{1,60}),"
                       r"\s*([^.!?]*)")
+
+
+def _joined_after(gap: str) -> bool:
+    """The words between a setting and the skill that follows it in one phrase ("are", "were")."""
+    if re.search(r"[,;:.!?()]", gap):
+        return False
+    words = re.findall(r"[a-z'-]+", gap.lower())
+    return len(words) <= 2 and not any(w in _PARTING for w in words)
 
 
 def _joined(gap: str) -> bool:
@@ -334,12 +375,21 @@ def content_words(text: str) -> list[str]:
     return [w for w in words if w not in STOPWORDS and w not in GENERIC_WORDS and len(w) > 2]
 
 
+_ASKING = re.compile(r"^(?:can|could|does|do|is|are|will|would|how|what|which|who|whether|test|evaluate|measure|"
+                     r"check|assess|ask|give|show|play|see if|find out)\b", re.IGNORECASE)
+
+
 def _custom_ask(words: list[str], original: str, *, short: bool, ambiguous: bool) -> Ask:
     """A skill no taxonomy entry names, in the request's own words (kept whole in params["words"],
     so grounding can search for the team's own dataset with them)."""
-    words = list(dict.fromkeys(words))[:6]
+    sentences = re.split(r"(?<=[.!?])\s", " ".join(original.split()))
+    # The sentence that asks ("Does a vision model notice when a person has fallen?"), not the one
+    # that sets the scene ("We build a safety monitor for care homes.").
+    sentence = next((s for s in sentences if s.endswith("?") or _ASKING.match(s)), sentences[0])
+    asking = set(content_words(normalise(sentence)))
+    words = sorted(dict.fromkeys(words), key=lambda w: w not in asking)[:6]  # stable: the asking words first
     phrase = " ".join(words[:4])
-    sentence = re.split(r"(?<=[.!?])\s", " ".join(original.split()), maxsplit=1)[0][:200]
+    sentence = sentence[:200]
     uncertain = short or ambiguous
     return capability_ask(key=f"custom-{slug(phrase, limit=50)}",
                           text=f"the skill in the request's own words: {sentence}",
@@ -424,8 +474,17 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
         media_asks = [modality_ask(m, evidence=[f"modalities: {m}"]) for m in chosen_media]
     else:
         chosen_media, media_asks = [], []
+        text_skills = [e for e, uncertain, _ in choose_skills([e for e in everything if not e.capability.media])
+                       if not uncertain]
         for medium in MEDIA:
             weight = media[medium]["weight"]
+            explained = next((e for e in text_skills if weight < CERTAIN and media[medium]["words"] and
+                              {w.lower() for w in media[medium]["words"]} <= {w.lower() for w in e.words}), None)
+            if explained is not None:
+                # A medium resting only on words a text skill asked for certain explains ("the next
+                # speaker" of a chat is a person in a conversation, not a recording): not asked.
+                media[medium]["explained_by"] = explained.capability.key
+                continue
             if weight >= LIKELY and media[medium]["words"] or weight >= CERTAIN:
                 chosen_media.append(medium)
                 media_asks.append(modality_ask(medium, evidence=media[medium]["words"] or ["(close in meaning)"],
@@ -481,14 +540,22 @@ def analyse(request: BuildRequest, *, embedder: Embedder | None = None) -> Analy
     per_item += [a for a in [constraints.difficulty(text), *constraints.languages(text),
                              constraints.no_textual_hints(text), constraints.adversarial_options(text)] if a]
     per_item += constraints.knowledge_links(text)
+    per_item += constraints.materials(text)
     # What the other asks say is not the skill: a custom skill is named by the words left.
     # Two named answers ("spam or not") are the skill's own words too.
-    said = {w for a in per_item if not a.params.get("labels") for phrase in a.evidence
+    said = {w for a in per_item if not a.params.get("labels") and a.kind != "material" for phrase in a.evidence
             for w in re.findall(r"[a-z]+", phrase)}
     words = [w for w in content_words(text) if w not in said]
     if not chosen and words:
         rivals = [e for e in pool if len({h.cue for h in e.weak}) >= 2]
         asks.append(_custom_ask(words, original, short=len(words) < 3, ambiguous=bool(rivals)))
+    for ask in per_item:
+        part = next((p for p in request_parts(asked) if ask.kind == "material" and ask.evidence
+                     and ask.evidence[0] in p), None)
+        if part:  # the material of one part of a request in parts: asked of that part's skills only
+            ask.params["skills"] = [a.key for a in asks if a.kind == "capability"
+                                    and any(w in part for w in a.evidence)] + [
+                f"capability:{e.capability.key}" for p, _, found in part_asks if p == part for e, _, _ in found]
     for part, part_media, found in part_asks:
         trace.setdefault("parts", []).append({"part": part, "media": sorted(part_media),
                                               "skills": [e.capability.key for e, _, _ in found]})

@@ -1,6 +1,6 @@
 """Per-item asks read from a request's words (offline): how the question reaches the model,
 robustness conditions with their severities, option count, answer format, difficulty, language,
-"no textual hints", adversarial options and knowledge links.
+"no textual hints", adversarial options, knowledge links and the material the items are read from.
 
 Each reader takes the normalised request (agents.offline.lexicon.normalise) and returns asks
 with the words that ask them; none decides on one generic word ("hard" asks for difficulty only
@@ -15,6 +15,7 @@ from agents.offline.lexicon import (
     ALL_SEVERITIES,
     LANGUAGES,
     MULTILINGUAL,
+    NEGATORS,
     NUMBER_WORDS,
     PERTURBATION_CUES,
     ROBUSTNESS_CUES,
@@ -31,6 +32,7 @@ from agents.planner.asks import (
     difficulty_ask,
     knowledge_link_ask,
     language_ask,
+    material_ask,
     no_textual_hints_ask,
     option_count_ask,
     perturbation_ask,
@@ -278,6 +280,9 @@ _LANGUAGE_NOUNS = r"(?:text|texts|questions?|speech|sentences?|tweets?|posts?|re
                   r"documents?|articles?|dialogues?|conversations?|speakers?|language|items?|words?|passages?)"
 
 
+_DENIED_BEFORE = re.compile(r"(?:^|[\s,;:(])(?:" + "|".join(sorted(NEGATORS)) + r")\s+(?:any\s+)?$")
+
+
 def languages(text: str) -> list[Ask]:
     """Languages the items must be in: named ones ("in German", "French tweets") and mixes
     ("several languages"). A translation request names its languages as part of the skill."""
@@ -292,6 +297,8 @@ def languages(text: str) -> list[Ask]:
     for pattern in (rf"\b(?:in|into)\s+({listed})\b(?!\s+(?:history|culture|art|literature|food|cuisine))",
                     rf"\b({names})[\s-]+{_LANGUAGE_NOUNS}\b", rf"\b({names})-speaking\b"):
         for match in re.finditer(pattern, text):
+            if _DENIED_BEFORE.search(text[max(0, match.start() - 30):match.start()]):
+                continue  # "no English recordings", "not in French": a language the items must not be in
             named = re.findall(rf"\b(?:{names})\b", match.group(1))
             codes = list(dict.fromkeys(LANGUAGES[n] for n in named))
             if any(a.params["language"] == codes[0] for a in asks):
@@ -404,3 +411,37 @@ def knowledge_links(text: str) -> list[Ask]:
             if not any(a.key == ask.key for a in asks):
                 asks.append(ask)
     return asks
+
+
+# The kind of text a request's items are read from, when it names one: (name, the request's words for
+# it, the words a dataset's card uses for it). Longest first: "product reviews" before "reviews".
+MATERIALS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("product reviews", ("product reviews", "product review", "customer reviews", "customer review",
+                         "amazon reviews", "reviews of products"), ("product review*", "customer review*", "amazon")),
+    ("movie reviews", ("movie reviews", "movie review", "film reviews", "film review", "reviews of movies",
+                       "reviews of films"), ("movie*", "film*", "imdb")),
+    ("restaurant reviews", ("restaurant reviews", "restaurant review", "hotel reviews", "hotel review"),
+     ("restaurant*", "hotel*", "yelp")),
+    ("news", ("news", "news stories", "news articles", "news passages", "news passage", "news reports",
+              "newspaper*", "headlines", "newswire"), ("news*", "newspaper*", "headline*", "press")),
+    ("tweets", ("tweets", "tweet", "twitter"), ("tweet*", "twitter")),
+    ("social media posts", ("social media", "social-media"), ("social media", "tweet*", "twitter", "reddit")),
+    ("emails", ("emails", "email", "e-mails", "e-mail"), ("email*", "e-mail*")),
+    ("scientific papers", ("scientific papers", "research papers", "scientific articles", "paper abstracts",
+                           "scientific abstracts"), ("scientific", "research paper*", "abstract*", "arxiv", "pubmed")),
+    ("legal documents", ("legal documents", "legal texts", "contracts", "court rulings", "court decisions"),
+     ("legal", "contract*", "court*")),
+    ("clinical notes", ("clinical notes", "medical records", "patient notes", "discharge summaries"),
+     ("clinical", "medical record*", "patient*")),
+    ("recipes", ("recipes", "recipe"), ("recipe*", "cooking")),
+)
+
+
+def materials(text: str) -> list[Ask]:
+    """The material the items are read from, when the request names one (the most specific one it
+    names: "product reviews", not "reviews")."""
+    for name, said, card_cues in MATERIALS:
+        hits = [h for h in find(text, said) if not h.negated]
+        if hits:
+            return [material_ask(name, card_cues=list(card_cues), evidence=[hits[0].words])]
+    return []

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from agents.tools.language import LANGUAGE_NAMES as LANGUAGES  # noqa: F401  (names -> ISO 639-1; read by constraints)
+
 # Words that, just before a cue, deny it ("no audio", "without images", "not spoken").
 NEGATORS = frozenset({"no", "without", "not", "never", "nor", "non", "zero", "lacking"})
 
@@ -192,15 +194,6 @@ ALL_SEVERITIES = ("every severity", "all severities", "each severity", "increasi
 
 NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
-LANGUAGES = {
-    "english": "en", "german": "de", "french": "fr", "spanish": "es", "italian": "it", "portuguese": "pt",
-    "dutch": "nl", "swedish": "sv", "danish": "da", "norwegian": "no", "finnish": "fi", "polish": "pl",
-    "czech": "cs", "greek": "el", "turkish": "tr", "russian": "ru", "ukrainian": "uk", "arabic": "ar",
-    "hebrew": "he", "persian": "fa", "farsi": "fa", "hindi": "hi", "bengali": "bn", "urdu": "ur", "tamil": "ta",
-    "chinese": "zh", "mandarin": "zh", "cantonese": "yue", "japanese": "ja", "korean": "ko", "vietnamese": "vi",
-    "thai": "th", "indonesian": "id", "malay": "ms", "swahili": "sw", "hungarian": "hu", "romanian": "ro",
-    "catalan": "ca", "yoruba": "yo", "amharic": "am",
-}
 MULTILINGUAL = ("multilingual", "multiple languages", "many languages", "several languages", "different languages",
                 "mixed-language", "mixed language", "mix languages", "mixes languages", "mixing languages",
                 "code-switch*", "code switch*", "cross-language", "cross-lingual", "crosslingual",

@@ -557,3 +557,4 @@ def plan_apply(plan: TransformPlan, record: RecordView, ctx: ItemContext) -> Dra
 # registered on import, after everything they use is defined.
 from agents.operators import asked as _asked  # noqa: F401
 from agents.operators import distractors as _distractors  # noqa: F401
+from agents.operators import relations as _relations  # noqa: F401

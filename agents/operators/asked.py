@@ -148,8 +148,16 @@ def _keep_durations(draft: Draft, record: RecordView, params: dict[str, Any], ct
 
 @operator("keep_language")
 def _keep_language(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
-    """The record's text (at `paths`) must be in one of `languages` when it is long enough to tell."""
-    from agents.tools.language import MIN_WORDS, identify, word_count
+    """The record's text (at `paths`) must be in one of `languages` when it is long enough to tell; or,
+    with `field`, the language that field of the record names (records in others are filtered out)."""
+    from agents.tools.language import MIN_WORDS, identify, language_code, word_count
+
+    if params.get("field"):
+        named = get_path(record.payload, params["field"])
+        if language_code(named) not in params["languages"]:
+            raise RecordFiltered(f"its {params['field'].split('.')[-1]} is {named!r}; the request asks for "
+                                 f"{' or '.join(params['languages'])}")
+        return
 
     text = " ".join(" ".join(map(str, v)) if isinstance(v, list) else str(v)
                     for v in (get_path(record.payload, p) for p in params.get("paths", [])) if v not in (None, ""))

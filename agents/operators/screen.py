@@ -74,7 +74,7 @@ def screen_record(plan: TransformPlan, record: RecordView, *, media: bool = True
             repairs = [f"removed {sentence!r}" for sentence in removed] + agreement + repairs
             if english:
                 mended, spelling, unsure = measure.mend_spelling(mended)
-                unsure = unsure or measure.verbless_question(mended)
+                unsure = unsure or measure.verbless_question(mended) or measure.bare_verb_after_be(mended)
                 if unsure:
                     raise SourceRejected(f"the question fails the source screen: {unsure}")
                 repairs += spelling

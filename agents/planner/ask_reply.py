@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from agents.offline.constraints import MATERIALS
 from agents.offline.taxonomy import BY_KEY
 from agents.planner.asks import (
     DEFAULT_LADDER,
@@ -18,6 +19,7 @@ from agents.planner.asks import (
     difficulty_ask,
     knowledge_link_ask,
     language_ask,
+    material_ask,
     modality_ask,
     no_textual_hints_ask,
     option_count_ask,
@@ -47,6 +49,7 @@ class AskReply(BaseModel):
     language: str = Field(default="", max_length=20)  # language: an ISO 639-1 code, or "multi" for a mix
     field: str = Field(default="", max_length=40)  # knowledge_link: what to name ("capital")
     of: str = Field(default="", max_length=40)  # knowledge_link: whose ("country")
+    material: str = Field(default="", max_length=40)  # material: what the items are read from ("news")
     evidence: list[Words] = Field(default_factory=list, max_length=6)  # the request's words that ask it
     uncertain: bool = False  # the request is unclear about it
 
@@ -94,6 +97,10 @@ def _one(r: AskReply) -> Ask | None:
         return no_textual_hints_ask(**common)
     if r.kind == "adversarial_options":
         return adversarial_options_ask(**common)
+    if r.kind == "material":
+        name = " ".join(r.material.lower().split())
+        known = next((cues for n, said, cues in MATERIALS if name == n or name in said), None)
+        return material_ask(name, card_cues=list(known) if known else [name], **common) if name else None
     if r.kind == "knowledge_link":
         return knowledge_link_ask(r.field.strip().lower(), r.of.strip().lower(), **common) if r.field.strip() else None
     return None

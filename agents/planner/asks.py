@@ -110,6 +110,14 @@ def knowledge_link_ask(field: str, of: str = "", *, evidence: list[str] | None =
                 {"field": field, "of": of}, evidence, confidence, uncertain)
 
 
+def material_ask(name: str, *, card_cues: list[str], evidence: list[str] | None = None, uncertain: bool = False,
+                 confidence: float = 1.0) -> Ask:
+    """The kind of text the items are read from ("news", "product reviews"): a dataset serves it when
+    its card says its records are that (one of `card_cues` in its name, domain, description or tasks)."""
+    return _ask(f"material:{slug(name, limit=40)}", "material", f"items read from {name}",
+                {"material": name, "card_cues": card_cues}, evidence, confidence, uncertain)
+
+
 def scope_asks(scope: Scope, *, modalities_given: bool) -> list[Ask]:
     """The media and robustness asks a scope states (modalities a request named in its own field are
     certain; read from its words, they are as certain as the reading)."""

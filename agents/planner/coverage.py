@@ -19,7 +19,8 @@ from agents.types import (
 )
 
 PER_ITEM_KINDS = frozenset({"input_modality", "question_modality", "perturbation", "option_count", "answer_format",
-                            "difficulty", "language", "no_textual_hints", "adversarial_options", "knowledge_link"})
+                            "difficulty", "language", "no_textual_hints", "adversarial_options", "knowledge_link",
+                            "material"})
 _IMAGE_MAKERS = frozenset({"render_text_image"})
 _AUDIO_MAKERS = frozenset({"speak_dialogue", "speak_text"})
 
@@ -94,6 +95,8 @@ def plan_serves(plan: TransformPlan, asks: list[Ask], *, card: CardView | None =
                                      for op in ops)
         elif ask.kind == "no_textual_hints":
             ok = "no_text_hints" in names
+        elif ask.kind == "material":
+            ok = material_in_card(card, ask)
         elif ask.kind == "language":
             ok = any(op.op == "keep_language" and ask.key in (op.params.get("serves") or []) for op in ops)
         elif ask.kind == "answer_format":
@@ -110,6 +113,16 @@ def plan_serves(plan: TransformPlan, asks: list[Ask], *, card: CardView | None =
     return served
 
 
+def material_in_card(card: CardView | None, ask: Ask) -> bool:
+    """Does the dataset's card say its records are the material asked (news, product reviews)?"""
+    from agents.offline.lexicon import find, normalise
+
+    if card is None:
+        return False
+    text = normalise(" ".join([card.name, card.domain, card.description, " ".join(card.tasks)]))
+    return any(not h.negated for h in find(text, tuple(ask.params.get("card_cues") or [ask.params.get("material", "")])))
+
+
 def _operators(subtasks: list[SubtaskPlan], keys: set[str]) -> list[str]:
     return sorted({op.op for s in subtasks for g in s.groundings if keys & set(g.serves) or keys & set(s.serves)
                    for op in g.plan.operators})
@@ -119,6 +132,8 @@ def _part_target(ask: Ask, subtasks: list[SubtaskPlan], target: int) -> int:
     """The samples an ask must reach: the whole target, or for a medium of a request in parts (some
     subtasks designed without it: "digits in images, and letters spoken"), the quotas of the parts
     designed with it."""
+    if ask.kind == "material" and ask.params.get("skills"):  # the material of one part of the request
+        return min(target, sum(s.quota for s in subtasks if set(s.serves) & set(ask.params["skills"])))
     if ask.kind != "input_modality":
         return target
     medium = ask.params.get("modality")

@@ -407,6 +407,7 @@ def prepare(subtask: SubtaskDraft, *, pool: Pool, config: GroundingConfig, cache
                                                             asks=per_item, reading=reading, request_text=request_text)
         if plan is None:
             entry["rejected"] = why
+            unusable.append(f"{card.slug}: {why}")
             continue
         if unserved:
             entry["asks_not_served"] = dict(unserved)
@@ -494,7 +495,8 @@ def ground_all(subtasks: list[SubtaskDraft], *, request: BuildRequest, pool: Poo
     outcomes = {s.key: score(prepared[s.key], judged.get(s.key, {}), config=config) for s in subtasks}
     per_item = item_asks(asks, perturbation)
     cards = {hit.card.dataset_id: hit.card for p in prepared.values() for _, hit, _ in p.candidates}
-    for outcome in outcomes.values():
+    by_key = {s.key: s for s in subtasks}
+    for subtask_key, outcome in outcomes.items():
         for grounding in outcome.groundings:
             grounding.serves = plan_serves(grounding.plan, per_item, card=cards.get(grounding.dataset_id))
             grounding.serves += settings_served(cards.get(grounding.dataset_id), asks)
@@ -502,7 +504,34 @@ def ground_all(subtasks: list[SubtaskDraft], *, request: BuildRequest, pool: Poo
                          if e["dataset"] == grounding.dataset_slug and e["synthesis"] == grounding.synthesis)
             for key, why in entry.get("asks_not_served", {}).items():
                 outcome.ask_reasons.setdefault(key, {})[grounding.dataset_slug] = why
+        serves = set(by_key[subtask_key].serves)
+        mine = [a for a in per_item if a.kind == "material" and (not a.params.get("skills") or not serves
+                                                                 or set(a.params["skills"]) & serves)]
+        for ask in [a for a in per_item if a.kind == "material" and a not in mine]:
+            outcome.ask_reasons.pop(ask.key, None)  # another part's material: not this subtask's to give
+        _prefer_serving(outcome, mine + [a for a in per_item if a.kind == "language"])
     return outcomes
+
+
+def _prefer_serving(outcome: GroundingOutcome, asks: list[Ask]) -> None:
+    """Where some of a subtask's candidates give what the request names of every item (news passages,
+    recordings in French or German) and others do not (dialogues, English recordings), only those
+    that do stay: the others would test the skill on items the request did not ask for."""
+    for ask in asks:
+        fit = [g for g in outcome.groundings if ask.key in g.serves]
+        if not fit or len(fit) == len(outcome.groundings):
+            continue
+        for grounding in outcome.groundings:
+            if grounding in fit:
+                continue
+            entry = next(e for e in outcome.considered
+                         if e["dataset"] == grounding.dataset_slug and e["synthesis"] == grounding.synthesis)
+            what = (f"not {ask.params.get('material')}" if ask.kind == "material"
+                    else f"not {ask.text.removeprefix('items ')}")
+            entry["rejected"] = (f"its items are {what}, which the request names; "
+                                 f"{', '.join(g.dataset_slug for g in fit)} are")
+            outcome.ask_reasons.get(ask.key, {}).pop(grounding.dataset_slug, None)
+        outcome.groundings = fit
 
 
 def settings_served(card: CardView | None, asks: list[Ask] | None) -> list[str]:

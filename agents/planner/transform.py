@@ -158,6 +158,9 @@ _GENERIC_LABEL_WORDS = frozenset("""
 """.split())
 
 
+MIN_RELATIONS = 0.3  # the share of records whose relation list holds a pair an item can ask about
+
+
 def _singular(word: str) -> str:
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
@@ -209,15 +212,35 @@ def semantics_noun(card: CardView) -> str:
     return ""
 
 
+def _relation_plan(card: CardView, records: list[RecordView], answer_path: str) -> TransformPlan | None:
+    """Records whose answer lists relations between the people of a conversation or passage: each
+    item asks how two of them are related (agents.operators.relations); None for other answers."""
+    from agents.operators.relations import askable, relations_of
+
+    text_path = first_path(card, "dialog") or first_path(card, "context")
+    if not text_path or sum(bool(askable(relations_of(get_path(r.payload, answer_path)))) for r in records) \
+            < len(records) * MIN_RELATIONS:
+        return None
+    ops = [Operator(op="read_text", reads=[record_read(text_path)], writes=["context"],
+                    params={"path": text_path, "into": "context"}),
+           Operator(op="relation_choices", reads=[record_read(answer_path), "context"],
+                    writes=["question", "options", "answer_index", "accepted_answers"], params={"path": answer_path}),
+           Operator(op="balance_positions", reads=["options", "answer_index"], writes=["options", "answer_index"])]
+    return TransformPlan(template="relation_choices", answer_type="choice", operators=ops)
+
+
 def design_plan(card: CardView, records: list[RecordView],
                 embedder: Embedder | None = None) -> tuple[TransformPlan | None, str]:
     """A transformation plan for this card, or None and the reason it cannot be transformed."""
     answer_path = first_path(card, "answer")
     if not answer_path:
         return None, "the card maps no text answer field"
+    relation = _relation_plan(card, records, answer_path)
+    if relation is not None:
+        return relation, ""
     if card.fields["answer"].style == "structured":
-        # Relation lists, boxes, JSON: as options they differ in form, not in the skill tested.
-        return None, f"{answer_path} holds structured output (such as relation lists or boxes); no offline transform yet"
+        # Boxes, JSON: as options they differ in form, not in the skill tested.
+        return None, f"{answer_path} holds structured output (such as boxes); no offline transform yet"
     raw_answers = [get_path(r.payload, answer_path) for r in records]
     if sum(1 for v in raw_answers if answer_values(v)) < len(records) * MIN_COVERAGE:
         return None, f"{answer_path} is mostly not text (structured output such as boxes); no offline transform yet"

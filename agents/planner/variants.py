@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
 from agents.operators import (
@@ -359,6 +360,9 @@ def language_plan(plan: TransformPlan, card: CardView, records: list[RecordView]
     from agents.planner.asks import MULTI_LANGUAGE
     from agents.tools.language import profile
 
+    field = _language_field(card, records)
+    if field is not None:
+        return _language_field_plan(plan, field, records, ask)
     paths = _text_paths(card)
     texts = [text for text in (_record_text(r, paths) for r in records[:400]) if text.strip()]
     if not texts:
@@ -379,12 +383,57 @@ def language_plan(plan: TransformPlan, card: CardView, records: list[RecordView]
                                    "operators": [step, *plan.operators]}), ""
 
 
+_LANGUAGE_PATH = re.compile(r"(?:^|[._])(?:lang|language|locale)s?$", re.IGNORECASE)
+
+
+def _language_field(card: CardView, records: list[RecordView]) -> str | None:
+    """The path of a field that names each record's language ("input.language": "French"), when the
+    card maps one and nearly every record's value names a language: the language of a recording or of
+    a one-letter text is read there, not guessed from the text."""
+    from agents.tools.language import language_code
+
+    for spec in card.fields.values():
+        for path in spec.paths:
+            if not _LANGUAGE_PATH.search(path):
+                continue
+            values = [get_path(r.payload, path) for r in records[:400]]
+            if values and sum(bool(language_code(v)) for v in values) >= LANGUAGE_SHARE * len(values):
+                return path
+    return None
+
+
+def _language_field_plan(plan: TransformPlan, path: str, records: list[RecordView], ask: Ask
+                         ) -> tuple[TransformPlan | None, str]:
+    from agents.planner.asks import MULTI_LANGUAGE
+    from agents.tools.language import language_code
+
+    counts = Counter(code for code in (language_code(get_path(r.payload, path)) for r in records[:400]) if code)
+    total = sum(counts.values())
+    described = ", ".join(f"{code} {n / total:.0%}" for code, n in counts.most_common(4))
+    if ask.params.get("language") == MULTI_LANGUAGE:
+        wanted = [code for code, n in counts.most_common() if n / total >= MIXED_SHARE]
+        if len(wanted) < 2:
+            return None, f"its {path.split('.')[-1]} field names one language ({described})"
+        # Every language is kept: the items mix them.
+    else:
+        wanted = [str(code) for code in [ask.params.get("language"), *(ask.params.get("any_of") or [])] if code]
+        if not any(counts[code] for code in wanted):
+            return None, f"its {path.split('.')[-1]} field names {described}, not {' or '.join(dict.fromkeys(wanted))}"
+    wanted = list(dict.fromkeys(wanted))
+    step = Operator(op="keep_language", reads=[f"record:{path}"], writes=[],
+                    params={"languages": wanted, "field": path, "serves": [ask.key]})
+    return plan.model_copy(update={"template": f"{plan.template}+lang-{'-'.join(wanted)}",
+                                   "operators": [step, *plan.operators]}), ""
+
+
 def default_reason(ask: Ask, plan: TransformPlan, card: CardView) -> str:
     """Why a plan does not serve an ask no variant step was tried for."""
     if ask.kind == "input_modality":
         return f"its items carry no {ask.params.get('modality', 'such medium')}"
     if ask.kind == "answer_format":
         return f"its items are {plan.answer_type} items"
+    if ask.kind == "material":
+        return f"its items are read from {card.domain or card.name}, not {ask.params.get('material', 'what is asked')}"
     return "no operator of the plan library gives it from this dataset"
 
 

@@ -9,6 +9,17 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+# Language names as teams and datasets write them -> ISO 639-1 codes.
+LANGUAGE_NAMES = {
+    "english": "en", "german": "de", "french": "fr", "spanish": "es", "italian": "it", "portuguese": "pt",
+    "dutch": "nl", "swedish": "sv", "danish": "da", "norwegian": "no", "finnish": "fi", "polish": "pl",
+    "czech": "cs", "greek": "el", "turkish": "tr", "russian": "ru", "ukrainian": "uk", "arabic": "ar",
+    "hebrew": "he", "persian": "fa", "farsi": "fa", "hindi": "hi", "bengali": "bn", "urdu": "ur", "tamil": "ta",
+    "chinese": "zh", "mandarin": "zh", "cantonese": "yue", "japanese": "ja", "korean": "ko", "vietnamese": "vi",
+    "thai": "th", "indonesian": "id", "malay": "ms", "swahili": "sw", "hungarian": "hu", "romanian": "ro",
+    "catalan": "ca", "yoruba": "yo", "amharic": "am",
+}
+
 MIN_WORDS = 5  # a text this long is classified on its own
 POOLED_WORDS = 40  # short texts are joined into passages this long
 
@@ -77,3 +88,16 @@ def profile(texts: list[str], *, min_words: int = MIN_WORDS) -> LanguageProfile:
     if pending and (pending_words >= min_words or not counts):
         flush()
     return LanguageProfile(counts)
+
+
+_CODES = frozenset(LANGUAGE_NAMES.values())
+
+
+def language_code(value: object) -> str:
+    """The ISO 639-1 code a record's language field names ("French", "fr", "fr-FR", "British English"),
+    or "" when it names none or several."""
+    words = re.findall(r"[a-z]+", str(value).lower())
+    if len(words) in (1, 2) and words[0] in _CODES and (len(words) == 1 or len(words[1]) == 2):
+        return words[0]  # a code, or a code and a region
+    named = {LANGUAGE_NAMES[w] for w in words if w in LANGUAGE_NAMES}
+    return named.pop() if len(named) == 1 else ""

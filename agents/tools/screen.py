@@ -207,6 +207,27 @@ def verbless_question(text: str) -> str:
     return f"the question has no verb ({first[:60]!r})"
 
 
+_BE = re.compile(r"\b(is|are|was|were|am)\s+([a-z]+)\b", re.IGNORECASE)
+
+
+def bare_verb_after_be(text: str) -> str:
+    """A question whose verb stands bare after a form of "be" ("What does a group of people that are
+    sit on?": sitting? seated?): a caption turned question lost its inflection and no single mend is
+    safe. Only a word that can be nothing but a verb's base form counts ("are sit", "is eat"; not
+    "are set", "is cut", "is play", whose other readings fit). The problem in words, "" when none."""
+    from lemminflect import getAllLemmas, getInflection
+
+    first = re.split(r"(?<=[.?!])\s+", text.strip(), maxsplit=1)[0]
+    for found in _BE.finditer(first):
+        word = found.group(2).lower()
+        if word in _AUXILIARIES or getAllLemmas(word) != {"VERB": (word,)}:
+            continue  # another reading fits ("are set", "is play", "is able")
+        if word in getInflection(word, "VBN"):
+            continue  # a participle like its base ("is come", "is put")
+        return f"a bare verb after {found.group(1).lower()!r} ({found.group(0)!r})"
+    return ""
+
+
 _QUESTION_START = re.compile(r"^(what|who|whom|whose|which|where|when|why|how|is|are|was|were|do|does|did|can|could|"
                              r"will|would|should|has|have|had)\b", re.IGNORECASE)
 

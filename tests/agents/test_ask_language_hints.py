@@ -117,3 +117,24 @@ def test_a_skill_defined_by_its_questions_takes_only_records_that_ask_them():
     both = plan_offline(request, MemoryPool([(causal, causal_records), (what_if, what_if_records)]))
     served = {s.key: [g.dataset_slug for g in s.groundings] for s in both.subtasks}
     assert served["counterfactual-reasoning"] == ["what-if"]
+
+
+def test_a_field_that_names_each_records_language_decides_it_where_the_text_cannot():
+    """One spoken letter per record ("A", "CH"): too short to tell its language, but the record says
+    it ("input.language": "French"); the plan keeps the records whose field names a language asked."""
+    c = card("spoken-letters", {"question": ["q"], "answer": ["a"], "other_aux": ["input.language"]},
+             name="Spoken letters", description="Which letter a native speaker says.")
+    languages = ["English", "British English", "French", "German"] * 5
+    recs = [record(i, {"q": "Which letter is spoken?", "a": "ABCDEFGHIJKLMNOPQRST"[i],
+                       "input": {"language": language}}, c.dataset_id) for i, language in enumerate(languages)]
+    plan, _ = design_plan(c, recs)
+    french_or_german = language_ask("fr").model_copy(update={"key": "language:fr-de", "params": {
+        "language": "fr", "any_of": ["fr", "de"]}})
+    kept, why = language_plan(plan, c, recs, french_or_german)
+    assert why == "" and kept.operators[0].params == {"languages": ["fr", "de"], "field": "input.language",
+                                                      "serves": ["language:fr-de"]}
+    run = dry_run(kept, recs)
+    assert (run.usable, run.filtered) == (10, 10)
+    assert language_plan(plan, c, recs, language_ask("es", name="Spanish")) == (
+        None, "its language field names en 50%, fr 25%, de 25%, not es")
+    assert language_plan(plan, c, recs, language_ask("multi"))[1] == ""

@@ -273,7 +273,8 @@ def test_image_requests_may_read_text_datasets_rendered_as_pages_and_robustness_
     # at every rung of it.
     assert result.end_state == "ok"
     assert [(c.key, c.status) for c in result.coverage] == [
-        ("capability:document-image-reading", "served"), ("input:image", "served"), ("perturbation:blur", "served")]
+        ("capability:document-image-reading", "served"), ("input:image", "served"), ("perturbation:blur", "served"),
+        ("material:news", "served")]
     (subtask,) = result.subtasks
     (grounding,) = subtask.groundings
     assert (subtask.key, subtask.modalities, grounding.synthesis) == ("document-image-reading", ["image", "text"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from agents.offline.analysis import analyse
+from agents.offline.constraints import MATERIALS
 from agents.offline.design import OfflineBrain
 from agents.offline.planner import plan_offline
 from agents.offline.scope import scope_parse
@@ -18,6 +19,13 @@ from agents.tools.embedding import default_embedder
 from agents.types import BuildRequest
 from tests.agents.test_offline_engine import MemoryPool, causal_pool
 from tests.agents.test_planner_loop import dialogue_pool
+
+
+def material(name: str, *, skills: list[str] | None = None):
+    """The material the items are read from, with the card words that serve it (the lexicon's)."""
+    cues = next(list(c) for n, _, c in MATERIALS if n == name)
+    return (f"material:{name.replace(' ', '-')}", "material",
+            {"material": name, "card_cues": cues, **({"skills": skills} if skills else {})}, False)
 
 
 EXAM_PART = "written high-school geography multiple-choice questions with four options"
@@ -52,6 +60,10 @@ HARD_GERMAN = "Hard yes/no questions in German about legal contracts."
 SKETCHES = "Can a model judge whether two sketches were drawn by the same person?"
 HATE = "hate speech detection in tweets"
 HEADLINES = "Classify news headlines by topic"
+LETTERS_NOT_ENGLISH = ("Speech recognition for young learners: play a recording of a single letter or syllable spoken "
+                       "in French or German and ask which one was said. No English recordings.")
+FALLS = ("We build a safety monitor for care homes. Does a vision model notice when a person in a photo has fallen "
+         "down? Show it photos of people and ask whether someone has fallen.")
 MISSPELLED = "Can a model tell which word in a sentence is misspelled?"
 
 CASES = [
@@ -59,7 +71,7 @@ CASES = [
     ("Word analogies: king is to queen as man is to what?", [cap("lexical-semantics")]),
     ("Can a model solve word analogies such as hot is to cold as up is to down?", [cap("lexical-semantics")]),
     ("sentiment classification of posts", [cap("sentiment-analysis")]),
-    ("sentiment of tweets", [cap("sentiment-analysis")]),
+    ("sentiment of tweets", [cap("sentiment-analysis"), material("tweets")]),
     ("Does the model understand sarcasm in Reddit comments?", [cap("sentiment-analysis")]),
     ("Can a model recognise the emotion in a sentence?", [cap("sentiment-analysis")]),
     ("Can a model answer counterfactual questions about everyday events?", [cap("counterfactual-reasoning")]),
@@ -67,25 +79,25 @@ CASES = [
     (THREE_WAY, [cap("causal-reasoning"), cap("natural-language-inference"), cap("social-reasoning")]),
     ("Can a model answer math word problems?", [cap("math-word-problems")]),
     ("Translate English sentences into French", [cap("translation")]),
-    ("Can a model summarise news articles?", [cap("summarisation")]),
+    ("Can a model summarise news articles?", [cap("summarisation"), material("news")]),
     ("Can a model infer the true nature of an event from several conflicting accounts?", [cap("event-reasoning")]),
-    (HEADLINES, [custom("classify-news-headlines-topic", HEADLINES)]),
+    (HEADLINES, [custom("classify-news-headlines-topic", HEADLINES), material("news")]),
     (MISSPELLED, [custom("word-sentence-misspelled", MISSPELLED)]),
-    (HATE, [custom("hate-detection-tweets", HATE)]),
+    (HATE, [custom("hate-detection-tweets", HATE), material("tweets")]),
     ("Hard multiple-choice questions with five options about causes and effects",
      [cap("causal-reasoning"), ("options:5", "option_count", {"count": 5}, False), CHOICE,
       ("difficulty:hard", "difficulty", {"level": "hard"}, False)]),
     (HARD_GERMAN, [custom("legal-contracts", HARD_GERMAN, uncertain=True),
                    ("format:binary", "answer_format", {"format": "binary"}, False),
                    ("difficulty:hard", "difficulty", {"level": "hard"}, False),
-                   ("language:de", "language", {"language": "de"}, False)]),
+                   ("language:de", "language", {"language": "de"}, False), material("legal documents")]),
     ("Multilingual question answering over Wikipedia passages",
      [cap("document-reasoning"), ("language:multi", "language", {"language": "multi"}, False)]),
     ("Can a model answer multiple-choice exam questions on astronomy, computer security, geography, nutrition and "
      "world religions?", [cap("world-knowledge"), CHOICE]),
     # A skill's own word used for the material ("social media"; "short stories") asks no second skill.
     ("Sentiment classification of social media posts: is each post positive, negative or neutral?",
-     [cap("sentiment-analysis")]),
+     [cap("sentiment-analysis"), material("social media posts")]),
     ("We want to test moral judgement: for short stories about everyday situations, the model should pick the "
      "trait that best describes the person's behaviour, like honest, rude or generous.", [cap("ethical-reasoning")]),
     ("Workplace perception questions: how would people perceive someone's behaviour in a workplace or classroom "
@@ -114,7 +126,7 @@ CASES = [
     ("Can a model recognise objects in blurry, heavily compressed photos?",
      [cap("visual-recognition"), IMAGE, perturbation("blur", LADDER), perturbation("jpeg", [4])]),
     ("Can a model read news pages shown as extremely occluded images?",
-     [cap("document-image-reading"), IMAGE, perturbation("occlusion", [5])]),
+     [cap("document-image-reading"), IMAGE, perturbation("occlusion", [5]), material("news")]),
     ("Can a model count the apples in a photo?", [cap("counting"), IMAGE]),
     # "scanned" says how the digits are shown: no second skill of reading scanned documents.
     ("We are evaluating a vision model that has to recognise small handwritten images: tiny scanned digits, 8 by 8 "
@@ -138,15 +150,16 @@ CASES = [
       ("format:binary", "answer_format", {"format": "binary", "labels": ["acceptable", "wrong"]}, False)]),
     ("Label each product review as spam or not.",
      [custom("label-product-review-spam", "Label each product review as spam or not."),
-      ("format:binary", "answer_format", {"format": "binary", "labels": ["spam", "not spam"]}, False)]),
+      ("format:binary", "answer_format", {"format": "binary", "labels": ["spam", "not spam"]}, False),
+      material("product reviews")]),
     # The level said after the items.
     ("Can a model tell whether one sentence logically follows from another? Make the items hard.",
      [cap("natural-language-inference"), ("difficulty:hard", "difficulty", {"level": "hard"}, False)]),
     # A passage is what the items are read from when another skill is asked of it.
     ("Read a short news passage and decide which of two events mentioned in it happened first.",
-     [cap("event-reasoning")]),
+     [cap("event-reasoning"), material("news")]),
     # A text skill over spoken inputs, and a question about what is in a picture.
-    ("Play a spoken tweet and ask for its sentiment.", [cap("sentiment-analysis"), AUDIO]),
+    ("Play a spoken tweet and ask for its sentiment.", [cap("sentiment-analysis"), AUDIO, material("tweets")]),
     ("Show a painting without its title and ask what the people in it are doing.",
      [cap("visual-question-answering"), IMAGE]),
     # Conditions the inputs come in, and the model under test, are not two answers.
@@ -190,7 +203,8 @@ CASES = [
      [cap("handwriting-recognition"),
       ("capability:sentiment-analysis", "capability", {"capability": "sentiment-analysis", "part":
                                                        "sentiment questions about short product reviews",
-                                                       "media": []}, False), IMAGE]),
+                                                       "media": []}, False), IMAGE,
+      material("product reviews", skills=["capability:sentiment-analysis"])]),
     ("Can a model answer trivia questions when the question is given only as speech?",
      [cap("world-knowledge"), AUDIO, question("speech")]),
     ("Can a model answer general knowledge questions with the question only as speech?",
@@ -202,6 +216,16 @@ CASES = [
      [cap("visual-question-answering"), IMAGE, AUDIO, question("speech")]),
     ("Math word problems where the question is shown only inside an image",
      [cap("math-word-problems"), IMAGE, question("image")]),
+    # A medium resting only on a word a certain text skill explains: the next speaker of a chat is a
+    # person in a conversation, not a recording.
+    ("Evaluate conversational ability: after a short everyday chat between two people, which reply would the next "
+     "speaker most naturally give?", [cap("dialogue-understanding")]),
+    # A negation that qualifies the medium ("no English recordings") denies a language, not the medium.
+    (LETTERS_NOT_ENGLISH,
+     [cap("speech-recognition"), AUDIO, ("language:fr-de", "language", {"language": "fr", "any_of": ["fr", "de"]},
+                                         False)]),
+    # A custom skill is named from the sentence that asks, not from the one that sets the scene.
+    (FALLS, [custom("notice-person-fallen-down", FALLS), IMAGE]),
 ]
 
 
@@ -402,7 +426,7 @@ def test_the_llm_scope_schema_is_bounded_for_grammars():
     props = schema["$defs"]["AskReply"]["properties"]
     assert props["kind"]["enum"] == ["capability", "input_modality", "question_modality", "perturbation",
                                      "option_count", "answer_format", "difficulty", "language", "no_textual_hints",
-                                     "adversarial_options", "knowledge_link"]
+                                     "adversarial_options", "knowledge_link", "material"]
     assert props["perturbation"]["enum"] == ["", "downscale", "blur", "jpeg", "occlusion", "noise", "audio_noise"]
     unbounded = [name for name, p in props.items() if (p.get("type") == "string" and "enum" not in p
                                                         and "maxLength" not in p)
@@ -422,6 +446,9 @@ def test_llm_asks_become_the_same_asks_and_unusable_ones_are_dropped_with_a_note
                AskReply(kind="option_count", text="one option", count=1),
                AskReply(kind="question_modality", text="spoken question", modality="speech", uncertain=True),
                AskReply(kind="knowledge_link", text="its capital", field="Capital", of="country"),
+               AskReply(kind="material", text="product reviews", material="Product reviews"),
+               AskReply(kind="material", text="recipes from a blog", material="cooking blogs"),
+               AskReply(kind="material", text="some material"),
                AskReply(kind="capability", text="word analogies again", skill="word analogies")]
     asks, notes = asks_from_reply(replies)
     assert [(a.key, a.params, a.uncertain) for a in asks] == [
@@ -430,5 +457,58 @@ def test_llm_asks_become_the_same_asks_and_unusable_ones_are_dropped_with_a_note
         ("perturbation:blur", {"kind": "blur", "severities": [1, 3, 5]}, False),
         ("perturbation:jpeg", {"kind": "jpeg", "severities": [4]}, False),
         ("question:speech", {"modality": "speech"}, True),
-        ("knowledge:capital", {"field": "capital", "of": "country"}, False)]
-    assert notes == ["scope ask dropped (option_count: 'one option'): it names no usable value"]
+        ("knowledge:capital", {"field": "capital", "of": "country"}, False),
+        ("material:product-reviews", {"material": "product reviews",
+                                      "card_cues": ["product review*", "customer review*", "amazon"]}, False),
+        ("material:cooking-blogs", {"material": "cooking blogs", "card_cues": ["cooking blogs"]}, False)]
+    assert notes == ["scope ask dropped (option_count: 'one option'): it names no usable value",
+                     "scope ask dropped (material: 'some material'): it names no usable value"]
+
+
+def _causal_set(slug: str, description: str, dataset_id: int, n: int = 30):
+    c, recs = causal_pool(n)
+    c = c.model_copy(update={"slug": slug, "name": slug, "description": description, "dataset_id": dataset_id})
+    return c, [r.model_copy(update={"dataset_id": c.dataset_id, "record_id": r.record_id + c.dataset_id * 1000})
+               for r in recs]
+
+
+def test_the_material_a_request_names_is_planned_from_datasets_that_are_that_material_or_said_missing():
+    news = _causal_set("news-causes", "Pick the most plausible cause or effect of an everyday event (news).", 101)
+    chats = _causal_set("chat-causes", "Pick the most plausible cause or effect of an everyday event (chats).", 102)
+    text = "Can a model pick the most plausible cause of events in news stories?"
+    result = plan_offline(BuildRequest(text=text, target_size=10), MemoryPool([news, chats]))
+    assert result.end_state == "ok"
+    assert [g.dataset_slug for s in result.subtasks for g in s.groundings] == ["news-causes"]
+    assert [(c.key, c.status) for c in result.coverage] == [("capability:causal-reasoning", "served"),
+                                                            ("material:news", "served")]
+    grounding = next(step for step in result.trace if step.get("step") == "grounding")
+    (dropped,) = [c for c in grounding["candidates"] if c["dataset"] == "chat-causes"]
+    assert dropped["rejected"]  # (its card is further from the request: "news" is in it)
+    # Without a dataset of news, the plan says so: the skill is served, the material is not.
+    result = plan_offline(BuildRequest(text=text, target_size=10), MemoryPool([chats]))
+    assert result.end_state == "partial"
+    (material,) = [c for c in result.coverage if c.key == "material:news"]
+    assert (material.status, material.reason) == ("not_served", "chat-causes: its items are read from chat-causes, "
+                                                                "not news")
+
+
+def test_candidates_close_in_fit_that_are_not_the_material_asked_give_way_to_one_that_is():
+    from agents.planner.asks import material_ask
+    from agents.planner.grounding import GroundingOutcome, _prefer_serving
+    from agents.types import GroundingPlan, TransformPlan
+
+    news = material_ask("news", card_cues=["news*"])
+    plan = TransformPlan(template="t", answer_type="choice", operators=[])
+    groundings = [GroundingPlan(dataset_id=1, dataset_slug="chats", plan=plan, serves=[]),
+                  GroundingPlan(dataset_id=2, dataset_slug="wire", plan=plan, serves=[news.key])]
+    outcome = GroundingOutcome(groundings=list(groundings), considered=[
+        {"dataset": "chats", "synthesis": ""}, {"dataset": "wire", "synthesis": ""}],
+        ask_reasons={news.key: {"chats": "its items are read from chats, not news"}})
+    _prefer_serving(outcome, [news])
+    assert [g.dataset_slug for g in outcome.groundings] == ["wire"]
+    assert outcome.considered[0]["rejected"] == "its items are not news, which the request names; wire are"
+    assert outcome.ask_reasons == {news.key: {}}
+    # None of them is news: all stay (the coverage says the material is not served).
+    outcome = GroundingOutcome(groundings=groundings[:1], considered=[{"dataset": "chats", "synthesis": ""}])
+    _prefer_serving(outcome, [news])
+    assert [g.dataset_slug for g in outcome.groundings] == ["chats"]

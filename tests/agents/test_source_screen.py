@@ -83,6 +83,20 @@ def test_a_question_that_lost_its_verb_rejects_the_record():
     assert screen_record(_plan(), _record("What the hell is this?")).repairs == []
 
 
+def test_a_bare_verb_after_be_rejects_the_record_and_other_readings_pass():
+    with pytest.raises(SourceRejected, match=r"^the question fails the source screen: a bare verb after 'are' "
+                                             r"\('are sit'\)$"):
+        screen_record(_plan(), _record("what do a group of people that are sit on"))
+    problems = {text: measure.bare_verb_after_be(text) for text in (
+        "Which animals are see in the picture?", "Who is come to the party?", "What are set on the table?",
+        "Is it cut?", "What are they eating?", "Where are play areas?", "What is used for cutting?",
+        "Was the cat able to jump?")}
+    assert problems == {"Which animals are see in the picture?": "a bare verb after 'are' ('are see')",
+                        "Who is come to the party?": "", "What are set on the table?": "", "Is it cut?": "",
+                        "What are they eating?": "", "Where are play areas?": "", "What is used for cutting?": "",
+                        "Was the cat able to jump?": ""}
+
+
 def test_a_misspelling_with_several_readings_or_a_garbled_text_rejects_the_record():
     with pytest.raises(SourceRejected, match=r"^the question fails the source screen: misspelt word 'cound' "
                                              r"\('could' or 'found' or 'sound'\?\)$"):

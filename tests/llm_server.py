@@ -29,6 +29,12 @@ class Reply:
     hang_s: float = 0.0  # hold the request this long before answering (a client timeout)
     prompt_tokens: int = 50
     completion_tokens: int = 10
+    finish_reason: str = "stop"  # "length": the reply ran into max_tokens
+
+
+def cut(content: str, *, completion_tokens: int = 64) -> Reply:
+    """A reply stopped at the length limit, its JSON unclosed."""
+    return Reply(content=content, completion_tokens=completion_tokens, finish_reason="length")
 
 
 def ok(content: str, *, prompt_tokens: int = 50, completion_tokens: int = 10, delay_s: float | None = None) -> Reply:
@@ -180,7 +186,7 @@ def _completion(request_body: dict[str, Any], reply: Reply) -> dict[str, Any]:
     return {
         "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
         "model": request_body.get("model", "test-model"),
-        "choices": [{"index": 0, "finish_reason": "stop",
+        "choices": [{"index": 0, "finish_reason": reply.finish_reason,
                      "message": {"role": "assistant", "content": reply.content}}],
         "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
                   "total_tokens": reply.prompt_tokens + reply.completion_tokens},

@@ -29,6 +29,7 @@ from agents.llm.structured import (
     repair_message,
     response_format,
     schema_instruction,
+    truncated_repair,
 )
 from agents.llm.types import (
     LLMConfig,
@@ -203,6 +204,7 @@ class LLMClient:
             except LLMUnavailableError as exc:
                 attempts += exc.attempts
                 exc.attempts = attempts
+                usage = usage + exc.abandoned  # timed-out attempts: the server may have done the work
                 if (exc.refused and mode in NEXT_MODE and self.config.structured_mode() == "auto"
                         and refuses_format(str(exc))):
                     # The endpoint does not take this response format: the next one, remembered.
@@ -217,13 +219,15 @@ class LLMClient:
                 return _Outcome(error=exc, request=logged_request, usage=usage,
                                 response={"error": str(exc), "rounds": rounds, "attempts": attempts,
                                           **({"format_refused": refusals} if refusals else {})})
-            usage, attempts = usage + completion.usage, attempts + completion.attempts
+            usage, attempts = usage + completion.usage + completion.abandoned, attempts + completion.attempts
             try:
                 value = parse_reply(completion.text, request.schema)
             except ReplyError as exc:
-                rounds.append({"raw_text": completion.text, "error": str(exc)})
+                rounds.append({"raw_text": completion.text, "error": str(exc),
+                               **({"truncated": True} if completion.truncated else {})})
                 if round_index == 0:
-                    p["repair"] = [{"role": "assistant", "content": completion.text}, repair_message(exc)]
+                    p["repair"] = (truncated_repair(completion.text, role_config.max_tokens) if completion.truncated
+                                   else [{"role": "assistant", "content": completion.text}, repair_message(exc)])
                     messages = [*messages, *p["repair"]]
                     logged_request = logged()
                     round_index += 1

@@ -69,6 +69,14 @@ class Completion:
     text: str
     usage: LLMUsage
     attempts: int  # HTTP requests sent for this completion, retries included
+    truncated: bool = False  # the reply stopped at max_tokens (finish_reason "length")
+    abandoned: LLMUsage = LLMUsage()  # estimated work of attempts given up on (timeouts): the server may go on
+
+
+def abandoned_estimate(messages: list[dict[str, Any]], max_tokens: int) -> LLMUsage:
+    """What an attempt given up on may have cost: its prompt (about four characters a token) and, at
+    most, every token it was allowed; a server goes on computing a request its client left."""
+    return LLMUsage(sum(len(str(m.get("content", ""))) for m in messages) // 4 + 1, max_tokens)
 
 
 class _BadBody(Exception):
@@ -142,6 +150,7 @@ class OpenAIChatBackend:
         if response_format is not None:
             kwargs["response_format"] = response_format
         attempts = 0
+        abandoned = LLMUsage()
         while True:
             attempts += 1
             retry_after: float | None = None
@@ -151,7 +160,8 @@ class OpenAIChatBackend:
                 if not isinstance(reply, ChatCompletion) or not reply.choices:
                     raise _BadBody(str(reply)[:200])
                 usage = LLMUsage(reply.usage.prompt_tokens, reply.usage.completion_tokens) if reply.usage else LLMUsage()
-                return Completion(text=reply.choices[0].message.content or "", usage=usage, attempts=attempts)
+                return Completion(text=reply.choices[0].message.content or "", usage=usage, attempts=attempts,
+                                  truncated=reply.choices[0].finish_reason == "length", abandoned=abandoned)
             except openai.APIStatusError as exc:
                 status, said = exc.status_code, server_message(exc)
                 if refuses_request(status, said):
@@ -168,13 +178,16 @@ class OpenAIChatBackend:
             except openai.APITimeoutError:
                 failure, failure_status = f"timed out after {self.config.timeout_s} s", None
                 summary = f"no reply within {self.config.timeout_s:g} s"
+                abandoned = abandoned + abandoned_estimate(messages, max_tokens)
             except openai.APIConnectionError as exc:
                 failure, failure_status, summary = f"connection error: {exc}", None, _connection_summary(exc)
             except (_BadBody, json.JSONDecodeError, openai.APIResponseValidationError) as exc:
                 failure, failure_status = f"the body is not a chat completion: {exc}", None
                 summary = "the reply is not a chat completion"
             if attempts > self.config.max_retries:
-                raise LLMUnavailableError(f"the LLM endpoint failed {attempts} times; last: {failure}",
-                                          status=failure_status, attempts=attempts,
-                                          summary=f"{summary} ({attempts} attempts)")
+                error = LLMUnavailableError(f"the LLM endpoint failed {attempts} times; last: {failure}",
+                                            status=failure_status, attempts=attempts,
+                                            summary=f"{summary} ({attempts} attempts)")
+                error.abandoned = abandoned
+                raise error
             time.sleep(self.backoff_delay(attempts - 1, retry_after))

@@ -112,3 +112,16 @@ def repair_message(error: ReplyError) -> dict[str, str]:
     return {"role": "user",
             "content": f"Your reply could not be used. {error}\n"
                        "Reply again with only the corrected JSON object."}
+
+
+TRUNCATED_ECHO_CHARS = 400  # of a reply cut at max_tokens, what the repair round shows the model again
+
+
+def truncated_repair(text: str, max_tokens: int) -> list[dict[str, str]]:
+    """The repair round for a reply cut off at the length limit: its start only (a small model that
+    wandered would read its wandering back and go on), and the limit it ran into."""
+    start = text[:TRUNCATED_ECHO_CHARS] + (" [...]" if len(text) > TRUNCATED_ECHO_CHARS else "")
+    return [{"role": "assistant", "content": start},
+            {"role": "user", "content": f"Your reply was cut off at the length limit ({max_tokens} tokens) before "
+                                        "the JSON object closed. Reply again with only the JSON object, shorter: "
+                                        "no repeated items, no text outside the object."}]

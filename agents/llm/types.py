@@ -121,6 +121,7 @@ class LLMUnavailableError(LLMError):
         self.status = status
         self.attempts = attempts
         self.refused = refused  # the endpoint said the request itself is wrong (not retried)
+        self.abandoned = LLMUsage()  # estimated work of the attempts that timed out (charged to budgets)
         self.summary = summary or (f"HTTP {status} from the endpoint" if status else "the endpoint failed")
 
 

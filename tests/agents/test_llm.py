@@ -27,6 +27,7 @@ from agents.llm.structured import WIRE_MAX_ITEMS, WIRE_MAX_STRING, wire_schema
 from tests.llm_server import (
     LLMServer,
     Reply,
+    cut,
     hang,
     not_json_body,
     ok,
@@ -211,6 +212,27 @@ def test_a_hanging_response_times_out_and_is_retried(llm_server):
     assert result.attempts == 2
     assert len(llm_server.requests) == 2
     assert 0.5 <= elapsed < 2.5
+
+
+def test_timed_out_attempts_are_charged_as_the_work_the_server_may_have_done(llm_server):
+    """A server goes on computing a request its client gave up on: the budget sees it (the prompt at
+    about four characters a token, and every completion token the call allowed)."""
+    llm_server.queue(hang(5.0), ok_json(VALID, prompt_tokens=100, completion_tokens=5))
+    result = make_client(llm_server, timeout_s=0.5).complete(MESSAGES, Answer, role="design")
+    prompt_estimate = sum(len(m["content"]) for m in llm_server.requests[0].messages) // 4 + 1
+    max_tokens = llm_server.requests[0].body["max_tokens"]
+    assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (100 + prompt_estimate, 5 + max_tokens)
+
+
+def test_a_reply_cut_at_the_length_limit_is_not_fed_back_whole(llm_server):
+    wandering = '{"answer": "Paris", "confidence": 0.' + "9" * 2000
+    llm_server.queue(cut(wandering), ok_json(VALID))
+    result = make_client(llm_server).complete(MESSAGES, Answer, role="design")
+    assert result.value == Answer(**VALID)
+    repair = llm_server.requests[1].messages
+    max_tokens = llm_server.requests[0].body["max_tokens"]
+    assert repair[2] == {"role": "assistant", "content": wandering[:400] + " [...]"}
+    assert repair[3]["content"].startswith(f"Your reply was cut off at the length limit ({max_tokens} tokens)")
 
 
 def test_a_body_that_is_not_json_is_retried(llm_server):

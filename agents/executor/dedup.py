@@ -86,8 +86,15 @@ def look(draft: SampleDraft) -> Look | None:
 
 def exact_key(draft: SampleDraft) -> str:
     """The same question about the same media: a hash, empty for items without media. A rendered
-    page is told by the text it shows (two pages of print look alike to an average hash)."""
-    identities = [_media_identity(m) for m in draft.media if m.sha256 and not (draft.rendered_text and m.kind == "image")]
+    page is told by the text it shows (two pages of print look alike to an average hash); the
+    record's own image beside it (a flag under a rendered question) by its picture."""
+    identities = []
+    for m in draft.media:
+        if draft.rendered_text and m.kind == "image":
+            if m.path != "generated":  # not the page nor its degradation: the record's own picture
+                identities.append(_media_identity(m) if m.sha256 else f"file:{m.file}")
+        elif m.sha256:
+            identities.append(_media_identity(m))
     if draft.rendered_text:
         identities.append("text:" + hashlib.sha256(normalise(draft.rendered_text).encode()).hexdigest())
     media = ",".join(sorted(identities))

@@ -207,7 +207,9 @@ def _render_round_trip(draft: SampleDraft, tools: Tools, ledger: Ledger) -> list
         return [Check(name="render_round_trip", ok=False, detail=wer)]
     checks = [Check(name="render_round_trip", ok=wer <= RENDER_MAX_WER,
                     detail=f"word error rate {wer:.2f} (bound {RENDER_MAX_WER:.2f})")]
-    shown = images[-1] if images else page
+    # The page as the model sees it: degraded in place, or shown as rendered (beside the record's own
+    # image, which is not a page to read: "the clock in the picture" next to the rendered question).
+    shown = images[-1] if images and not any(m.sha256 == page.sha256 for m in images) else page
     if checks[0].ok and shown.sha256 != page.sha256:
         wer = _ocr_wer(draft, shown, tools, ledger)
         legible = not isinstance(wer, str) and wer <= LEGIBLE_MAX_WER

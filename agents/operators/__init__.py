@@ -203,8 +203,13 @@ def _options_from_embedded_list(draft: Draft, record: RecordView, params: dict[s
         raise OperatorError(f"the candidate choices do not parse: {exc}") from exc
     if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
         raise OperatorError("the candidate choices are not a list of at least two texts")
+    from agents.tools.screen import repair_punctuation
+
     draft["options"] = [o.strip() for o in options]
-    draft["question"] = question[: match.start()].strip()
+    # What stood before the list may end in the source's quote ("...points less?' The candidate ...").
+    draft["question"], mended = repair_punctuation(question[: match.start()].strip())
+    if mended:
+        draft.setdefault("repairs", []).extend(f"question: {m}" for m in mended)
 
 
 @operator("answer_text")

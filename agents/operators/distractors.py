@@ -27,7 +27,16 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from agents.operators import Draft, ItemContext, OperatorError, get_path, has_blank, normalise, operator
+from agents.operators import (
+    Draft,
+    ItemContext,
+    OperatorError,
+    RecordFiltered,
+    get_path,
+    has_blank,
+    normalise,
+    operator,
+)
 from agents.tools.screen import is_word
 from agents.types import RecordView
 
@@ -38,8 +47,18 @@ PARAPHRASE_COSINE = 0.75
 CANDIDATES_RANKED = 400  # a seeded sample of the bank is ranked per item
 # What a mismatch costs: a number among words, or another script, is never acceptable while a
 # same-kind candidate remains; a section or a length class weighs less; case least.
-_WEIGHTS = {"form": 16, "script": 16, "section": 8, "length": 2, "plural": 2, "case": 1}
-_KIND_FEATURES = ("form", "script", "length", "plural", "case")
+_WEIGHTS = {"form": 16, "script": 16, "section": 8, "lead": 6, "length": 2, "plural": 2, "case": 1}
+_KIND_FEATURES = ("form", "script", "lead", "length", "plural", "case")
+# How a phrase answer opens says what it answers: a reason ("because ...", "to ..."), a means ("through
+# ..."), a time, a place, a yes or no, or a clause about someone ("he defines it as surreal"). A
+# "why" key among noun phrases is the one option that answers "why".
+_LEADS = (("polar", r"yes|no|not really|not|never|of course|absolutely"),
+          ("reason", r"because|since|as|due to|owing to|in order to|so that|so as to|to"),
+          ("means", r"by|through|via|using|with"),
+          ("time", r"when|after|before|during|while|until"),
+          ("place", r"in|at|on|near|inside|outside|from|into"),
+          ("clause", r"he|she|they|it|i|we|you|there|people|the author"))
+_LEADS_RE = {name: re.compile(rf"^(?:{words})\b", re.IGNORECASE) for name, words in _LEADS}
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?%?")
 _TIME = re.compile(r"^\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?$|\bo'?clock\b|^(half|quarter)\b", re.IGNORECASE)
@@ -68,10 +87,11 @@ def answer_kind(text: str) -> dict[str, str]:
     """What kind of answer a text is, in the features distractors must share with their key."""
     text = " ".join(str(text).split())
     if text and all(w in _NUMBER_WORDS for w in re.split(r"[\s-]+", text.lower())):
-        return {"form": "number word", "script": "NONE", "case": "", "length": "words", "plural": ""}
+        return {"form": "number word", "script": "NONE", "case": "", "length": "words", "plural": "", "lead": ""}
     if _NUMBER.fullmatch(text.replace(",", "")) or _NUMBER.fullmatch(text):
         digits = len(re.sub(r"\D", "", text.split(".")[0]))
-        return {"form": "number", "script": "NONE", "case": "", "length": f"{min(digits, 4)} digits", "plural": ""}
+        return {"form": "number", "script": "NONE", "case": "", "length": f"{min(digits, 4)} digits", "plural": "",
+                "lead": ""}
     form = "time" if _TIME.search(text) else "date" if _DATE.search(text) else "text"
     words = text.split()
     letters = [ch for ch in text if ch.isalpha()]
@@ -87,7 +107,10 @@ def answer_kind(text: str) -> dict[str, str]:
         length = "1 char" if len(text) == 1 else "word"
     else:
         length = "2-3 words" if len(words) <= 3 else "4-8 words" if len(words) <= 8 else "sentence"
-    return {"form": form, "script": _script(text), "case": case, "length": length, "plural": _plural(words)}
+    # A lead only where the phrase goes on after it: "To" or "Yes" alone is a label, not a kind.
+    lead = next((name for name, pattern in _LEADS_RE.items() if len(words) > 1 and pattern.match(text)), "")
+    return {"form": form, "script": _script(text), "case": case, "length": length, "plural": _plural(words),
+            "lead": lead}
 
 
 def _plural(words: list[str]) -> str:
@@ -183,10 +206,15 @@ def root_shown(option: str, question: str) -> str:
 def is_paraphrase(key: str, other: str) -> bool:
     """The same answer in other words, as far as words tell: one's words make up a run of the other's."""
     # Abbreviations are one word: "U.S." is not inside "U.S.S.R.".
-    a, b = (normalise(re.sub(r"(?<=\w)\.(?=\w)", "", text)) for text in (key, other))
+    a, b = (_OPENING_WORDS.sub("", normalise(re.sub(r"(?<=\w)\.(?=\w)", "", text))) for text in (key, other))
     if not a or not b:
         return False
     return f" {a} " in f" {b} " or f" {b} " in f" {a} "
+
+
+# Words that open an answer without changing it: "the universal access to treatment" and "in order to
+# ensure universal access to treatment" give one reason.
+_OPENING_WORDS = re.compile(r"^(?:(?:the|a|an|to|in order to|so as to|so that|because of|because|due to|for|by)\s+)+")
 
 
 PASSAGE_SPAN_MAX_WORDS = 3  # longer keys are not looked for as spans of their passage
@@ -287,6 +315,48 @@ def _same_duration(a: str, b: str) -> bool:
     return first is not None and second is not None and max(first, second) / min(first, second) < SAME_DURATION_RATIO
 
 
+PASSAGE_MIN_WORDS = 40  # a context this long is a passage the question is about
+SUPPORT_MIN_SHARE = 0.5  # of the key's content words, the share the passage must hold (by root)
+
+
+def unsupported_by_passage(answer: str, context: str) -> str:
+    """Why the passage shown cannot answer the question, when a free-text key's words are mostly not in
+    it ("30,000 hours" asked of a summary that never says how long): "" when it can, or when there
+    is no passage to judge by."""
+    words = content_words(answer)
+    passage = content_words(context)
+    if not words or len(passage) < PASSAGE_MIN_WORDS:
+        return ""
+    roots = {stem(w) for w in passage}
+    found = [w for w in words if stem(w) in roots or w in context.lower()]
+    if len(found) >= SUPPORT_MIN_SHARE * len(words):
+        return ""
+    missing = [w for w in words if w not in found]
+    return (f"the passage shown holds too few of the answer's words ({', '.join(missing[:4])} missing): "
+            "the question cannot be answered from it")
+
+
+CONTINUATION_MIN_WORDS = 3  # a reply with fewer content words ("Thanks a lot.") fits many conversations
+CONTINUATION_MAX_COSINE = 0.5  # a reply this close to the key in meaning may continue the talk as well
+
+
+def _continuation_candidates(answer: str, candidates: list[str], context: str, ctx: ItemContext) -> list[str]:
+    """Wrong replies for "which reply continues this conversation": each says something of its own
+    (not a formula that fits anywhere), is far from the key in meaning and answers the last turn less
+    well than the key does (the packaged embedding model), so the key is the one reply that fits."""
+    if len(content_words(answer)) < CONTINUATION_MIN_WORDS:
+        raise RecordFiltered(f"its reply {answer!r} is a formula that would continue many conversations")
+    candidates = [v for v in candidates if len(content_words(v)) >= CONTINUATION_MIN_WORDS]
+    tools = ctx.tools
+    if tools is None or not hasattr(tools, "closeness") or not candidates:
+        return candidates
+    to_key = tools.closeness(answer, candidates)
+    turns = [line.split(":", 1)[-1].strip() for line in context.strip().splitlines() if line.strip()]
+    fit = tools.closeness(turns[-1], [answer, *candidates]) if turns else {}
+    return [v for v in candidates if to_key.get(v, 0.0) < CONTINUATION_MAX_COSINE
+            and (not fit or fit[v] < fit[answer])]
+
+
 @operator("distractors_from_bank")
 def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
     """Options: the answer and k distractors from the dataset's other answers, matched to the key's
@@ -307,10 +377,16 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
     # A cloze passage's blank is the question, not a quote to echo (the answer written elsewhere in it is a leak).
     extractive = params.get("extractive", True) and not has_blank(draft.get("context", ""))
     quoted = passage_spans(draft.get("context", ""), answer, accepted) if extractive else []
+    if extractive and not quoted and not params.get("continuation"):  # the next reply is not in the talk so far
+        problem = unsupported_by_passage(answer, draft.get("context", ""))
+        if problem:
+            raise OperatorError(problem)
     if len(quoted) >= k:
         # Extractive reading: the key stands in the passage, so its distractors do too (spans of the
         # passage of the key's kind): the option that appears in the passage is not the giveaway.
         candidates = quoted
+    elif params.get("continuation"):
+        candidates = _continuation_candidates(answer, candidates, draft.get("context", ""), ctx)
     elif (key_seconds := duration_seconds(answer)) is not None:
         # A duration the text does not state: a close one is a second right answer, not a distractor.
         candidates = [v for v in candidates if not _as_plausible(key_seconds, v)]

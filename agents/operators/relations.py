@@ -36,6 +36,7 @@ EXCLUSIVE = {
     "per:girl/boyfriend": ("per:siblings", "per:children"),
     "per:friends": ("per:siblings", "per:children", "per:spouse"),
 }
+SPECIFIC = ("per:siblings", "per:children", "per:spouse", "per:girl/boyfriend", "per:friends")  # most specific first
 PERSON = "PER"
 
 
@@ -48,15 +49,14 @@ def relations_of(text: object) -> list[tuple[str, str, str]]:
 
 
 def askable(relations: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """The relations an item may ask about: a kind with enough exclusive options, one pair once."""
-    seen: set[frozenset[str]] = set()
-    out = []
+    """The relations an item may ask about: a kind with enough exclusive options, one pair once, by
+    its most specific relation (a brother who is also a friend is asked about as a sibling)."""
+    best: dict[frozenset[str], tuple[str, str, str]] = {}
     for a, rel, b in relations:
         pair = frozenset((a, b))
-        if rel in EXCLUSIVE and pair not in seen:
-            seen.add(pair)
-            out.append((a, rel, b))
-    return out
+        if rel in EXCLUSIVE and (pair not in best or SPECIFIC.index(rel) < SPECIFIC.index(best[pair][1])):
+            best[pair] = (a, rel, b)
+    return list(best.values())
 
 
 @operator("relation_choices")

@@ -158,6 +158,7 @@ _GENERIC_LABEL_WORDS = frozenset("""
 """.split())
 
 
+CONTINUATION_QUESTION = "Which reply best continues this conversation?"
 MIN_RELATIONS = 0.3  # the share of records whose relation list holds a pair an item can ask about
 
 
@@ -288,7 +289,7 @@ def design_plan(card: CardView, records: list[RecordView],
         elif contexts and sum("<MASK>" in c for c in contexts) >= len(contexts) * MIN_COVERAGE:
             text = "Which expression best fills <MASK> in the text above?"
         elif context_source == dialog_path:
-            text = "Which reply best continues this conversation?"
+            text = CONTINUATION_QUESTION
         else:
             text = (f"What is the {noun} of the text above?" if noun and noun == label_noun(card, answer_path) else
                     f"Which {noun} fits the text above?" if noun else "Which of these labels fits the text above?")
@@ -332,6 +333,8 @@ def design_plan(card: CardView, records: list[RecordView],
             answer_type = "binary"
         distractor_params: dict[str, Any] = {"bank": bank, "clusters": clusters, "k": min(3, classes - 1),
                                              "extractive": not is_label}  # a label is never a quote
+        if any(op.params.get("text") == CONTINUATION_QUESTION for op in ops):
+            distractor_params["continuation"] = True  # wrong replies that do not fit the talk as well
         # Labels nearest in meaning make hard distractors; numbers nearest in meaning are the adjacent
         # ones (3 -> 2, 4), which gather the options round the key: a number's distractors are drawn
         # evenly from the other labels.
@@ -443,9 +446,11 @@ _TEXT_REFERENCES = (("<MASK> in the text above", "the blank in the conversation"
 
 
 def _media_from_text(plan: TransformPlan, *, source: str, step: Operator, references: tuple[tuple[str, str], ...],
-                     prefix: str) -> TransformPlan | None:
-    """The plan with `step` right after the operator that reads `source` into the context, and the
-    template questions' references to "the text above" rewritten; None when no operator reads it."""
+                     prefix: str, late: bool = False) -> TransformPlan | None:
+    """The plan with `step` right after the operator that reads `source` into the context (`late`:
+    once the options are made, before they are balanced, so that no record an option step turns
+    away has had its media made, and those steps still read the text), and the template questions'
+    references to "the text above" rewritten; None when no operator reads it."""
     ops: list[Operator] = []
     inserted = False
     for op in plan.operators:
@@ -460,6 +465,10 @@ def _media_from_text(plan: TransformPlan, *, source: str, step: Operator, refere
             inserted = True
     if not inserted:
         return None
+    balance = next((i for i, op in enumerate(ops) if op.op == "balance_positions"), None)
+    if late and balance is not None and ops.index(step) < balance:
+        ops.remove(step)
+        ops.insert(balance - 1, step)
     return plan.model_copy(update={"template": f"{prefix}_{plan.template}", "operators": ops})
 
 
@@ -469,8 +478,9 @@ def speech_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | No
     source = speech_source(card)
     if source is None:
         return None, "the card maps no dialogue text to synthesise speech from"
-    spoken = _media_from_text(plan, source=source, references=_TEXT_REFERENCES, prefix="spoken", step=Operator(
-        op="speak_dialogue", reads=["context"], writes=["media", "context"], params={"mask_word": "blank"}))
+    spoken = _media_from_text(plan, source=source, references=_TEXT_REFERENCES, prefix="spoken", late=True,
+                              step=Operator(op="speak_dialogue", reads=["context"], writes=["media", "context"],
+                                            params={"mask_word": "blank"}))
     return (spoken, "") if spoken else (None, f"the plan does not read the dialogue at {source} as its context")
 
 

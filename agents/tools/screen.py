@@ -246,7 +246,8 @@ def repair_punctuation(text: str) -> tuple[str, list[str]]:
             mended = pattern.sub(replacement, mended)
     stripped = mended.strip()
     for quote in "'\"":
-        if stripped[-2:-1] in ("?", ".", "!") and stripped.endswith(quote) and stripped.count(quote) % 2:
+        quotes = len(re.findall(rf"(?<![A-Za-z]){quote}|{quote}(?![A-Za-z])", stripped))  # not "Craig's"
+        if stripped[-2:-1] in ("?", ".", "!") and stripped.endswith(quote) and quotes % 2:
             mended, stripped = mended.rstrip()[:-1], stripped[:-1]  # a stray closing quote ("...shorts?'")
             repairs.append(f"stray {quote} removed")
     if stripped and stripped[0].islower() and len(stripped.split()) >= 3:

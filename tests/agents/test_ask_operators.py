@@ -329,3 +329,25 @@ def test_an_item_short_of_the_asked_option_count_is_rejected_not_pruned():
     checked = verify(short.model_copy(update={"options": ["an apple", "a chair"], "answer": "an apple"}),
                      modalities=["text"], tools=None, ledger=NullLedger(), option_count=3)
     assert checked.rejected_reasons == ["option_count: 2 options; the request asks for 3"]
+
+
+def test_a_question_rendered_beside_the_records_own_image_is_read_back_once_and_the_image_is_not_a_page(
+        world_flags, tmp_path):
+    """Before: the flag (the record's image, after the rendered question) was read as a "degraded
+    page", OCR found none of the question in it, and every item was rejected."""
+    c, recs = world_flags
+    plan, _ = design_plan(c, recs)
+    ask = _ask("question_modality", "question:image", modality="image")
+    shown, _, unserved = plan_for_asks(plan, c, recs, [ask], synthesis="render")
+    assert unserved == {}
+    ops = [op.op for op in shown.operators]
+    assert ops.index("render_text_image") < ops.index("attach_media")
+
+    tools, ledger, sink = LocalTools(media_root=tmp_path), NullLedger(), ListSink()
+    run_cell(_cell(c, shown, 2), modalities=["image", "text"], pool=MemoryPool([(c, recs)]), tools=tools,
+             ledger=ledger, sink=sink)
+    assert [s.status for s in sink.samples] == ["ok", "ok"], [s.rejected_reasons for s in sink.samples]
+    for sample in sink.samples:
+        assert [m.kind for m in sample.media] == ["image", "image"]
+        assert "degraded_legible" not in [check.name for check in sample.checks]
+    assert len([call for call in ledger.tool_calls if call["tool"] == "ocr"]) == 2

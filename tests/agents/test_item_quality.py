@@ -62,11 +62,19 @@ def test_distractors_come_from_the_keys_section_and_kind_ranked_by_meaning():
 
 
 def test_answer_kinds_and_restatements():
-    assert answer_kind("1,250") == {"form": "number", "script": "NONE", "case": "", "length": "4 digits", "plural": ""}
+    assert answer_kind("1,250") == {"form": "number", "script": "NONE", "case": "", "length": "4 digits", "plural": "",
+                                    "lead": ""}
     assert answer_kind("five")["form"] == "number word"
     assert answer_kind("quarter past six")["form"] == "time"
     assert answer_kind("Buenos Aires") == {"form": "text", "script": "LATIN", "case": "proper", "length": "2-3 words",
-                                           "plural": ""}
+                                           "plural": "", "lead": ""}
+    # How a phrase opens says what it answers: a "why" key is not the one reason among noun phrases.
+    assert [answer_kind(a)["lead"] for a in ("because her mother transmitted the virus to her",
+                                             "in order to ensure universal access to treatment",
+                                             "through sexual intercourse", "he defines it as surreal",
+                                             "not really, because medications do not help", "Down's syndrome",
+                                             "To", "family planning")] == [
+        "reason", "reason", "means", "clause", "polar", "", "", ""]
     assert [answer_kind(w)["plural"] for w in ("cupboards", "freezer", "glass", "bananas", "berries")] == [
         "yes", "no", "no", "yes", "yes"]
     assert answer_kind("Ä")["length"] == "1 char" and answer_kind("Ж")["script"] == "CYRILLIC"
@@ -386,3 +394,63 @@ def test_one_picture_recoloured_is_the_same_picture_to_the_duplicate_check(tmp_p
     assert index.check(other_answer, [], look(other_answer)).ok
     other_file = drafts[2].model_copy(update={"question": "What brand made this car?"})
     assert index.check(other_file, [], look(other_file)).ok
+
+
+CHATS = [  # (the conversation so far, the reply that continues it)
+    ("What about the sports section? What were the scores from last night's games?",
+     "Here's the paper. You can read the scores yourself."),
+    ("Caterpillar fungus?! What's that?", "It's a special type of Chinese herb. It's really good for you!"),
+    ("If we leave early, do you think we will have time for the old palace?",
+     "I think we should. We can visit it in the afternoon if you'd like."),
+    ("You should narrow your topic down.", "What if I focus on water pollution instead of pollution in general?"),
+    ("Your English skills are really impressive.", "Thanks a lot."),
+    ("Here is your change, sir.", "Thanks so much."),
+    ("Could you make the bed for me?", "Certainly, sir."),
+    ("I finally found a new job, and I like it even more than my last.", "See? Every cloud has a silver lining."),
+    ("Shall we meet at the station at six?", "Six is fine. I'll wait by the ticket machines."),
+]
+
+
+def test_a_conversation_continues_with_one_reply_formulas_key_nothing_and_paraphrases_never_stand_beside_it():
+    """"Which reply best continues this conversation?" Before: "Thanks a lot." beside "Thanks so much.",
+    "Certainly, sir." beside "Sure, no problem.": several options continued the talk equally well."""
+    c = card("daily-chat", {"dialog": ["dialog"], "answer": ["reply"]}, name="Daily chat",
+             description="Short everyday conversations; predict the next reply.")
+    recs = [record(i, {"dialog": f"Speaker 1: Hello.\nSpeaker 2: {turn}", "reply": reply}, c.dataset_id)
+            for i, (turn, reply) in enumerate(CHATS)]
+    plan, why = design_plan(c, recs)
+    (step,) = [op for op in plan.operators if op.op == "distractors_from_bank"]
+    assert step.params["continuation"] is True
+    box = ToolBox(NoMediaTools(), NullLedger(), default_embedder())
+    made, filtered = {}, []
+    for i, rec in enumerate(recs):
+        try:
+            draft = _made(plan, rec, i, tools=box)
+        except OperatorError as exc:
+            filtered.append((rec.payload["reply"], type(exc).__name__))
+            continue
+        made[rec.payload["reply"]] = [o for o in draft["options"] if o != rec.payload["reply"]]
+    assert filtered == [("Thanks a lot.", "RecordFiltered"), ("Thanks so much.", "RecordFiltered"),
+                        ("Certainly, sir.", "RecordFiltered")]
+    formulas = {"Thanks a lot.", "Thanks so much.", "Certainly, sir."}
+    for key, distractors in made.items():
+        assert distractors and not formulas & set(distractors), (key, distractors)
+        close = box.closeness(key, distractors)
+        assert all(cosine < 0.5 for cosine in close.values()), (key, close)
+
+
+def test_a_passage_that_never_states_the_answer_cannot_key_an_item_and_reasons_are_one_whatever_leads_them():
+    from agents.operators.distractors import unsupported_by_passage
+
+    summary = ("Many of us share the love for television courts, but my central passion lies in the live performing "
+               "arts, including orchestral music, jazz, modern dance, opera and theater. Technology now competes with "
+               "the performing arts, especially with the rise of the internet and personalized consumption. We are in "
+               "an age where technology reshapes how we view culture, with entertainment available anytime. The arts "
+               "still cultivate empathy, emotional intelligence and social conscience, skills that future leaders need.")
+    assert unsupported_by_passage("30,000 hours", summary) == (
+        "the passage shown holds too few of the answer's words (hours missing): the question cannot be answered "
+        "from it")
+    assert unsupported_by_passage("the rise of the internet", summary) == ""
+    assert unsupported_by_passage("30,000 hours", "A short premise.") == ""  # no passage to judge by
+    assert is_paraphrase("in order to ensure universal access to treatment", "the universal access to treatment")
+    assert not is_paraphrase("to ensure universal access to treatment", "to make patent laws more flexible")

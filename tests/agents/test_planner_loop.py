@@ -17,8 +17,10 @@ from tests.agents.test_offline_engine import MemoryPool, card, causal_pool, reco
 def dialogue_pool(n: int = 12):
     c = card("daily-dialogue", {"dialog": ["dialog"], "answer": ["output.response"]}, name="Daily Dialogue",
              description="Short multi-turn daily conversations between two speakers; predict the next reply.")
-    replies = ["Certainly, sir.", "See you tomorrow.", "No, thanks.", "Yes, please.", "It is on the left.",
-               "About ten minutes."]
+    # Replies that say something of their own: a formula ("Certainly, sir.") would continue any talk.
+    replies = ["It is on the left, past the library stairs.", "Take the lift to the third floor.",
+               "The cleaners are working there until noon.", "Your key card opens the side door.",
+               "The meeting moved to the big hall downstairs.", "Ask the porter at the front desk."]
     recs = [record(i, {"dialog": [f"Hello, number {i}.", "Hi, how can I help?", f"Where is room {i}?"],
                        "output": {"response": replies[i % len(replies)]}}, dataset_id=c.dataset_id) for i in range(n)]
     return c, recs
@@ -132,7 +134,10 @@ def test_spoken_requests_ground_in_dialogues_made_into_speech():
     (grounding,) = subtask.groundings
     assert (subtask.key, subtask.modalities, grounding.synthesis) == (
         "spoken-dialogue-understanding", ["audio", "text"], "speech")
-    assert [op.op for op in grounding.plan.operators][:3] == ["read_text", "speak_dialogue", "set_text"]
+    # Spoken once the options are made: a record an option step turns away costs no synthesis.
+    assert [op.op for op in grounding.plan.operators] == ["read_text", "set_text", "answer_text",
+                                                          "distractors_from_bank", "speak_dialogue",
+                                                          "balance_positions"]
     assert grounding.plan.template == "spoken_label_choices"
     assert (grounding.capacity, grounding.quota) == (12, 8)
 
@@ -377,7 +382,7 @@ def test_noise_is_mixed_at_the_requested_snr_and_noisy_speech_must_stay_intellig
     (grounding,) = result.subtasks[0].groundings
     assert result.scope.perturbation.model_dump() == {"kind": "audio_noise", "severity": 3}
     assert grounding.plan.template.endswith("+noise20dB,10dB,0dB")  # no level named: the whole ladder
-    assert [op.op for op in grounding.plan.operators][:3] == ["read_text", "speak_dialogue", "mix_noise"]
+    assert [op.op for op in grounding.plan.operators][-3:] == ["speak_dialogue", "mix_noise", "balance_positions"]
     sink, ledger = ListSink(), NullLedger()
     cell = Cell(subtask_key="s", grounding_id=1, dataset_id=c.dataset_id, dataset_slug=c.slug, plan=grounding.plan,
                 quota=2)

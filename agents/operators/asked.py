@@ -14,6 +14,7 @@
 - `keep_answers`: only records whose answer is one of the two the request names ("positive or
   negative" of a set that also has "neutral"); the item then chooses between those two.
 - `keep_durations`: only records whose answer is a duration, for a request that asks how long
+- `keep_causes`: only records whose question asks a cause, for a request that asks what caused something
   things take, of a set that mixes durations with dates and times of day.
 - `keep_forms`: only records whose question has one of the forms the request names (question_form:
   the clock questions "What time is shown?" of a set that also has schedule and price problems);
@@ -144,6 +145,26 @@ def _keep_durations(draft: Draft, record: RecordView, params: dict[str, Any], ct
     if 2 * sum(duration_seconds(v) is not None for v in values) <= len(values):
         raise RecordFiltered(f"its answer {values[0] if values else 'missing'!r} is not a duration; the request "
                              "asks how long")
+
+
+# A question that asks a cause ("Why ...?", "What caused ...?", "... because of which ...?").
+CAUSAL_QUESTION = re.compile(r"\bwhy\b|\bcaus(?:e|es|ed|ing)\b|\breasons?\b|\bbecause\b|\bled to\b|\bdue to\b|"
+                             r"\bhow come\b|\bwhat made\b|\bwhat makes\b", re.IGNORECASE)
+
+
+def asks_cause(question: object) -> bool:
+    """Whether the question proper (up to its first ":" or "?": not the premise it quotes, as in "What
+    is the effect of: he was late because ...?") asks a cause."""
+    return isinstance(question, str) and bool(CAUSAL_QUESTION.search(re.split(r"[:?]", question, maxsplit=1)[0]))
+
+
+@operator("keep_causes")
+def _keep_causes(draft: Draft, record: RecordView, params: dict[str, Any], ctx: ItemContext) -> None:
+    """The record's question (at `path`) must ask a cause ("Why ...?", "What caused ...?"): the request
+    asks what caused something."""
+    question = get_path(record.payload, params["path"])
+    if not asks_cause(question):
+        raise RecordFiltered(f"its question {str(question)[:60]!r} asks no cause; the request asks what caused it")
 
 
 @operator("keep_language")

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 
 from agents.operators import answer_values, get_path
+from agents.operators.asked import CAUSAL_QUESTION, asks_cause
 from agents.operators.asked import question_form
 from agents.operators.screen import SourceRejected, screen_record
 from agents.planner.transform import section_fields
@@ -127,6 +128,27 @@ def names_durations(records: list[RecordView], answer_path: str, request_text: s
     return DURATION_SHARE[0] <= share < DURATION_SHARE[1]
 
 
+# A request asking what caused something ("ask what caused one of the events"), and not its effects too.
+_ASKS_CAUSE = re.compile(r"\bwhat (?:caused|causes|led to|leads to|made)\b|\bthe causes?\b|\bwhy\b|\breasons? (?:for|why)\b|"
+                         r"\bcaused\b|\bcause of\b")
+_ASKS_EFFECT = re.compile(r"\beffects?\b|\bconsequences?\b|\boutcomes?\b|\bresults?\b|\bwhat happen")
+CAUSE_SHARE = (0.2, 0.9)  # the questions a set must have asking a cause for the filter to mean anything
+
+
+def names_causes(records: list[RecordView], question: str, request_text: str) -> bool:
+    """Whether the request asks what caused something and some of the records' questions (not all,
+    nor a stray few) ask a cause: then only those records serve ("What country supported the accord?"
+    tests reading, not finding a cause)."""
+    text = request_text.lower()
+    if not question or not _ASKS_CAUSE.search(text) or _ASKS_EFFECT.search(text):
+        return False
+    questions = [q for q in (get_path(r.payload, question) for r in records) if isinstance(q, str) and q.strip()]
+    if not questions:
+        return False
+    share = sum(asks_cause(q) for q in questions) / len(questions)
+    return CAUSE_SHARE[0] <= share < CAUSE_SHARE[1]
+
+
 def section_plan(plan: TransformPlan, card: CardView, records: list[RecordView], request_text: str
                  ) -> tuple[TransformPlan, CardView]:
     """The plan keeping only the records of the sections and question forms the request names
@@ -141,6 +163,9 @@ def section_plan(plan: TransformPlan, card: CardView, records: list[RecordView],
                                                   **{f"section:{p}": FieldSpec(paths=[p]) for p in kept}}})
     path = question_path(plan)
     forms = named_forms(_as_screened(plan, records) if path else records, path, request_text)
+    causes = names_causes(records, path, request_text)
+    if causes and all(CAUSAL_QUESTION.search(form) for form in forms):
+        forms = []  # "what caused" named as the cause asked, not as the one wording kept: keep_causes keeps them all
     if forms:
         steps.append(Operator(op="keep_forms", reads=[f"record:{path}"], writes=[],
                               params={"path": path, "forms": forms}))
@@ -148,9 +173,12 @@ def section_plan(plan: TransformPlan, card: CardView, records: list[RecordView],
     durations = names_durations(records, answer, request_text)
     if durations:
         steps.append(Operator(op="keep_durations", reads=[f"record:{answer}"], writes=[], params={"path": answer}))
+    if causes:
+        steps.append(Operator(op="keep_causes", reads=[f"record:{path}"], writes=[], params={"path": path}))
     if not steps:
         return plan, card
-    suffix = "".join(("+sections" if kept else "", "+forms" if forms else "", "+durations" if durations else ""))
+    suffix = "".join(("+sections" if kept else "", "+forms" if forms else "", "+durations" if durations else "",
+                      "+causes" if causes else ""))
     return plan.model_copy(update={"template": f"{plan.template}{suffix}",
                                    "operators": [*steps, *plan.operators]}), card
 
@@ -178,4 +206,6 @@ def kept_part(plan: TransformPlan) -> str:
             parts.append("its questions of the form " + ", ".join(f"'{f}'" for f in op.params["forms"]))
         elif op.op == "keep_durations":
             parts.append("its items whose answer is a duration")
+        elif op.op == "keep_causes":
+            parts.append("its questions that ask a cause")
     return "; ".join(parts)

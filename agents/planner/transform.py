@@ -478,6 +478,9 @@ def speech_plan(plan: TransformPlan, card: CardView) -> tuple[TransformPlan | No
     source = speech_source(card)
     if source is None:
         return None, "the card maps no dialogue text to synthesise speech from"
+    if plan.template.startswith("relation_choices"):
+        # "How are Speaker 1 and Speaker 2 related?": a recording gives each speaker a voice, not a label.
+        return None, "its questions name the speakers by the transcript's labels, which a recording does not say"
     spoken = _media_from_text(plan, source=source, references=_TEXT_REFERENCES, prefix="spoken", late=True,
                               step=Operator(op="speak_dialogue", reads=["context"], writes=["media", "context"],
                                             params={"mask_word": "blank"}))

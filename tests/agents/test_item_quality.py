@@ -454,3 +454,32 @@ def test_a_passage_that_never_states_the_answer_cannot_key_an_item_and_reasons_a
     assert unsupported_by_passage("30,000 hours", "A short premise.") == ""  # no passage to judge by
     assert is_paraphrase("in order to ensure universal access to treatment", "the universal access to treatment")
     assert not is_paraphrase("to ensure universal access to treatment", "to make patent laws more flexible")
+
+
+def test_a_request_asking_what_caused_an_event_keeps_the_questions_that_ask_a_cause():
+    from agents.planner.sections import names_causes
+
+    c = card("documents", {"context": ["doc"], "question": ["q"], "answer": ["a"]})
+    rows = [("Why did the council close the bridge?", "because its piers were cracked"),
+            ("What country hosted the summit?", "Chile"), ("What caused the flooding in the valley?", "the dam broke"),
+            ("On what date was the law passed?", "1944"), ("Because of which storm was the harbour shut?", "Hilda"),
+            ("Who led the delegation?", "Todd Stern")] * 2
+    recs = [record(i, {"doc": f"Report {i}. " + "The council met and spoke at length about the town. " * 8,
+                       "q": q, "a": a}, c.dataset_id) for i, (q, a) in enumerate(rows)]
+    text = "Give the model a long news document and ask what caused one of the events it reports."
+    assert names_causes(recs, "q", text) is True
+    assert names_causes(recs, "q", "Ask about the causes and the effects of events in the document.") is False
+    assert names_causes(recs, "q", "Ask questions about a long news document.") is False
+    plan, _ = design_plan(c, recs)
+    kept, why, _ = plan_for_asks(plan, c, recs, [], request_text=text)
+    assert why == "" and {"op": "keep_causes", "params": {"path": "q"}} in [
+        {"op": op.op, "params": op.params} for op in kept.operators]
+    made = set()
+    for i, rec in enumerate(recs):
+        try:
+            _made(kept, rec, i)
+            made.add(rec.payload["q"])
+        except OperatorError as exc:
+            assert type(exc).__name__ == "RecordFiltered"
+    assert made == {"Why did the council close the bridge?", "What caused the flooding in the valley?",
+                    "Because of which storm was the harbour shut?"}

@@ -63,3 +63,12 @@ def test_a_request_about_relations_in_conversations_is_served_by_the_relation_da
     assert [(cov.key, cov.status, cov.datasets) for cov in result.coverage] == [
         ("capability:dialogue-understanding", "served", ["dialogue-relations"]),
         ("capability:relation-extraction", "served", ["dialogue-relations"])]
+
+
+def test_relation_items_are_not_spoken_the_speakers_labels_are_not_in_a_recording():
+    from agents.planner.transform import speech_plan
+
+    c, recs = relation_pool()
+    plan, _ = design_plan(c, recs)
+    assert speech_plan(plan, c) == (
+        None, "its questions name the speakers by the transcript's labels, which a recording does not say")

@@ -47,8 +47,8 @@ PARAPHRASE_COSINE = 0.75
 CANDIDATES_RANKED = 400  # a seeded sample of the bank is ranked per item
 # What a mismatch costs: a number among words, or another script, is never acceptable while a
 # same-kind candidate remains; a section or a length class weighs less; case least.
-_WEIGHTS = {"form": 16, "script": 16, "section": 8, "lead": 6, "length": 2, "plural": 2, "case": 1}
-_KIND_FEATURES = ("form", "script", "lead", "length", "plural", "case")
+_WEIGHTS = {"form": 16, "script": 16, "section": 8, "lead": 6, "length": 2, "plural": 2, "numeral": 2, "case": 1}
+_KIND_FEATURES = ("form", "script", "lead", "length", "plural", "numeral", "case")
 # How a phrase answer opens says what it answers: a reason ("because ...", "to ..."), a means ("through
 # ..."), a time, a place, a yes or no, or a clause about someone ("he defines it as surreal"). A
 # "why" key among noun phrases is the one option that answers "why".
@@ -87,11 +87,12 @@ def answer_kind(text: str) -> dict[str, str]:
     """What kind of answer a text is, in the features distractors must share with their key."""
     text = " ".join(str(text).split())
     if text and all(w in _NUMBER_WORDS for w in re.split(r"[\s-]+", text.lower())):
-        return {"form": "number word", "script": "NONE", "case": "", "length": "words", "plural": "", "lead": ""}
+        return {"form": "number word", "script": "NONE", "case": "", "length": "words", "plural": "", "lead": "",
+                "numeral": "words"}
     if _NUMBER.fullmatch(text.replace(",", "")) or _NUMBER.fullmatch(text):
         digits = len(re.sub(r"\D", "", text.split(".")[0]))
         return {"form": "number", "script": "NONE", "case": "", "length": f"{min(digits, 4)} digits", "plural": "",
-                "lead": ""}
+                "lead": "", "numeral": "digits"}
     form = "time" if _TIME.search(text) else "date" if _DATE.search(text) else "text"
     words = text.split()
     letters = [ch for ch in text if ch.isalpha()]
@@ -109,8 +110,11 @@ def answer_kind(text: str) -> dict[str, str]:
         length = "2-3 words" if len(words) <= 3 else "4-8 words" if len(words) <= 8 else "sentence"
     # A lead only where the phrase goes on after it: "To" or "Yes" alone is a label, not a kind.
     lead = next((name for name, pattern in _LEADS_RE.items() if len(words) > 1 and pattern.match(text)), "")
+    # A count in digits among counts in words ("3 days" beside "two weeks") stands out.
+    numeral = "digits" if re.search(r"\d", text) else "words" if any(
+        w.lower().strip(",.") in _NUMBER_WORDS for w in words) else ""
     return {"form": form, "script": _script(text), "case": case, "length": length, "plural": _plural(words),
-            "lead": lead}
+            "lead": lead, "numeral": numeral}
 
 
 def _plural(words: list[str]) -> str:

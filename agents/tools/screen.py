@@ -27,6 +27,9 @@ from agents.tools.image import ImageToolError, image_open
 GARBLE_MIN_WORDS = 8
 GARBLE_MAX_UNKNOWN = 0.4  # tweets with slang ("dont", "lol") stay well below; word salad does not
 TYPO_MIN_FREQUENCY = 20_000  # the corrected word must be a frequent one ("could", not a rare name)
+# A long word one edit from a known one has few readings: a less frequent word may be what was meant
+# ("perfoming" -> "performing").
+TYPO_LONG_WORD, TYPO_LONG_MIN_FREQUENCY = 8, 2_000
 IMAGE_MIN_SIDE = 16
 IMAGE_MIN_STD = 4.0  # grey levels: a blank or nearly uniform picture
 IMAGE_MIN_ENTROPY = 0.5  # bits
@@ -90,8 +93,9 @@ def garble(text: str) -> str:
 def _corrections(word: str) -> list[str]:
     """The frequent words one edit from an unknown one, most frequent first."""
     dictionary = _dictionary()
+    floor = TYPO_MIN_FREQUENCY if len(word) < TYPO_LONG_WORD else TYPO_LONG_MIN_FREQUENCY
     return sorted((w for w in dictionary.known(dictionary.edit_distance_1(word))
-                   if dictionary.word_frequency[w] >= TYPO_MIN_FREQUENCY),
+                   if dictionary.word_frequency[w] >= floor),
                   key=lambda w: (-dictionary.word_frequency[w], w))
 
 

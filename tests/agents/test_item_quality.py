@@ -63,11 +63,12 @@ def test_distractors_come_from_the_keys_section_and_kind_ranked_by_meaning():
 
 def test_answer_kinds_and_restatements():
     assert answer_kind("1,250") == {"form": "number", "script": "NONE", "case": "", "length": "4 digits", "plural": "",
-                                    "lead": ""}
+                                    "lead": "", "numeral": "digits"}
     assert answer_kind("five")["form"] == "number word"
     assert answer_kind("quarter past six")["form"] == "time"
     assert answer_kind("Buenos Aires") == {"form": "text", "script": "LATIN", "case": "proper", "length": "2-3 words",
-                                           "plural": "", "lead": ""}
+                                           "plural": "", "lead": "", "numeral": ""}
+    assert [answer_kind(a)["numeral"] for a in ("3 days", "two weeks", "a few days")] == ["digits", "words", ""]
     # How a phrase opens says what it answers: a "why" key is not the one reason among noun phrases.
     assert [answer_kind(a)["lead"] for a in ("because her mother transmitted the virus to her",
                                              "in order to ensure universal access to treatment",

@@ -41,6 +41,9 @@ def test_safe_repairs_are_made_and_said_and_the_source_keeps_its_text():
     assert record.payload["q"] == "Whcih building did the council meet in .?"
     assert screened.repairs == ["q: '.?' -> '?'", "q: 'whcih' -> 'which'"]
     assert screened.screened == ["question", "context"]
+    # A long word has few readings: a less frequent one may be what was meant.
+    assert screen_record(_plan(), _record("Which enviromental problem is the man perfoming a dance about?")).repairs \
+        == ["q: 'enviromental' -> 'environmental'", "q: 'perfoming' -> 'performing'"]
 
 
 def test_free_answer_instructions_leave_a_choice_item_and_a_bare_question_is_capitalised_and_asked():

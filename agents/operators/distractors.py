@@ -416,6 +416,18 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
         # Equally correct in other words: too close in meaning to be wrong.
         candidates = [v for v in candidates if close.get(v, 0.0) < PARAPHRASE_COSINE
                       or any(shares_root(a, b) for a in content_words(answer) for b in content_words(v))]
+    question = draft.get("question", "")
+    if params.get("extractive", True) and question.strip():
+        # A word of the question as a wrong option ("person" for "What is the person holding?") is
+        # no answer to it, and it hides a key the text gives away (the leak check sees a listed option).
+        asked = f" {normalise(question)} "
+        candidates = [v for v in candidates if len(normalise(v)) < 3 or f" {normalise(v)} " not in asked]
+    if close and params.get("extractive", True) and not params.get("nearest") and question.strip():
+        # A free-text answer: a wrong option must also be about what the question asks (an answer to
+        # another document's question stands out), so closeness to the question weighs as much.
+        about = ctx.tools.closeness(question, candidates) if hasattr(ctx.tools, "closeness") else {}
+        if about:
+            close = {v: (close.get(v, 0.0) + about.get(v, 0.0)) / 2 for v in candidates}
     # Kind first; then, among the closest few of the best kind, a seeded pick (hard, not always the same).
     candidates.sort(key=lambda v: (distance[v], -close.get(v, 0.0)))
     best = distance[candidates[0]] if candidates else 0

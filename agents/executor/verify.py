@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from agents.operators import MAX_OPTIONS, has_blank, is_raw_structure, normalise
-from agents.operators.distractors import is_paraphrase, root_shown
+from agents.operators.distractors import answer_kind, is_paraphrase, root_shown
 from agents.ports import Ledger, Tools
 from agents.tools.asr import word_error_rate
 from agents.tools.image import DEGRADATIONS, image_open
@@ -116,7 +116,46 @@ def _leakage(draft: SampleDraft) -> Check:
     if root and not any(root_shown(d, draft.question) for d in distractors):
         return Check(name="answer_leakage", ok=False,
                      detail=f"the key's word {root!r} shares its root with a word of the question; no other option's does")
+    odd = stands_out(answer, distractors)
+    if odd:
+        return Check(name="answer_leakage", ok=False, detail=f"the key stands out from the other options: {odd}")
     return Check(name="answer_leakage", ok=True)
+
+
+_LEAD_SAYS = {"polar": "a yes or no", "reason": "a reason", "means": "a means", "time": "a time", "place": "a place",
+              "clause": "a statement about someone"}
+_LENGTH_CLASSES = ("1 char", "word", "2-3 words", "4-8 words", "sentence")
+STANDS_OUT_RATIO, STANDS_OUT_CHARS = 2.0, 15  # a key this many times, and characters, longer than every other option
+STANDS_OUT_MIN_OTHERS = 2
+STANDOUT_LEADS = frozenset({"polar", "reason", "means"})  # a yes-or-no, a "because", a "by ..." among plain phrases  # with fewer distractors, "the only one of its kind" says nothing
+
+
+def stands_out(key: str, others: list[str]) -> str:
+    """How the key alone differs from the other options, all alike, so that it can be picked without
+    reading ("a number among words", "a sentence among single words", "twice as long as any other");
+    "" when it does not."""
+    if len(others) < STANDS_OUT_MIN_OTHERS:
+        return ""
+    kind, kinds = answer_kind(key), [answer_kind(o) for o in others]
+    for feature, say in (("form", "the only {key} among {other} options"),
+                         ("lead", "the only option that gives {key}"),
+                         ("numeral", "the only count in {key} among counts in {other}")):
+        values = {k[feature] for k in kinds}
+        if feature == "lead" and kind[feature] not in STANDOUT_LEADS:
+            continue  # a time, a place or a statement among plain phrases may still be read as one of them
+        if feature == "numeral" and not (kind[feature] and next(iter(values))):
+            continue  # "split in two" among names is no count among counts
+        if len(values) == 1 and kind[feature] != next(iter(values)) and (kind[feature] or feature == "form"):
+            key_says = _LEAD_SAYS.get(kind[feature], kind[feature]) if feature == "lead" else kind[feature]
+            return say.format(key=key_says or "plain", other=next(iter(values)) or "plain")
+    if all(k["length"] in _LENGTH_CLASSES for k in [kind, *kinds]) and kind["length"] in _LENGTH_CLASSES:
+        rank, ranks = _LENGTH_CLASSES.index(kind["length"]), [_LENGTH_CLASSES.index(k["length"]) for k in kinds]
+        if rank - max(ranks) >= 2 or min(ranks) - rank >= 2:
+            return f"a {kind['length']} option among options of {', '.join(sorted({k['length'] for k in kinds}))}"
+    longest = max(len(o) for o in others)
+    if len(key) >= STANDS_OUT_RATIO * longest and len(key) - longest >= STANDS_OUT_CHARS:
+        return f"{len(key)} characters long, the others at most {longest}"
+    return ""
 
 
 def _media(draft: SampleDraft, modalities: list[str], tools: Tools, ledger: Ledger) -> Check:

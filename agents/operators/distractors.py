@@ -47,7 +47,9 @@ PARAPHRASE_COSINE = 0.75
 CANDIDATES_RANKED = 400  # a seeded sample of the bank is ranked per item
 # What a mismatch costs: a number among words, or another script, is never acceptable while a
 # same-kind candidate remains; a section or a length class weighs less; case least.
-_WEIGHTS = {"form": 16, "script": 16, "section": 8, "lead": 6, "length": 2, "plural": 2, "numeral": 2, "case": 1}
+_WEIGHTS = {"form": 16, "script": 16, "section": 8, "lead": 6, "length_band": 3, "length": 2, "plural": 2, "numeral": 2,
+            "case": 1}
+LENGTH_BAND = 2.0  # a distractor within this factor of the key's length, either way
 _KIND_FEATURES = ("form", "script", "lead", "length", "plural", "numeral", "case")
 # How a phrase answer opens says what it answers: a reason ("because ...", "to ..."), a means ("through
 # ..."), a time, a place, a yes or no, or a clause about someone ("he defines it as surreal"). A
@@ -57,7 +59,7 @@ _LEADS = (("polar", r"yes|no|not really|not|never|of course|absolutely"),
           ("means", r"by|through|via|using|with"),
           ("time", r"when|after|before|during|while|until"),
           ("place", r"in|at|on|near|inside|outside|from|into"),
-          ("clause", r"he|she|they|it|i|we|you|there|people|the author"))
+          ("clause", r"he|she|they|i|we|you|people|the author"))
 _LEADS_RE = {name: re.compile(rf"^(?:{words})\b", re.IGNORECASE) for name, words in _LEADS}
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?%?")
@@ -402,7 +404,10 @@ def _distractors_from_bank(draft: Draft, record: RecordView, params: dict[str, A
     def distance_of(value: str) -> int:
         others = sections.get(normalise(value))
         outside = bool(section and others is not None and section not in others)
-        return kind_distance(key_kind, answer_kind(value)) + (_WEIGHTS["section"] if outside else 0)
+        # Far shorter or longer than the key: the key would stand out by its length (verify's check).
+        far = not (len(answer) <= LENGTH_BAND * len(value) and len(value) <= LENGTH_BAND * len(answer))
+        return (kind_distance(key_kind, answer_kind(value)) + (_WEIGHTS["section"] if outside else 0)
+                + (_WEIGHTS["length_band"] if far else 0))
 
     distance = {v: distance_of(v) for v in candidates}
     if root_shown(answer, draft.get("question", "")):

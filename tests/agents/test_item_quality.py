@@ -484,3 +484,26 @@ def test_a_request_asking_what_caused_an_event_keeps_the_questions_that_ask_a_ca
             assert type(exc).__name__ == "RecordFiltered"
     assert made == {"Why did the council close the bridge?", "What caused the flooding in the valley?",
                     "Because of which storm was the harbour shut?"}
+
+
+def test_a_key_that_stands_out_from_options_all_alike_is_a_leak():
+    from agents.executor.verify import stands_out
+
+    assert stands_out("Confucianism", ["1894", "1905", "1910"]) == "the only text among number options"
+    assert stands_out("not really, because medications do not address the causes",
+                      ["Down syndrome", "family planning", "the ozone layer"]) == "the only option that gives a yes or no"
+    assert stands_out("The Reformation was a movement that split the western church in two",
+                      ["Luther", "Calvin", "Zwingli"]) == "a sentence option among options of word"
+    assert stands_out("two weeks", ["3 days", "5 days", "10 minutes"]) == (
+        "the only count in words among counts in digits")
+    assert stands_out("in order to ensure universal access to treatment and care for everyone",
+                      ["patent rules", "trade law", "generic drugs"]) == "the only option that gives a reason"
+    # Alike enough, or too few others to tell.
+    assert stands_out("Morality", ["Religion", "Law", "Politics"]) == ""
+    assert stands_out("It is on the left, past the library stairs.",
+                      ["Take the lift to the third floor.", "Your key card opens the side door."]) == ""
+    assert stands_out("positive", ["negative"]) == ""
+    draft = _draft(["Confucianism", "1894", "1905", "1910"], question="Which belief did Japan impose on Korea?")
+    checks = {c.name: c for c in verify(draft, modalities=["text"], tools=NoMediaTools(), ledger=NullLedger()).checks}
+    assert (checks["answer_leakage"].ok, checks["answer_leakage"].detail) == (
+        False, "the key stands out from the other options: the only text among number options")

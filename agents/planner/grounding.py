@@ -40,15 +40,8 @@ from agents.planner.relevance import (
 )
 from agents.planner.search import media_of
 from agents.planner.sections import kept_part
-from agents.planner.transform import (
-    MIN_COVERAGE,
-    design_plan,
-    dry_run,
-    first_path,
-    render_source,
-    speech_source,
-    spoken_passage_source,
-)
+from agents.planner.synthesis import render_source, speech_source, spoken_passage_source
+from agents.planner.transform import MIN_COVERAGE, design_plan, dry_run, first_path
 from agents.planner.variants import (
     item_asks,
     needs_key,

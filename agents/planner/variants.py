@@ -33,11 +33,7 @@ from agents.operators import (
 )
 from agents.planner.coverage import plan_serves
 from agents.planner.sections import answer_path, section_plan
-from agents.planner.transform import (
-    MIN_COVERAGE,
-    answer_clusters,
-    dry_run,
-    first_path,
+from agents.planner.synthesis import (
     media_kind,
     render_plan,
     render_source,
@@ -46,6 +42,7 @@ from agents.planner.transform import (
     spoken_passage_plan,
     spoken_question_plan,
 )
+from agents.planner.transform import MIN_COVERAGE, answer_clusters, dry_run, first_path
 from agents.types import (
     Ask,
     CardView,

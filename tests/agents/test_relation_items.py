@@ -66,7 +66,7 @@ def test_a_request_about_relations_in_conversations_is_served_by_the_relation_da
 
 
 def test_relation_items_are_not_spoken_the_speakers_labels_are_not_in_a_recording():
-    from agents.planner.transform import speech_plan
+    from agents.planner.synthesis import speech_plan
 
     c, recs = relation_pool()
     plan, _ = design_plan(c, recs)

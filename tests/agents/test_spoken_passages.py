@@ -4,7 +4,8 @@ recording instead of the text; a dialogue is spoken as one, a voice per speaker.
 from __future__ import annotations
 
 from agents.operators import ItemContext, plan_apply
-from agents.planner.transform import design_plan, dry_run, spoken_passage_plan
+from agents.planner.synthesis import spoken_passage_plan
+from agents.planner.transform import design_plan, dry_run
 from tests.agents.test_offline_engine import card, record
 
 POSTS = [("Loving the new update, everything is faster now!", "positive"),

@@ -147,7 +147,8 @@ def llm_config_from_settings() -> LLMConfig:
         structured_output=settings.LLM_STRUCTURED_OUTPUT, json_schema=settings.LLM_JSON_SCHEMA,
         timeout_s=settings.LLM_TIMEOUT_S,
         max_retries=settings.LLM_MAX_RETRIES, retry_after_max_s=settings.LLM_RETRY_AFTER_MAX_S,
-        concurrency=settings.LLM_CONCURRENCY,
+        concurrency=settings.LLM_CONCURRENCY, concurrency_from_server=settings.LLM_CONCURRENCY_FROM_SERVER,
+        stream=settings.LLM_STREAM,
         prices={model: tuple(price) for model, price in settings.LLM_PRICES.items()},
     )
 

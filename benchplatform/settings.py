@@ -333,7 +333,13 @@ LLM_CELL_ACCEPTANCE_AFTER = env_int("LLM_CELL_ACCEPTANCE_AFTER", 30)
 LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 60.0)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 4)
 LLM_RETRY_AFTER_MAX_S = env_float("LLM_RETRY_AFTER_MAX_S", 30.0)
-LLM_CONCURRENCY = env_int("LLM_CONCURRENCY", 4)
+# Requests in flight at once per endpoint: a number, or "auto": what the server says it serves at once
+# (llama.cpp's /props total_slots), else 4.
+LLM_CONCURRENCY_FROM_SERVER = env_str("LLM_CONCURRENCY", "4").strip().lower() == "auto"
+LLM_CONCURRENCY = 4 if LLM_CONCURRENCY_FROM_SERVER else env_int("LLM_CONCURRENCY", 4)
+# Streamed replies (a slow server is given the time its pace needs; a call given up on is closed, so the
+# server stops computing it). false for a server that cannot stream.
+LLM_STREAM = env_bool("LLM_STREAM", True)
 # USD per 1M tokens, [input, output]; LLM_PRICES (JSON, same shape) adds models or overrides these.
 # List prices of OpenAI's API when written; check them before trusting the ledger's money.
 LLM_PRICES = {

@@ -91,7 +91,7 @@ class LLMClient:
         prepared = [self._prepare(request) for request in requests]
         misses = [p for p in prepared if p["hit"] is None]
         if misses:
-            workers = min(len(misses), max(1, self.config.concurrency))
+            workers = min(len(misses), self.backend.concurrency)
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm") as pool:
                 for p, outcome in zip(misses, pool.map(self._call, misses), strict=True):
                     p["outcome"] = outcome
@@ -113,7 +113,7 @@ class LLMClient:
         handle = self._prepare(request)
         if handle["hit"] is None:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=max(1, self.config.concurrency), thread_name_prefix="llm")
+                self._pool = ThreadPoolExecutor(max_workers=self.backend.concurrency, thread_name_prefix="llm")
             handle["future"] = self._pool.submit(self._call, handle)
         return handle
 

@@ -6,8 +6,12 @@ bodies that are not chat completions, with exponential backoff and jitter, waiti
 Retry-After asks (capped). A 4xx, or a 5xx whose message says the request itself is invalid
 (llama-cpp-python answers an unsupported response format with HTTP 500 and a validation error), is
 not retried: sent again it fails again. The server's own message is kept in the error's text (the
-run's error and the ledger), never in its `summary`. A semaphore per endpoint bounds the requests in flight; it is held only
-while a request is on the wire, never during a backoff."""
+run's error and the ledger), never in its `summary`. A semaphore per endpoint bounds the requests in
+flight; it is held only while a request is on the wire, never during a backoff.
+
+Replies are streamed (LLMConfig.stream): a call is given the time its length needs at the endpoint's
+measured pace (agents.llm.pacing), a stalled or overlong one is closed, so the server stops computing
+it instead of working on beside its retry, and the tokens that had come are charged."""
 from __future__ import annotations
 
 import email.utils
@@ -23,6 +27,7 @@ import httpx2
 import openai
 from openai.types.chat import ChatCompletion
 
+from agents.llm import pacing
 from agents.llm.types import LLMConfig, LLMUnavailableError, LLMUsage
 
 _RETRY_STATUSES = {408, 409, 429}
@@ -123,6 +128,48 @@ def _connection_summary(exc: BaseException) -> str:
     return f"connection error ({type(cause).__name__})"
 
 
+class _Cut(Exception):
+    """A streamed reply given up on part way (it ran past its patience, or its connection broke):
+    what had come is counted, and the stream is closed, so the server stops computing it."""
+
+    def __init__(self, summary: str, failure: str, received: LLMUsage, *, timed_out: bool = True) -> None:
+        super().__init__(failure)
+        self.summary, self.failure, self.received, self.timed_out = summary, failure, received, timed_out
+
+
+_slots: dict[str, int | None] = {}
+_slots_lock = threading.Lock()
+
+
+def server_slots(base_url: str, http_client: httpx2.Client | None) -> int | None:
+    """How many requests the server says it serves at once (llama.cpp's `/props` `total_slots`),
+    asked once per endpoint; None when it does not say (OpenAI, vLLM, Ollama)."""
+    key = base_url.rstrip("/")
+    with _slots_lock:
+        if key in _slots:
+            return _slots[key]
+    root = re.sub(r"/v1$", "", key)
+    try:
+        client = http_client or httpx2.Client(timeout=5.0)
+        try:
+            reply = client.get(f"{root}/props", timeout=5.0)
+        finally:
+            if http_client is None:
+                client.close()
+        total = reply.json().get("total_slots") if reply.status_code == 200 else None
+        slots = int(total) if isinstance(total, int) and 1 <= total <= 256 else None
+    except (httpx2.HTTPError, ValueError, AttributeError):
+        slots = None
+    with _slots_lock:
+        _slots[key] = slots
+    return slots
+
+
+def forget_slots(base_url: str) -> None:
+    with _slots_lock:
+        _slots.pop(base_url.rstrip("/"), None)
+
+
 class OpenAIChatBackend:
     """`http_client`: the httpx2 client to send through (the shell passes a guarded one for a
     team's endpoint: checked addresses, no redirects, its own key only); None: the SDK's own."""
@@ -131,7 +178,23 @@ class OpenAIChatBackend:
         self.config = config
         self.client = openai.OpenAI(base_url=config.base_url, api_key=config.api_key or "not-needed",
                                     timeout=config.timeout_s, max_retries=0, http_client=http_client)
-        self.semaphore = endpoint_semaphore(config.base_url, config.concurrency)
+        self.http_client = http_client
+        self._semaphore: threading.BoundedSemaphore | None = None
+        if not config.concurrency_from_server:
+            self._semaphore = endpoint_semaphore(config.base_url, config.concurrency)
+
+    @property
+    def concurrency(self) -> int:
+        """Requests in flight at once: configured, or what the server said it serves."""
+        if not self.config.concurrency_from_server:
+            return max(1, self.config.concurrency)
+        return server_slots(self.config.base_url, self.http_client) or max(1, self.config.concurrency)
+
+    @property
+    def semaphore(self) -> threading.BoundedSemaphore:
+        if self._semaphore is None:
+            self._semaphore = endpoint_semaphore(self.config.base_url, self.concurrency)
+        return self._semaphore
 
     def close(self) -> None:
         self.client.close()
@@ -149,17 +212,27 @@ class OpenAIChatBackend:
                                   "max_tokens": max_tokens}
         if response_format is not None:
             kwargs["response_format"] = response_format
-        attempts = 0
+        prompt_estimate = abandoned_estimate(messages, 0).prompt_tokens
+        attempts, timeouts = 0, 0
         abandoned = LLMUsage()
         while True:
             attempts += 1
             retry_after: float | None = None
+            patience = pacing.patience_s(self.config.base_url, timeout_s=self.config.timeout_s,
+                                         prompt_tokens=prompt_estimate, max_tokens=max_tokens,
+                                         timeouts_so_far=timeouts)
             try:
                 with self.semaphore:
-                    reply = self.client.chat.completions.create(**kwargs)
+                    if self.config.stream:
+                        return self._streamed(kwargs, patience, prompt_estimate, attempts, abandoned, timeouts)
+                    started = time.monotonic()
+                    reply = self.client.chat.completions.create(**kwargs, timeout=patience)
                 if not isinstance(reply, ChatCompletion) or not reply.choices:
                     raise _BadBody(str(reply)[:200])
                 usage = LLMUsage(reply.usage.prompt_tokens, reply.usage.completion_tokens) if reply.usage else LLMUsage()
+                pacing.observe(self.config.base_url, prompt_tokens=usage.prompt_tokens or prompt_estimate,
+                               completion_tokens=usage.completion_tokens, first_token_s=0.0,
+                               total_s=time.monotonic() - started)
                 return Completion(text=reply.choices[0].message.content or "", usage=usage, attempts=attempts,
                                   truncated=reply.choices[0].finish_reason == "length", abandoned=abandoned)
             except openai.APIStatusError as exc:
@@ -169,21 +242,37 @@ class OpenAIChatBackend:
                     summary = f"HTTP {status} from the endpoint" + (" (a redirect, not followed)"
                                                                     if 300 <= status < 400 else
                                                                     " (the request was refused)" if status >= 500 else "")
-                    raise LLMUnavailableError(f"the LLM endpoint refused the request: HTTP {status}: {said}",
-                                              status=status, attempts=attempts, summary=summary,
-                                              refused=True) from exc
+                    error = LLMUnavailableError(f"the LLM endpoint refused the request: HTTP {status}: {said}",
+                                                status=status, attempts=attempts, summary=summary, refused=True)
+                    error.abandoned = abandoned
+                    raise error from exc
                 retry_after = retry_after_seconds(exc.response.headers)
                 failure, failure_status = f"HTTP {status}: {said}", status
                 summary = f"HTTP {status} from the endpoint"
+            except _Cut as exc:
+                # The stream is closed: the server stops, and what it did is counted.
+                failure, failure_status, summary = exc.failure, None, exc.summary
+                abandoned = abandoned + exc.received
+                timeouts += exc.timed_out
             except openai.APITimeoutError:
-                failure, failure_status = f"timed out after {self.config.timeout_s} s", None
-                summary = f"no reply within {self.config.timeout_s:g} s"
+                failure, failure_status = f"timed out after {patience:g} s", None
+                summary = f"no reply within {patience:g} s"
+                # The server goes on computing the request its client left: all of it counts.
                 abandoned = abandoned + abandoned_estimate(messages, max_tokens)
+                timeouts += 1
             except openai.APIConnectionError as exc:
                 failure, failure_status, summary = f"connection error: {exc}", None, _connection_summary(exc)
             except (_BadBody, json.JSONDecodeError, openai.APIResponseValidationError) as exc:
                 failure, failure_status = f"the body is not a chat completion: {exc}", None
                 summary = "the reply is not a chat completion"
+            except openai.APIError as exc:  # an error event inside a stream
+                said = " ".join(str(exc.message).split())[:SERVER_MESSAGE_MAX]
+                if _INVALID_REQUEST.search(said):
+                    error = LLMUnavailableError(f"the LLM endpoint refused the request: {said}", attempts=attempts,
+                                                summary="the endpoint refused the request", refused=True)
+                    error.abandoned = abandoned
+                    raise error from exc
+                failure, failure_status, summary = f"the stream reported an error: {said}", None, "an error in the stream"
             if attempts > self.config.max_retries:
                 error = LLMUnavailableError(f"the LLM endpoint failed {attempts} times; last: {failure}",
                                             status=failure_status, attempts=attempts,
@@ -191,3 +280,60 @@ class OpenAIChatBackend:
                 error.abandoned = abandoned
                 raise error
             time.sleep(self.backoff_delay(attempts - 1, retry_after))
+
+    def _streamed(self, kwargs: dict[str, Any], patience: float, prompt_estimate: int, attempts: int,
+                  abandoned: LLMUsage, timeouts: int) -> Completion:
+        """One streamed attempt: the reply's pieces as they come, within `patience` in all and the
+        endpoint's first-token patience between two pieces. Raises _Cut with what had come when it
+        is given up part way."""
+        between = pacing.first_token_patience_s(self.config.base_url, timeout_s=self.config.timeout_s,
+                                                prompt_tokens=prompt_estimate) * 2 ** min(timeouts, 4)
+        started = time.monotonic()
+        # A reply still coming is cut only past what the endpoint's known pace allows; at an unknown
+        # pace, only a stall cuts it (max_tokens bounds its length).
+        deadline = started + patience if pacing.pace(self.config.base_url).calls else None
+        pieces: list[str] = []
+        received, chunks, usage, finish, first_at, stream = 0, 0, None, None, None, None
+        try:
+            stream = self.client.chat.completions.create(
+                **kwargs, stream=True, stream_options={"include_usage": True},
+                timeout=httpx2.Timeout(between, connect=min(between, 30.0)))
+            for chunk in stream:
+                now = time.monotonic()
+                chunks += 1
+                if chunk.usage is not None:
+                    usage = LLMUsage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                for choice in chunk.choices or ():
+                    if choice.delta is not None and choice.delta.content:
+                        pieces.append(choice.delta.content)
+                        received += 1
+                        first_at = first_at if first_at is not None else now
+                    finish = choice.finish_reason or finish
+                if deadline is not None and now > deadline and finish is None:
+                    raise _Cut(f"no full reply within {patience:g} s",
+                               f"ran past its patience ({patience:g} s) after {received} tokens",
+                               LLMUsage(prompt_estimate, received))
+        except openai.APITimeoutError as exc:
+            if not received:
+                raise _Cut(f"no reply within {between:g} s", f"no first token within {between:g} s",
+                           LLMUsage(prompt_estimate, 0)) from exc
+            raise _Cut(f"the reply stalled for {between:g} s", f"the reply stalled for {between:g} s "
+                       f"after {received} tokens", LLMUsage(prompt_estimate, received)) from exc
+        except openai.APIConnectionError as exc:
+            if not received:
+                raise
+            raise _Cut(_connection_summary(exc), f"the connection broke after {received} tokens: {exc}",
+                       LLMUsage(prompt_estimate, received), timed_out=False) from exc
+        finally:
+            if stream is not None:
+                stream.close()
+        if not chunks:
+            raise _BadBody("the stream carried no chat-completion chunks")
+        ended = time.monotonic()
+        if usage is None:  # a server that does not report usage in streams: about one token a piece
+            usage = LLMUsage(prompt_estimate, received)
+        pacing.observe(self.config.base_url, prompt_tokens=usage.prompt_tokens or prompt_estimate,
+                       completion_tokens=usage.completion_tokens,
+                       first_token_s=(first_at or ended) - started, total_s=ended - started)
+        return Completion(text="".join(pieces), usage=usage, attempts=attempts, truncated=finish == "length",
+                          abandoned=abandoned)

@@ -48,6 +48,13 @@ class LLMConfig(BaseModel):
     retry_after_max_s: float = 30.0
     # Requests in flight at once against this endpoint (shared by every client of the same base URL).
     concurrency: int = 4
+    # True: ask the server how many requests it serves at once (llama.cpp's /props `total_slots`) and
+    # use that, or `concurrency` when it does not say (LLM_CONCURRENCY=auto).
+    concurrency_from_server: bool = False
+    # Streamed replies: progress is seen as it comes, a slow server is given the time its pace needs,
+    # tokens are counted even when a call is cut, and a call given up on is closed, so the server stops
+    # computing it. False for a server that does not stream (LLM_STREAM=false).
+    stream: bool = True
     # USD per 1M tokens: {model: (input, output)}. A model missing here costs 0 (and says so in the ledger).
     prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
 

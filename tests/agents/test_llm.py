@@ -34,6 +34,8 @@ from tests.llm_server import (
     ok_json,
     rate_limited,
     server_error,
+    stall,
+    trickle,
 )
 
 
@@ -215,13 +217,95 @@ def test_a_hanging_response_times_out_and_is_retried(llm_server):
 
 
 def test_timed_out_attempts_are_charged_as_the_work_the_server_may_have_done(llm_server):
-    """A server goes on computing a request its client gave up on: the budget sees it (the prompt at
-    about four characters a token, and every completion token the call allowed)."""
+    """Not streamed, a server goes on computing a request its client gave up on: the budget sees it
+    (the prompt at about four characters a token, and every completion token the call allowed)."""
     llm_server.queue(hang(5.0), ok_json(VALID, prompt_tokens=100, completion_tokens=5))
-    result = make_client(llm_server, timeout_s=0.5).complete(MESSAGES, Answer, role="design")
+    result = make_client(llm_server, timeout_s=0.5, stream=False).complete(MESSAGES, Answer, role="design")
     prompt_estimate = sum(len(m["content"]) for m in llm_server.requests[0].messages) // 4 + 1
     max_tokens = llm_server.requests[0].body["max_tokens"]
     assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (100 + prompt_estimate, 5 + max_tokens)
+
+
+# --- streamed replies ---------------------------------------------------------------------------
+
+def test_replies_are_streamed_with_usage_and_the_usage_is_the_servers(llm_server):
+    llm_server.queue(ok_json(VALID, prompt_tokens=120, completion_tokens=30))
+    result = make_client(llm_server).complete(MESSAGES, Answer, role="design")
+    body = llm_server.requests[0].body
+    assert (body["stream"], body["stream_options"]) == (True, {"include_usage": True})
+    assert result.value == Answer(**VALID)
+    assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (120, 30)
+    assert llm_server.requests[0].pieces_sent == len(json.dumps(VALID)) // 4 + 1
+
+
+def test_a_slow_server_is_not_cut_off_while_its_reply_keeps_coming(llm_server):
+    """A CPU server writing a long reply takes longer than LLM_TIMEOUT_S in all, but never stalls
+    that long: the reply is taken whole, in one attempt."""
+    llm_server.queue(trickle(json.dumps(VALID), piece_delay_s=0.15))
+    started = time.monotonic()
+    result = make_client(llm_server, timeout_s=0.5).complete(MESSAGES, Answer, role="design")
+    assert result.value == Answer(**VALID)
+    assert result.attempts == 1
+    assert time.monotonic() - started > 1.0
+    assert len(llm_server.requests) == 1
+
+
+def test_a_stalled_stream_is_closed_charged_what_came_and_sent_again(llm_server):
+    """The server stops answering part way: the stream is closed (so it stops computing), the
+    pieces that came are charged with the prompt, and the call is sent again."""
+    llm_server.queue(stall(json.dumps(VALID), after=3, seconds=5.0),
+                     ok_json(VALID, prompt_tokens=100, completion_tokens=5))
+    result = make_client(llm_server, timeout_s=0.5).complete(MESSAGES, Answer, role="design")
+    prompt_estimate = sum(len(m["content"]) for m in llm_server.requests[0].messages) // 4 + 1
+    assert result.value == Answer(**VALID)
+    assert result.attempts == 2
+    assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (100 + prompt_estimate, 5 + 3)
+
+
+def test_a_streamed_call_with_no_first_token_is_charged_its_prompt_only(llm_server):
+    """Closing a stream stops the server: a call given up before its first token cost its prompt."""
+    llm_server.queue(hang(5.0), ok_json(VALID, prompt_tokens=100, completion_tokens=5))
+    result = make_client(llm_server, timeout_s=0.5).complete(MESSAGES, Answer, role="design")
+    prompt_estimate = sum(len(m["content"]) for m in llm_server.requests[0].messages) // 4 + 1
+    assert result.attempts == 2
+    assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (100 + prompt_estimate, 5)
+
+
+def test_a_stream_that_carries_no_chunks_is_not_a_reply(llm_server):
+    llm_server.queue(Reply(body=b"", content_type="text/event-stream"), ok_json(VALID))
+    result = make_client(llm_server).complete(MESSAGES, Answer, role="design")
+    assert result.value == Answer(**VALID)
+    assert result.attempts == 2
+
+
+def test_patience_follows_the_endpoints_pace_and_the_replys_length():
+    from agents.llm import pacing
+
+    url = "http://pace.test/v1"
+    pacing.forget(url)
+    assert pacing.patience_s(url, timeout_s=60, prompt_tokens=1000, max_tokens=2000) == 60
+    # 10 tokens a second after a 2 s wait for a 1,000-token prompt
+    pacing.observe(url, prompt_tokens=1000, completion_tokens=100, first_token_s=2.0, total_s=12.0)
+    assert pacing.patience_s(url, timeout_s=60, prompt_tokens=1000, max_tokens=2000) == pytest.approx(2 * (2 + 200))
+    assert pacing.patience_s(url, timeout_s=60, prompt_tokens=1000, max_tokens=20) == 60
+    assert pacing.patience_s(url, timeout_s=60, prompt_tokens=1000, max_tokens=20, timeouts_so_far=2) == 240
+    assert pacing.first_token_patience_s(url, timeout_s=1, prompt_tokens=4000) == pytest.approx(16.0)
+    pacing.forget(url)
+
+
+def test_concurrency_can_come_from_the_servers_slots(llm_server):
+    llm_server.slots = 2
+    client = make_client(llm_server, concurrency=8, concurrency_from_server=True)
+    assert client.backend.concurrency == 2
+    assert [r.path for r in llm_server.requests] == ["/props"]
+    llm_server.queue(*(ok_json(VALID, delay_s=0.2) for _ in range(6)))
+    requests = [LLMRequest([*MESSAGES, {"role": "user", "content": f"n{i}"}], Answer, "design") for i in range(6)]
+    client.complete_many(requests)
+    assert llm_server.max_active == 2
+
+
+def test_a_server_that_does_not_say_its_slots_gets_the_configured_concurrency(llm_server):
+    assert make_client(llm_server, concurrency=3, concurrency_from_server=True).backend.concurrency == 3
 
 
 def test_a_reply_cut_at_the_length_limit_is_not_fed_back_whole(llm_server):

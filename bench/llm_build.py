@@ -71,7 +71,7 @@ def scripted(request):
     if name == "AuthorReply":  # the author keeps the item (a real model would often rewrite; one call either way)
         return ok_json({"steps": [{"action": "keep", "rationale": "the label question is clear"}]},
                        prompt_tokens=tokens, completion_tokens=25)
-    if name == "ItemReview":
+    if name.startswith("ItemReview"):
         return ok_json({"correct": review(request), "reason": "the image shows it"}, prompt_tokens=tokens,
                        completion_tokens=20)
     return ok_json({"letter": "ABCD"[len(request.text) % 4]}, prompt_tokens=tokens, completion_tokens=3)

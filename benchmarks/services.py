@@ -636,8 +636,11 @@ def _build_cell_claimed(run: AgentRun, *, on_progress: Callable[[int, int], None
             if run.parent_id:
                 build_finish(run_id=run.parent_id, queue_cells=queue_cells)
             return
+        # A cell its acceptance floor stopped did not do its job: partial, with the reason.
+        short_stop = bool(report.stopped) and report.accepted < report.quota
         _live(run).update(
-            status=AgentRun.Status.SUCCEEDED, stage="done", finished_at=timezone.now(),
+            status=AgentRun.Status.PARTIAL if short_stop else AgentRun.Status.SUCCEEDED, stage="done",
+            error=f"stopped early: {report.stopped}" if short_stop else "", finished_at=timezone.now(),
             progress_done=report.accepted, progress_total=report.quota)
         run_event(run, "cell_done", f"{report.accepted} of {report.quota} samples made "
                   f"({report.rejected} rejected by verification, {report.skipped_existing} already there)"

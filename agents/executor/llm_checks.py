@@ -19,9 +19,10 @@ import mimetypes
 import random
 import re
 from pathlib import Path
-from typing import Any
+from functools import lru_cache
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from agents.llm import LLMError, LLMRequest, LLMUnavailableError, fence_data
 from agents.ports import LLM
@@ -102,6 +103,16 @@ class ItemReview(BaseModel):
     reason: str = Field(default="", max_length=1000, description="One or two sentences: why.")
 
 
+@lru_cache(maxsize=len(LETTERS))
+def item_review_schema(options: int) -> type[ItemReview]:
+    """The review of an item with this many options: its letters are the only ones a reply may name
+    (an enum the server's grammar holds the model to), each at most once."""
+    letters = tuple(LETTERS[:max(1, options)])
+    return create_model(f"ItemReview{len(letters)}", __base__=ItemReview,
+                        correct=(list[Literal[letters]], Field(max_length=len(letters), description=(
+                            "The letter of every option that correctly answers the question."))))
+
+
 def media_parts(draft: SampleDraft) -> list[dict[str, Any]]:
     """The item's media as OpenAI content parts: images as data URLs, recordings as input audio."""
     parts: list[dict[str, Any]] = []
@@ -131,7 +142,7 @@ def ambiguity_prompt(draft: SampleDraft) -> list[dict[str, Any]]:
 
 
 def ambiguity_request(draft: SampleDraft) -> LLMRequest:
-    return LLMRequest(ambiguity_prompt(draft), ItemReview, "verify", draft.item_key)
+    return LLMRequest(ambiguity_prompt(draft), item_review_schema(len(draft.options)), "verify", draft.item_key)
 
 
 def ambiguity_finish(draft: SampleDraft, outcome: Any) -> tuple[Check, set[int]]:

@@ -26,12 +26,36 @@ def schema_instruction(schema: type[BaseModel]) -> str:
 # free strings lets a small model run on to max_tokens. Longer limits are checked after parsing.
 WIRE_MAX_STRING = 1000
 WIRE_MAX_ITEMS = 32
+# llama.cpp bounds integers in a grammar but not other numbers: a 0-1 score came back as 25689347. A
+# number between two small whole bounds goes on the wire as a decimal string that a pattern holds to
+# the range (pydantic reads "0.75" as 0.75); the model's own bounds still validate it.
+WIRE_MAX_NUMBER_SPAN = 20
+WIRE_DECIMALS = 4
+
+
+def _bounded_number(node: dict[str, Any]) -> dict[str, Any] | None:
+    """The wire form of a number with whole bounds at most WIRE_MAX_NUMBER_SPAN apart, else None."""
+    low = node.get("minimum", node.get("exclusiveMinimum"))
+    high = node.get("maximum", node.get("exclusiveMaximum"))
+    if low is None or high is None or low != int(low) or high != int(high) or not 0 < high - low <= WIRE_MAX_NUMBER_SPAN:
+        return None
+    low, high = int(low), int(high)
+    negative = [str(-v) for v in range(max(1, -high + 1), -low + 1)] if low < 0 else []
+    whole = "|".join([*(f"-{v}" for v in negative), *(str(v) for v in range(max(low, 0), high))])
+    top = f"-?{high}" if high == 0 else str(high)
+    pattern = f"^(({whole})(\\.[0-9]{{1,{WIRE_DECIMALS}}})?|{top}(\\.0{{1,{WIRE_DECIMALS}}})?)$"
+    out = {"type": "string", "pattern": pattern}
+    for key in ("title", "description"):
+        if key in node:
+            out[key] = node[key]
+    return out
 
 
 @lru_cache(maxsize=256)
 def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
     """The reply schema as sent to the server: every string at most WIRE_MAX_STRING characters,
-    every list at most WIRE_MAX_ITEMS items (the model's own limits where they are tighter). The
+    every list at most WIRE_MAX_ITEMS items (the model's own limits where they are tighter), a
+    bounded number a decimal string held to its range by a pattern. The
     pydantic model still validates the reply with its own limits. Built once per schema (every call
     sends it): callers never change the dict."""
     def bounded(node: Any) -> Any:
@@ -40,7 +64,9 @@ def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
         if not isinstance(node, dict):
             return node
         out = {key: bounded(value) for key, value in node.items()}
-        if out.get("type") == "string" and "enum" not in out and "const" not in out:
+        if out.get("type") == "number":
+            out = _bounded_number(out) or out
+        if out.get("type") == "string" and not {"enum", "const", "pattern"} & out.keys():
             out["maxLength"] = min(int(out.get("maxLength", WIRE_MAX_STRING)), WIRE_MAX_STRING)
         if out.get("type") == "array":
             out["maxItems"] = min(int(out.get("maxItems", WIRE_MAX_ITEMS)), WIRE_MAX_ITEMS)

@@ -14,7 +14,7 @@ from pathlib import Path
 from string import Template
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model, field_validator
 
 from agents.llm import LLMError, LLMOutputError, LLMRequest, fence_data
 from agents.offline.analysis import analyse, basic_problems
@@ -22,10 +22,20 @@ from agents.planner.ask_reply import AskReply, asks_from_reply
 from agents.planner.brain import CandidateView, DesignOutcome, Feedback, Judgement
 from agents.planner.budget import Budget
 from agents.planner.grounding import offline_judgement
+from agents.tools.screen import unreadable
 from agents.ports import LLM
 from agents.types import BuildRequest, Decision, Modality, Perturbation, Scope, SubtaskDraft
 
 Problem = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+def _readable(text: str, min_words: int) -> str:
+    """A model's free text must be language: a small model fills a field with "audiobrai" or
+    "1.0.0.0", which would end a plan as `unclear-request` or title a benchmark."""
+    problem = unreadable(text, min_words=min_words)
+    if problem:
+        raise ValueError(problem)
+    return text
 
 ENGINE = "llm"
 PROMPTS = Path(__file__).with_name("prompts")
@@ -44,6 +54,17 @@ class ScopeReply(BaseModel):
     asks: list[AskReply] = Field(default_factory=list, max_length=16)
     problems: list[Problem] = Field(default_factory=list, max_length=4)  # why the request cannot be planned
     rationale: str = ""
+
+    @field_validator("topic")
+    @classmethod
+    def _topic_is_language(cls, value: str) -> str:
+        return _readable(value, 1)
+
+    @field_validator("problems")
+    @classmethod
+    def _problems_are_reasons(cls, value: list[str]) -> list[str]:
+        """A reason a request cannot be planned is a sentence ("it names no skill"), not a token."""
+        return [_readable(problem, 3) for problem in value]
 
 
 class DecisionReply(BaseModel):

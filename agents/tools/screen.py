@@ -90,6 +90,23 @@ def garble(text: str) -> str:
     return ""
 
 
+def unreadable(text: str, *, min_words: int = 1) -> str:
+    """Why a short text a model wrote is not language ("audiobrai", "1.0.0.0"), or "": it needs
+    `min_words` dictionary words, and no more than half its words unknown. An unknown capitalised
+    word is a name, not judged."""
+    known, unknown = 0, 0
+    for word in re.findall(r"[A-Za-z]+(?:'[a-z]+)?", text):
+        if is_word(word) or _informal(word.lower()):
+            known += 1
+        elif not word[:1].isupper():
+            unknown += 1
+    if known < min_words:
+        return f"{text[:60]!r} has no {'word' if min_words == 1 else f'{min_words} words'} of English"
+    if known < unknown:
+        return f"most of the words of {text[:60]!r} are not English words"
+    return ""
+
+
 def _corrections(word: str) -> list[str]:
     """The frequent words one edit from an unknown one, most frequent first."""
     dictionary = _dictionary()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from decimal import Decimal
@@ -23,7 +24,7 @@ from agents.llm import (
     extract_json_object,
     fence_data,
 )
-from agents.llm.structured import WIRE_MAX_ITEMS, WIRE_MAX_STRING, wire_schema
+from agents.llm.structured import WIRE_MAX_ITEMS, WIRE_MAX_STRING, parse_reply, wire_schema
 from tests.llm_server import (
     LLMServer,
     Reply,
@@ -561,11 +562,12 @@ def test_fenced_data_arrives_fenced_with_the_data_rule(llm_server):
 def _reply_schemas():
     from agents.baseline import DirectItems
     from agents.executor.author import AuthorReply
-    from agents.executor.llm_checks import BlindAnswer, ItemReview
+    from agents.executor.llm_checks import BlindAnswer, ItemReview, item_review_schema
     from agents.judge.llm_judge import JudgeReply
     from agents.planner.llm_brain import AssessReply, DesignReply, ScopeReply
 
-    return [ScopeReply, DesignReply, AssessReply, BlindAnswer, ItemReview, AuthorReply, JudgeReply, DirectItems]
+    return [ScopeReply, DesignReply, AssessReply, BlindAnswer, ItemReview, item_review_schema(4), AuthorReply, JudgeReply,
+            DirectItems]
 
 
 @pytest.mark.parametrize("schema", _reply_schemas(), ids=lambda s: s.__name__)
@@ -573,8 +575,10 @@ def test_every_reply_schema_is_bounded_on_the_wire(schema):
     """Strings and lists a grammar engine can compile and a small model cannot run on with."""
     def walk(node, path="$"):
         if isinstance(node, dict):
-            if node.get("type") == "string" and "enum" not in node:
+            if node.get("type") == "string" and "enum" not in node and "pattern" not in node:
                 assert node.get("maxLength", 10**9) <= WIRE_MAX_STRING, path
+            if node.get("type") == "number":  # a grammar cannot bound it: bounded ones are patterns
+                assert not {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"} & node.keys(), path
             if node.get("type") == "array":
                 assert node.get("maxItems", 10**9) <= WIRE_MAX_ITEMS, path
             for key, value in node.items():
@@ -584,6 +588,20 @@ def test_every_reply_schema_is_bounded_on_the_wire(schema):
                 walk(value, f"{path}[{i}]")
     walk(wire_schema(schema))
     assert schema.model_json_schema() != {}  # the model's own limits stay for validation
+
+
+def test_a_bounded_number_goes_on_the_wire_as_a_decimal_held_to_its_range():
+    """llama.cpp's grammars bound integers but not other numbers (a 0-1 score came back as 25689347)."""
+    from agents.planner.llm_brain import AssessReply
+
+    wire = wire_schema(AssessReply)["$defs"]["ScoreReply"]["properties"]["alignment"]
+    pattern = re.compile(wire["pattern"])
+    assert wire["type"] == "string" and "maxLength" not in wire
+    assert [bool(pattern.match(x)) for x in ["0", "0.75", "1", "1.0", "25689347", "-1", "1.5", "0.12345"]] == [
+        True, True, True, True, False, False, False, False]
+    reply = parse_reply(json.dumps({"scores": [{"dataset": "d", "alignment": "0.75", "simplicity": 1,
+                                                "risk": "0.1"}]}), AssessReply)
+    assert [(s.alignment, s.simplicity, s.risk) for s in reply.scores] == [(0.75, 1.0, 0.1)]
 
 
 def test_a_limit_above_the_wire_cap_is_still_checked_after_parsing():

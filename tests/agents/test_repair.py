@@ -188,7 +188,7 @@ class _Reviewer(FakeLLM):
 
         if request.schema is AuthorReply:
             return AuthorReply(steps=[])
-        if request.schema is not ItemReview:
+        if not issubclass(request.schema, ItemReview):
             raise AssertionError("text items get no blind check")
         options = [line[3:] for line in request.messages[-1]["content"].splitlines() if line[:3] in
                    {f"{letter}. " for letter in LETTERS}]
@@ -216,9 +216,9 @@ def test_an_ambiguous_item_loses_the_other_defensible_option_and_a_wrong_key_is_
     assert wrong.status == "rejected"
     assert wrong.rejected_reasons[0].startswith("answer_correct: the verifier found ")
     # The verifier never sees the key, and the options come in an order shuffled per item.
-    assert all("Key:" not in str(r.messages) for r in reviewer.requests if r.schema is ItemReview)
+    assert all("Key:" not in str(r.messages) for r in reviewer.requests if issubclass(r.schema, ItemReview))
     draft = by_key["s/d/r0"].model_copy(update={"options": items[0]["input"]["options"], "answer_index": 0})
-    (request,) = [r for r in reviewer.requests if r.item_key == "s/d/r0" and r.schema is ItemReview]
+    (request,) = [r for r in reviewer.requests if r.item_key == "s/d/r0" and issubclass(r.schema, ItemReview)]
     shown = [line[3:] for line in request.messages[-1]["content"].splitlines() if line[1:3] == ". "]
     assert shown == [draft.options[i] for i in blind_order(draft, "ambiguity")]
 
@@ -244,7 +244,7 @@ class _Outage(_Reviewer):
     def reply(self, request):
         from agents.llm import LLMUnavailableError
 
-        if request.schema is ItemReview and self.down > 0:
+        if issubclass(request.schema, ItemReview) and self.down > 0:
             self.down -= 1
             return LLMUnavailableError("the LLM endpoint failed 5 times; last: connection error",
                                        summary="connection refused (5 attempts)")
@@ -288,7 +288,7 @@ def test_a_service_down_too_long_stops_the_cell_with_its_items_undecided(monkeyp
 def test_a_verifier_naming_an_option_the_item_does_not_have_gives_no_verdict():
     class _Wanderer(_Reviewer):
         def reply(self, request):
-            if request.schema is ItemReview:
+            if issubclass(request.schema, ItemReview):
                 return ItemReview(correct=["A", "F"], reason="F is right")
             return super().reply(request)
 
@@ -306,7 +306,7 @@ def test_a_verifier_naming_an_option_the_item_does_not_have_gives_no_verdict():
 def test_an_llm_cell_whose_checks_reject_nearly_everything_stops_drawing_and_says_why():
     class _Contrary(_Reviewer):  # the verifier finds only the wrong option right: every item is rejected
         def reply(self, request):
-            if request.schema is ItemReview:
+            if issubclass(request.schema, ItemReview):
                 return ItemReview(correct=["B"] if "A. right" in request.messages[-1]["content"] else ["A"],
                                   reason="judged")
             return super().reply(request)

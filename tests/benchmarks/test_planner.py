@@ -116,7 +116,7 @@ def scripted_model(request):
             scores.append({"dataset": slug, "alignment": honest, "simplicity": 0.8, "risk": 0.1 if honest > 0.5 else 0.6,
                            "rationale": f"{slug} judged"})
         return ok_json({"scores": scores})
-    if name == "ItemReview":
+    if name.startswith("ItemReview"):
         return ok_json({"correct": correct_letters(request), "reason": "the source record's answer"})
     return ok_json({})
 
@@ -432,7 +432,7 @@ def test_with_an_llm_media_items_must_need_their_media(team_a, user_a, pool_a, l
     def model(request):
         if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "BlindAnswer":
             return ok_json({"letter": "A"})  # a blind guesser that always says A
-        if request.body.get("response_format", {}).get("json_schema", {}).get("name") == "ItemReview":
+        if request.body.get("response_format", {}).get("json_schema", {}).get("name", "").startswith("ItemReview"):
             return scripted_model(request)
         return art_planner(request)
 
@@ -469,7 +469,7 @@ def test_with_an_llm_media_items_must_need_their_media(team_a, user_a, pool_a, l
     # Each item: a blind check (no image) and an ambiguity check (the image attached; the ledger
     # keeps its digest, not its bytes).
     assert verify_calls.count() == 2 * (len(accepted) + len(rejected))
-    reviews = [c for c in verify_calls if c.request["schema"] == "ItemReview"]
+    reviews = [c for c in verify_calls if c.request["schema"].startswith("ItemReview")]
     assert len(reviews) == len(accepted) + len(rejected)
     assert all(c.request["messages"][-1]["content"][1]["type"] == "image_url" and
                "base64 characters, sha256" in c.request["messages"][-1]["content"][1]["omitted"] for c in reviews)
@@ -533,7 +533,7 @@ def test_with_an_llm_the_item_author_rewrites_questions_about_the_artwork_it_see
             return ok_json({"steps": steps})
         if name == "BlindAnswer":
             return ok_json({"letter": "H"})  # never the key without the image
-        return scripted_model(request) if name == "ItemReview" else art_planner(request)
+        return scripted_model(request) if name.startswith("ItemReview") else art_planner(request)
 
     from agents.tools.screen import mend_agreement, repair_punctuation
 

@@ -62,6 +62,9 @@ class Tools(Protocol):
     def ocr(self, abs_path: str) -> str:
         """The text OCR reads in an image."""
 
+    def ocr_words(self, abs_path: str) -> list[tuple[str, float, int]]:
+        """The words OCR reads in an image, in reading order: (word, confidence 0-100, line)."""
+
     def ocr_version(self) -> str:
         """The OCR engine's name and version, for the ledger."""
 

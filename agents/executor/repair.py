@@ -2,7 +2,8 @@
 most MAX_REPAIRS times; if it then passes, its outcome is "repaired" and its checks say what was
 wrong and what was done. Every repair is deterministic and leaves the item's meaning alone:
 
-- a page degraded on purpose that OCR can no longer read is degraded again one severity milder;
+- a page degraded on purpose that OCR can no longer read, or whose key words it reads only as a guess,
+  is degraded again one severity milder;
 - a recording with noise mixed in on purpose that speech recognition cannot follow gets the noise
   5 dB quieter;
 - options that duplicate another option or match an accepted answer besides the keyed one (two
@@ -61,6 +62,7 @@ def _quieter_noise(params: dict) -> tuple[dict, str] | None:
 PLAN_REPAIRS = {
     "degraded_legible": ("degrade_image", _milder_degradation),
     "degraded_discernible": ("degrade_image", _milder_degradation),
+    "key_legible": ("degrade_image", _milder_degradation),  # a clean page that hides its key cannot ease: refused
     "noisy_intelligible": ("mix_noise", _quieter_noise),
 }
 

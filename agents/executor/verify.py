@@ -234,6 +234,42 @@ def _ocr_wer(draft: SampleDraft, ref, tools: Tools, ledger: Ledger) -> float | s
                       ledger=ledger)
 
 
+KEY_MIN_CONFIDENCE = 60.0  # tesseract's word confidence (0-100) below which a word is a guess, not a reading
+
+
+def _key_legible(draft: SampleDraft, shown, tools: Tools, ledger: Ledger) -> Check | None:
+    """When the key stands in the page's text, the page as shown must let it be read: OCR finds each
+    of its words with a confidence of at least KEY_MIN_CONFIDENCE. None when the key is not in the
+    text (the item asks something the page does not spell out)."""
+    key_words = [w for w in normalise(draft.answer or "").split() if len(w) >= 2]
+    if not key_words or f" {' '.join(key_words)} " not in f" {normalise(draft.rendered_text)} ":
+        return None
+    started = time.perf_counter()
+    try:
+        words = tools.ocr_words(shown.abs_path)
+    except Exception as exc:  # noqa: BLE001 - a failed reading is no verdict on the item
+        ledger.tool_call(tool="ocr", version=tools.ocr_version(), ok=False, item_key=draft.item_key,
+                         latency_ms=int((time.perf_counter() - started) * 1000), detail={"error": str(exc)[:500]})
+        return Check(name="key_legible", ok=False, detail=f"ocr failed: {str(exc)[:200]}")
+    confidence: dict[str, float] = {}
+    for word, conf, _ in words:
+        for folded in normalise(word).split():
+            confidence[folded] = max(confidence.get(folded, -1.0), conf)
+    ledger.tool_call(tool="ocr", version=tools.ocr_version(), ok=True, item_key=draft.item_key,
+                     latency_ms=int((time.perf_counter() - started) * 1000),
+                     detail={"file": shown.file, "purpose": "key_legible",
+                             "key_words": {w: confidence.get(w) for w in key_words}})
+    weak = [(w, confidence.get(w)) for w in key_words if confidence.get(w, -1.0) < KEY_MIN_CONFIDENCE]
+    if weak:
+        said = ", ".join(f"{w!r} " + ("not read" if c is None or c < 0 else f"read at {c:.0f}% confidence")
+                         for w, c in weak[:4])
+        return Check(name="key_legible", ok=False,
+                     detail=f"the key's words cannot be read on the page as shown: {said} "
+                            f"(at least {KEY_MIN_CONFIDENCE:.0f}% needed)")
+    return Check(name="key_legible", ok=True, detail=f"the key's words are read at {KEY_MIN_CONFIDENCE:.0f}% "
+                                                     "confidence or more")
+
+
 def _render_round_trip(draft: SampleDraft, tools: Tools, ledger: Ledger) -> list[Check]:
     """A rendered page must show its text (OCR reads the clean page back within a tight bound); a
     page degraded on purpose must stay legible (OCR reads the degraded image within a loose bound)."""
@@ -255,6 +291,10 @@ def _render_round_trip(draft: SampleDraft, tools: Tools, ledger: Ledger) -> list
         checks.append(Check(name="degraded_legible", ok=legible,
                             detail=wer if isinstance(wer, str) else
                             f"word error rate {wer:.2f} on the degraded page (bound {LEGIBLE_MAX_WER:.2f})"))
+    if all(c.ok for c in checks):
+        legible_key = _key_legible(draft, shown, tools, ledger)
+        if legible_key is not None:
+            checks.append(legible_key)
     return checks
 
 

@@ -13,7 +13,6 @@ import io
 import random
 import re
 import shutil
-import subprocess
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -168,22 +167,49 @@ def degrade(abs_path: str, kind: str, severity: int, *, seed: str, store_dir: Pa
     return _store(_png(image), suffix=".png", store_dir=store_dir, relative_to=relative_to)
 
 
-def tesseract_version() -> str:
-    binary = shutil.which("tesseract")
-    if not binary:
-        return "tesseract (not installed)"
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=OCR_TIMEOUT_S)
-    return ((out.stdout or out.stderr).splitlines() or ["tesseract"])[0].strip()
+def _tesseract():
+    """pytesseract, pointed at the tesseract binary; ImageToolError when there is none."""
+    import pytesseract
 
-
-def ocr(abs_path: str, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> str:
     binary = shutil.which("tesseract")
     if not binary:
         raise ImageToolError("tesseract is not installed (bash scripts/install-tools.sh)")
+    pytesseract.pytesseract.tesseract_cmd = binary
+    return pytesseract
+
+
+def tesseract_version() -> str:
+    try:
+        return f"tesseract {_tesseract().get_tesseract_version()} (pytesseract)"
+    except ImageToolError:
+        return "tesseract (not installed)"
+
+
+OCR_CONFIG = "--psm 6"  # one uniform block of text: a rendered page, a sign, a badge
+
+
+def ocr_words(abs_path: str, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> list[tuple[str, float, int]]:
+    """The words tesseract reads in an image, in reading order: (word, confidence 0-100, line
+    number); image_to_data's word rows with their confidences."""
+    tesseract = _tesseract()
     with image_open(abs_path, max_pixels=max_pixels):
         pass  # tesseract decodes the whole image: refuse an oversized one from its header first
-    done = subprocess.run([binary, abs_path, "stdout", "-l", "eng", "--psm", "6"], capture_output=True, text=True,
-                          timeout=OCR_TIMEOUT_S)
-    if done.returncode != 0:
-        raise ImageToolError(f"tesseract failed: {done.stderr.strip()[:300]}")
-    return done.stdout.strip()
+    try:
+        data = tesseract.image_to_data(abs_path, lang="eng", config=OCR_CONFIG, timeout=OCR_TIMEOUT_S,
+                                       output_type=tesseract.Output.DICT)
+    except (RuntimeError, tesseract.TesseractError) as exc:
+        raise ImageToolError(f"tesseract failed: {str(exc).strip()[:300]}") from exc
+    words = []
+    for text, confidence, block, paragraph, line in zip(data["text"], data["conf"], data["block_num"],
+                                                         data["par_num"], data["line_num"], strict=True):
+        if str(text).strip():
+            words.append((str(text).strip(), float(confidence), block * 1_000_000 + paragraph * 1_000 + line))
+    return words
+
+
+def ocr(abs_path: str, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> str:
+    """The text tesseract reads in an image, a line of words per line it found."""
+    lines: dict[int, list[str]] = {}
+    for word, _, line in ocr_words(abs_path, max_pixels=max_pixels):
+        lines.setdefault(line, []).append(word)
+    return "\n".join(" ".join(words) for words in lines.values())

@@ -176,6 +176,9 @@ class LocalTools:
     def ocr(self, abs_path: str) -> str:
         return image_tools.ocr(abs_path, max_pixels=self.limits.max_image_pixels)
 
+    def ocr_words(self, abs_path: str) -> list[tuple[str, float, int]]:
+        return image_tools.ocr_words(abs_path, max_pixels=self.limits.max_image_pixels)
+
     def ocr_version(self) -> str:
         return image_tools.tesseract_version()
 

@@ -62,7 +62,7 @@ def test_an_illegible_page_is_degraded_again_more_mildly_until_it_reads(tmp_path
     assert all(r.startswith("degraded_legible failed (word error rate ") for r in repairs)
     assert [c.name for c in sample.checks if c.name != "repair"] == [
         "source_screen", "schema", "one_correct_option", "answer_leakage", "media_present", "render_round_trip", "degraded_legible",
-        "near_duplicate"]
+        "key_legible", "near_duplicate"]
     assert all(c.ok for c in sample.checks)
     # The two failed attempts' images are kept as superseded, apart from the item's own image.
     assert len(sample.superseded) == 2

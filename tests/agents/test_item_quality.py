@@ -343,8 +343,8 @@ def test_a_key_written_in_the_picture_is_a_leak(tmp_path):
     item = _draft(["Alfa Romeo", "Fiat", "Lancia", "Ferrari"], question="Which car brand is this?", media=[badge])
     ledger = NullLedger()
     checked = verify(item, modalities=["image", "text"], tools=tools, ledger=ledger)
-    assert checked.rejected_reasons == ["answer_in_image: the image shows the key 'Alfa Romeo' in writing (OCR), and "
-                                        "no other option"]
+    assert checked.rejected_reasons == ["answer_in_image: the image shows the key 'Alfa Romeo' in writing (OCR read "
+                                        "'alfa romeo'), and no other option"]
     assert ledger.tool_calls[-1]["tool"] == "ocr" and ledger.tool_calls[-1]["detail"]["purpose"] == "answer_in_image"
     # Noisy past what OCR reads, the badge still spells the brand: the check reads it as the record gave it.
     blurred = tools.degrade_image(badge.abs_path, "noise", 5, seed="k")
@@ -352,7 +352,21 @@ def test_a_key_written_in_the_picture_is_a_leak(tmp_path):
     assert verify(item, modalities=["image", "text"], tools=tools, ledger=ledger).status == "ok"
     item = item.model_copy(update={"image_clean": badge})
     assert verify(item, modalities=["image", "text"], tools=tools, ledger=ledger).rejected_reasons == [
-        "answer_in_image: the image shows the key 'Alfa Romeo' in writing (OCR), and no other option"]
+        "answer_in_image: the image shows the key 'Alfa Romeo' in writing (OCR read 'alfa romeo'), and no other option"]
+
+
+def test_a_brand_read_with_one_letter_mistaken_is_still_written_in_the_picture(tmp_path):
+    """A logo's letters are read with one mistaken (GMC's G as C): a single-word key one letter
+    from a word OCR reads is written there, unless a distractor is as close."""
+    from agents.tools.media import LocalTools
+
+    tools = LocalTools(media_root=tmp_path)
+    badge = tools.render_text("CMC")
+    item = _draft(["GMC", "BMW", "Ford", "Audi"], question="Which car brand is this?", media=[badge])
+    assert verify(item, modalities=["image", "text"], tools=tools, ledger=NullLedger()).rejected_reasons == [
+        "answer_in_image: the image shows the key 'GMC' in writing (OCR read 'cmc'), and no other option"]
+    item = _draft(["GMC", "CMA", "Ford", "Audi"], question="Which car brand is this?", media=[badge])
+    assert verify(item, modalities=["image", "text"], tools=tools, ledger=NullLedger()).status == "ok"
 
 
 def test_one_picture_recoloured_is_the_same_picture_to_the_duplicate_check(tmp_path):

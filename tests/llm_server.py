@@ -20,6 +20,15 @@ from typing import Any, Callable
 import pytest
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # noqa: ANN001 - socketserver's signature
+        """A client that closed its connection (a timeout, a closed stream) is not the server's error."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 @dataclass
 class Reply:
     content: str | None = ""
@@ -110,9 +119,10 @@ class LLMServer:
         self.active = 0
         self.max_active = 0
         self.slots: int | None = None  # GET /props answers total_slots (llama.cpp) when set
+        self.refuse_stream = False  # answer a streamed request 400, as a server that cannot stream does
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="llm-server", daemon=True)
@@ -182,7 +192,12 @@ class LLMServer:
                     server.requests.append(request)
                     server.active += 1
                     server.max_active = max(server.max_active, server.active)
-                reply = server._next_reply(request)
+                if body.get("stream") and server.refuse_stream:
+                    reply = Reply(status=400, body=json.dumps({"error": {
+                        "message": "Unrecognized request argument supplied: stream_options",
+                        "type": "invalid_request_error"}}).encode())
+                else:
+                    reply = server._next_reply(request)
                 if body.get("stream") and reply.body is None and reply.status == 200:
                     try:
                         self._stream(request, body, reply)

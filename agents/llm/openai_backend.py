@@ -168,6 +168,13 @@ def server_slots(base_url: str, http_client: httpx2.Client | None) -> int | None
 def forget_slots(base_url: str) -> None:
     with _slots_lock:
         _slots.pop(base_url.rstrip("/"), None)
+        _unstreamed.discard(base_url.rstrip("/"))
+
+
+# Endpoints that refused a streamed request ("stream_options" unknown to an older server): asked
+# without streaming from then on, by every client of the process.
+_unstreamed: set[str] = set()
+_STREAM_REFUSAL = re.compile(r"\bstream", re.IGNORECASE)
 
 
 class OpenAIChatBackend:
@@ -223,7 +230,7 @@ class OpenAIChatBackend:
                                          timeouts_so_far=timeouts)
             try:
                 with self.semaphore:
-                    if self.config.stream:
+                    if self.config.stream and self.config.base_url.rstrip("/") not in _unstreamed:
                         return self._streamed(kwargs, patience, prompt_estimate, attempts, abandoned, timeouts)
                     started = time.monotonic()
                     reply = self.client.chat.completions.create(**kwargs, timeout=patience)
@@ -237,6 +244,11 @@ class OpenAIChatBackend:
                                   truncated=reply.choices[0].finish_reason == "length", abandoned=abandoned)
             except openai.APIStatusError as exc:
                 status, said = exc.status_code, server_message(exc)
+                streamed = self.config.stream and self.config.base_url.rstrip("/") not in _unstreamed
+                if streamed and refuses_request(status, said) and _STREAM_REFUSAL.search(said):
+                    with _slots_lock:
+                        _unstreamed.add(self.config.base_url.rstrip("/"))
+                    continue  # the same request, not streamed: the endpoint refused the stream, not the call
                 if refuses_request(status, said):
                     # A redirect is not followed either: the client was built not to (see common.outbound).
                     summary = f"HTTP {status} from the endpoint" + (" (a redirect, not followed)"

@@ -272,6 +272,15 @@ def test_a_streamed_call_with_no_first_token_is_charged_its_prompt_only(llm_serv
     assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (100 + prompt_estimate, 5)
 
 
+def test_an_endpoint_that_refuses_streams_is_asked_without_from_then_on(llm_server):
+    llm_server.refuse_stream = True
+    llm_server.queue(ok_json(VALID), ok_json(VALID))
+    client = make_client(llm_server)
+    assert client.complete(MESSAGES, Answer, role="design").value == Answer(**VALID)
+    assert client.complete([*MESSAGES, {"role": "user", "content": "again"}], Answer, role="design").attempts == 1
+    assert [r.body.get("stream", False) for r in llm_server.requests] == [True, False, False]
+
+
 def test_a_stream_that_carries_no_chunks_is_not_a_reply(llm_server):
     llm_server.queue(Reply(body=b"", content_type="text/event-stream"), ok_json(VALID))
     result = make_client(llm_server).complete(MESSAGES, Answer, role="design")

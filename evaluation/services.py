@@ -145,7 +145,7 @@ def _judge_run_claimed(run: AgentRun) -> None:
 
             try:
                 judge_with_llm([i for _, i in unscored], llm=client, model=model, on_judgement=store,
-                               batch_size=settings.JUDGE_BATCH_SIZE, window=4 * max(1, client.config.concurrency))
+                               batch_size=settings.JUDGE_BATCH_SIZE, window=4 * client.concurrency)
             finally:
                 client.close()
         message = f"{len(items)} samples scored by the rules judge"
@@ -521,7 +521,7 @@ def _baseline_run_claimed(run: AgentRun) -> None:
         judge_with_llm([JudgeItem(item_key=key, question=row.question, context=row.context, options=row.options,
                                   answer=row.answer, answer_index=row.answer_index, intent=intent)
                         for key, row in by_key.items()], llm=client, model=model, on_judgement=store,
-                       batch_size=settings.JUDGE_BATCH_SIZE, window=4 * max(1, client.config.concurrency))
+                       batch_size=settings.JUDGE_BATCH_SIZE, window=4 * client.concurrency)
         short = failed or unscored
         AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.PARTIAL if short else AgentRun.Status.SUCCEEDED,
                                                   stage="done", finished_at=timezone.now())

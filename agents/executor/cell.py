@@ -230,7 +230,8 @@ def run_cell(cell: Cell, *, modalities: list[str], pool: Pool, tools: Tools, led
     # up to `window` items in flight, finished (and stored) in the order they were drawn.
     # Two stages per item, and the cell's own work (tools, storing) between calls: four times the
     # endpoint's concurrency in items keeps calls queued, so the endpoint stays busy meanwhile.
-    window = 4 * max(1, getattr(getattr(llm, "config", None), "concurrency", 8)) if llm is not None else 0
+    concurrency = getattr(llm, "concurrency", None) or getattr(getattr(llm, "config", None), "concurrency", 8)
+    window = 4 * max(1, int(concurrency)) if llm is not None else 0
     in_flight: deque[_Pending] = deque()
 
     def store(draft: SampleDraft) -> None:

@@ -77,6 +77,11 @@ class LLMClient:
 
     # --- the interface -------------------------------------------------------------------------
 
+    @property
+    def concurrency(self) -> int:
+        """Calls in flight at once against the endpoint: configured, or its slots (LLM_CONCURRENCY=auto)."""
+        return self.backend.concurrency
+
     def complete(self, messages: list[dict[str, Any]], schema: type[T], *, role: str,
                  item_key: str = "") -> LLMResult[T]:
         """A validated `schema` object for the messages; raises LLMOutputError (with the raw text)

@@ -8,6 +8,7 @@ The server is the one on LLM_PORT (8090), or BENCH_TEST_LLM_URL."""
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 import httpx2
 import pytest
@@ -67,7 +68,8 @@ def _assert_ledger_complete(calls) -> None:
         assert call.model == MODEL
         assert call.prompt_tokens > 0, (call.role, call.response)
         assert call.latency_ms > 0
-        assert call.cost == (call.prompt_tokens * 0.01 + call.completion_tokens * 0.02) / 1e6 or call.cost >= 0
+        assert call.cost == ((call.prompt_tokens * Decimal("0.01") + call.completion_tokens * Decimal("0.02"))
+                             / 1_000_000).quantize(Decimal("0.000001"))
         assert call.request["messages"] and "cache_key" in call.request
 
 

@@ -166,13 +166,14 @@ def server_slots(base_url: str, http_client: httpx2.Client | None) -> int | None
 
 
 def forget_slots(base_url: str) -> None:
+    """Ask this endpoint again what it serves: its slots, and whether it streams."""
     with _slots_lock:
         _slots.pop(base_url.rstrip("/"), None)
         _unstreamed.discard(base_url.rstrip("/"))
 
 
 # Endpoints that refused a streamed request ("stream_options" unknown to an older server): asked
-# without streaming from then on, by every client of the process.
+# without streaming from then on, by every client of the process (under _slots_lock).
 _unstreamed: set[str] = set()
 _STREAM_REFUSAL = re.compile(r"\bstream", re.IGNORECASE)
 
@@ -206,6 +207,10 @@ class OpenAIChatBackend:
     def close(self) -> None:
         self.client.close()
 
+    def _streams(self) -> bool:
+        """Whether the next request is streamed: configured so, and the endpoint has not refused it."""
+        return self.config.stream and self.config.base_url.rstrip("/") not in _unstreamed
+
     def backoff_delay(self, retry_index: int, retry_after: float | None) -> float:
         """Seconds to wait before retry number `retry_index` (0-based)."""
         if retry_after is not None:
@@ -230,7 +235,7 @@ class OpenAIChatBackend:
                                          timeouts_so_far=timeouts)
             try:
                 with self.semaphore:
-                    if self.config.stream and self.config.base_url.rstrip("/") not in _unstreamed:
+                    if self._streams():
                         return self._streamed(kwargs, patience, prompt_estimate, attempts, abandoned, timeouts)
                     started = time.monotonic()
                     reply = self.client.chat.completions.create(**kwargs, timeout=patience)
@@ -244,8 +249,7 @@ class OpenAIChatBackend:
                                   truncated=reply.choices[0].finish_reason == "length", abandoned=abandoned)
             except openai.APIStatusError as exc:
                 status, said = exc.status_code, server_message(exc)
-                streamed = self.config.stream and self.config.base_url.rstrip("/") not in _unstreamed
-                if streamed and refuses_request(status, said) and _STREAM_REFUSAL.search(said):
+                if self._streams() and refuses_request(status, said) and _STREAM_REFUSAL.search(said):
                     with _slots_lock:
                         _unstreamed.add(self.config.base_url.rstrip("/"))
                     continue  # the same request, not streamed: the endpoint refused the stream, not the call

@@ -34,21 +34,15 @@ WIRE_DECIMALS = 4
 
 
 def _bounded_number(node: dict[str, Any]) -> dict[str, Any] | None:
-    """The wire form of a number with whole bounds at most WIRE_MAX_NUMBER_SPAN apart, else None."""
+    """The wire form of a number between whole bounds 0 <= low < high, at most WIRE_MAX_NUMBER_SPAN
+    apart (a score, an importance), else None."""
     low = node.get("minimum", node.get("exclusiveMinimum"))
     high = node.get("maximum", node.get("exclusiveMaximum"))
-    if low is None or high is None or low != int(low) or high != int(high) or not 0 < high - low <= WIRE_MAX_NUMBER_SPAN:
+    if low is None or high is None or low != int(low) or high != int(high) or not 0 <= low < high <= low + WIRE_MAX_NUMBER_SPAN:
         return None
-    low, high = int(low), int(high)
-    negative = [str(-v) for v in range(max(1, -high + 1), -low + 1)] if low < 0 else []
-    whole = "|".join([*(f"-{v}" for v in negative), *(str(v) for v in range(max(low, 0), high))])
-    top = f"-?{high}" if high == 0 else str(high)
-    pattern = f"^(({whole})(\\.[0-9]{{1,{WIRE_DECIMALS}}})?|{top}(\\.0{{1,{WIRE_DECIMALS}}})?)$"
-    out = {"type": "string", "pattern": pattern}
-    for key in ("title", "description"):
-        if key in node:
-            out[key] = node[key]
-    return out
+    whole = "|".join(str(v) for v in range(int(low), int(high)))
+    pattern = f"^(({whole})(\\.[0-9]{{1,{WIRE_DECIMALS}}})?|{int(high)}(\\.0{{1,{WIRE_DECIMALS}}})?)$"
+    return {"type": "string", "pattern": pattern, **{k: node[k] for k in ("title", "description") if k in node}}
 
 
 @lru_cache(maxsize=256)
